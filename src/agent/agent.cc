@@ -1,0 +1,170 @@
+#include "agent/agent.h"
+
+#include <poll.h>
+#include <signal.h>
+#include <sys/signalfd.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <thread>
+
+#include <fmt/format.h>
+
+#include "agent/guest_system.h"
+#include "common/proc_stats.h"
+#include "common/socket.h"
+
+namespace hotmem::agent {
+namespace {
+
+constexpr auto kWriteTimeout = std::chrono::seconds(5);
+constexpr std::uint64_t kMaxWaitMs = 10 * 60 * 1000;
+
+void log(const std::string& line) { std::fprintf(stderr, "hotmem-agent: %s\n", line.c_str()); }
+
+protocol::Response ok(std::uint64_t id, json body) { return {id, true, "", std::move(body)}; }
+protocol::Response fail(std::uint64_t id, std::string error) { return {id, false, std::move(error), {}}; }
+
+}  // namespace
+
+Agent::Agent(UniqueFd port)
+    : port_(std::move(port)), instances_([this](protocol::Response r) { send(r); }) {
+  sigset_t mask;
+  sigemptyset(&mask);
+  sigaddset(&mask, SIGCHLD);
+  ::sigprocmask(SIG_BLOCK, &mask, nullptr);
+  sigchld_.reset(::signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC));
+}
+
+int Agent::run() {
+  log("ready");
+  for (;;) {
+    std::vector<pollfd> fds{{port_.get(), POLLIN, 0}, {sigchld_.get(), POLLIN, 0}};
+    instances_.poll_fds(fds);
+    int timeout = static_cast<int>(std::chrono::ceil<Millis>(instances_.until_next_deadline()).count());
+    // While the host is away the port reports POLLHUP continuously: look
+    // again every so often instead of spinning.
+    if (!host_connected_) {
+      fds[0].events = 0;
+      timeout = std::min(timeout, 50);
+    }
+    const int n = ::poll(fds.data(), fds.size(), timeout);
+    if (n < 0 && errno != EINTR) {
+      log(fmt::format("poll: {}", std::strerror(errno)));
+      return 1;
+    }
+    if (fds[1].revents) reap_children();
+    if (!host_connected_ || fds[0].revents) on_port_readable();
+    instances_.on_poll(fds);
+    instances_.tick();
+  }
+}
+
+void Agent::on_port_readable() {
+  char buf[65536];
+  const ssize_t n = ::read(port_.get(), buf, sizeof buf);
+  if (n > 0) {
+    host_connected_ = true;
+    if (Status s = decoder_.feed(std::string_view(buf, static_cast<std::size_t>(n))); !s) {
+      // The host is trusted, but a broken stream must not wedge us: start over.
+      log("dropping a malformed stream from the host: " + s.error().message());
+      decoder_ = protocol::FrameDecoder();
+      return;
+    }
+    while (auto payload = decoder_.next()) {
+      auto request = protocol::decode_request(*payload);
+      if (!request) {
+        log("ignoring a malformed request: " + request.error().message());
+        continue;
+      }
+      handle(*request);
+    }
+    return;
+  }
+  if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) {
+    if (host_connected_) decoder_ = protocol::FrameDecoder();  // a new host session starts afresh
+    host_connected_ = false;
+  }
+}
+
+void Agent::send(const protocol::Response& response) {
+  const std::string frame = protocol::encode_frame(protocol::encode_response(response));
+  if (Status s = write_all(port_.get(), frame, Deadline(kWriteTimeout)); !s) {
+    log("cannot answer the host: " + s.error().message());
+  }
+}
+
+void Agent::reap_children() {
+  signalfd_siginfo info;
+  while (::read(sigchld_.get(), &info, sizeof info) == sizeof info) {
+  }
+  for (;;) {
+    // Peek first, so an instance's status goes to its record.
+    siginfo_t si{};
+    if (::waitid(P_ALL, 0, &si, WEXITED | WNOHANG | WNOWAIT) != 0 || si.si_pid == 0) return;
+    int status = 0;
+    if (::waitpid(si.si_pid, &status, WNOHANG) != si.si_pid) return;
+    instances_.on_child_exit(si.si_pid, status);
+  }
+}
+
+void Agent::handle(const protocol::Request& request) {
+  const std::uint64_t id = request.id;
+  if (request.type == "ping") return send(ping(request));
+  if (request.type == "memory_report") return send(memory_report(request));
+  if (request.type == "instance_list") return send(ok(id, json{{"instances", instances_.list()}}));
+  if (request.type == "instance_start") {
+    auto spec = parse_instance_spec(request.body);
+    if (!spec) return send(fail(id, spec.error().message()));
+    bool wait_ready = false;
+    if (protocol::has(request.body, "wait_ready")) {
+      auto w = protocol::get_bool(request.body, "wait_ready");
+      if (!w) return send(fail(id, w.error().message()));
+      wait_ready = *w;
+    }
+    std::uint64_t ready_timeout_ms = 60000;
+    if (protocol::has(request.body, "ready_timeout_ms")) {
+      auto t = protocol::get_u64(request.body, "ready_timeout_ms", kMaxWaitMs);
+      if (!t) return send(fail(id, t.error().message()));
+      ready_timeout_ms = *t;
+    }
+    return instances_.start(id, std::move(*spec), wait_ready, Millis(ready_timeout_ms));
+  }
+  if (request.type == "instance_stop") {
+    auto name = protocol::get_string(request.body, "name", 64);
+    if (!name) return send(fail(id, name.error().message()));
+    std::uint64_t grace_ms = 2000;
+    if (protocol::has(request.body, "grace_ms")) {
+      auto g = protocol::get_u64(request.body, "grace_ms", kMaxWaitMs);
+      if (!g) return send(fail(id, g.error().message()));
+      grace_ms = *g;
+    }
+    return instances_.stop(id, *name, Millis(grace_ms));
+  }
+  send(fail(id, fmt::format("unknown request type '{}'", request.type)));
+}
+
+protocol::Response Agent::ping(const protocol::Request& request) {
+  auto cmdline = read_text_file("/proc/cmdline", 4096);
+  return ok(request.id, json{{"agent_version", kAgentVersion},
+                             {"kernel", kernel_release()},
+                             {"uptime_ms", uptime_ms()},
+                             {"cmdline", cmdline ? *cmdline : ""}});
+}
+
+protocol::Response Agent::memory_report(const protocol::Request& request) {
+  json nodes = json::object();
+  for (int node : list_nodes()) {
+    auto text = node_meminfo_text(node);
+    if (!text) return fail(request.id, text.error().message());
+    nodes[std::to_string(node)] = std::move(*text);
+  }
+  auto vmstat = vmstat_text();
+  if (!vmstat) return fail(request.id, vmstat.error().message());
+  return ok(request.id, json{{"nodes", std::move(nodes)}, {"vmstat", std::move(*vmstat)}});
+}
+
+}  // namespace hotmem::agent

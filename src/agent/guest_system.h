@@ -1,0 +1,21 @@
+// What the agent reads from the guest kernel: per-node meminfo, vmstat, and
+// identity (kernel release, uptime, command line).
+#pragma once
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "common/result.h"
+
+namespace hotmem::agent {
+
+// Guest NUMA nodes that exist (/sys/devices/system/node/nodeN).
+std::vector<int> list_nodes();
+// Raw text of /sys/devices/system/node/node<N>/meminfo.
+Result<std::string> node_meminfo_text(int node);
+Result<std::string> vmstat_text();
+std::string kernel_release();
+std::uint64_t uptime_ms();
+
+}  // namespace hotmem::agent

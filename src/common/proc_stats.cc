@@ -1,0 +1,49 @@
+#include "common/proc_stats.h"
+
+#include <cerrno>
+#include <charconv>
+#include <cstring>
+#include <fstream>
+
+#include <fmt/format.h>
+
+namespace hotmem {
+
+Result<std::string> read_text_file(const std::filesystem::path& path, std::size_t max_bytes) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return Error(fmt::format("cannot read {}: {}", path.string(), std::strerror(errno)));
+  std::string out;
+  char buf[8192];
+  while (in.read(buf, sizeof buf) || in.gcount() > 0) {
+    out.append(buf, static_cast<std::size_t>(in.gcount()));
+    if (out.size() > max_bytes) return Error(fmt::format("{} is larger than {} bytes", path.string(), max_bytes));
+  }
+  return out;
+}
+
+Result<std::uint64_t> process_rss_bytes(pid_t pid) {
+  auto status = read_text_file(fmt::format("/proc/{}/status", pid));
+  if (!status) return status.error();
+  const std::string& s = *status;
+  const std::size_t at = s.find("\nVmRSS:");
+  if (at == std::string::npos) return Error(fmt::format("no VmRSS for pid {} (has it exited?)", pid));
+  std::size_t i = at + 7;
+  while (i < s.size() && (s[i] == ' ' || s[i] == '\t')) ++i;
+  std::uint64_t kib = 0;
+  auto [end, ec] = std::from_chars(s.data() + i, s.data() + s.size(), kib);
+  if (ec != std::errc()) return Error(fmt::format("unreadable VmRSS for pid {}", pid));
+  return kib * 1024;
+}
+
+std::string tail_of_file(const std::filesystem::path& path, std::size_t max_bytes) {
+  std::ifstream in(path, std::ios::binary | std::ios::ate);
+  if (!in) return {};
+  const auto size = static_cast<std::size_t>(in.tellg());
+  const std::size_t start = size > max_bytes ? size - max_bytes : 0;
+  in.seekg(static_cast<std::streamoff>(start));
+  std::string out(size - start, '\0');
+  in.read(out.data(), static_cast<std::streamsize>(out.size()));
+  return out;
+}
+
+}  // namespace hotmem

@@ -1,0 +1,23 @@
+// What /proc says about a host process.
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <filesystem>
+#include <string>
+
+#include "common/result.h"
+
+namespace hotmem {
+
+// Resident set size (VmRSS) in bytes.
+Result<std::uint64_t> process_rss_bytes(pid_t pid);
+
+// Reads a whole (small) text file, e.g. under /proc or /sys.
+Result<std::string> read_text_file(const std::filesystem::path& path, std::size_t max_bytes = 1 << 20);
+
+// The last `max_bytes` of a log file, for error messages.
+std::string tail_of_file(const std::filesystem::path& path, std::size_t max_bytes = 2000);
+
+}  // namespace hotmem

@@ -1,0 +1,180 @@
+#include "host/agent_client.h"
+
+#include <sys/socket.h>
+
+#include <array>
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include "common/socket.h"
+#include "protocol/frame.h"
+#include "protocol/messages.h"
+
+namespace hotmem::host {
+namespace {
+
+constexpr auto kWriteTimeout = std::chrono::seconds(5);
+constexpr auto kPingInterval = std::chrono::milliseconds(500);
+
+Result<AgentInfo> parse_agent_info(const json& body) {
+  AgentInfo info;
+  auto version = protocol::get_string(body, "agent_version", 128);
+  if (!version) return version.error();
+  info.agent_version = *version;
+  auto kernel = protocol::get_string(body, "kernel", 128);
+  if (!kernel) return kernel.error();
+  info.kernel = *kernel;
+  auto uptime = protocol::get_u64(body, "uptime_ms");
+  if (!uptime) return uptime.error();
+  info.uptime_ms = *uptime;
+  auto cmdline = protocol::get_string(body, "cmdline", 4096);
+  if (!cmdline) return cmdline.error();
+  info.cmdline = *cmdline;
+  return info;
+}
+
+}  // namespace
+
+Result<std::unique_ptr<AgentClient>> AgentClient::connect(const std::filesystem::path& socket, Deadline deadline) {
+  auto fd = connect_unix(socket, deadline);
+  if (!fd) return fd.error().context("agent channel");
+  return std::make_unique<AgentClient>(std::move(*fd));
+}
+
+AgentClient::AgentClient(UniqueFd fd) : fd_(std::move(fd)) {
+  reader_ = std::thread([this] { read_loop(); });
+}
+
+AgentClient::~AgentClient() {
+  ::shutdown(fd_.get(), SHUT_RDWR);
+  if (reader_.joinable()) reader_.join();
+}
+
+std::optional<std::string> AgentClient::broken() const {
+  std::lock_guard lock(mutex_);
+  return broken_;
+}
+
+void AgentClient::fail_all(const std::string& reason) {
+  std::lock_guard lock(mutex_);
+  if (!broken_) broken_ = reason;
+  for (auto& [id, promise] : pending_) promise.set_value(Error("agent channel broken: " + reason));
+  pending_.clear();
+}
+
+void AgentClient::read_loop() {
+  protocol::FrameDecoder decoder;
+  std::array<char, 65536> buf;
+  for (;;) {
+    auto n = read_some(fd_.get(), buf, Deadline(std::chrono::hours(24 * 365)));
+    if (!n) return fail_all(n.error().message());
+    if (*n == 0) return fail_all("the channel was closed");
+    if (Status s = decoder.feed(std::string_view(buf.data(), *n)); !s) {
+      return fail_all("guest sent a malformed frame: " + s.error().message());
+    }
+    while (auto payload = decoder.next()) {
+      auto response = protocol::decode_response(*payload);
+      if (!response) return fail_all("guest sent a malformed message: " + response.error().message());
+      std::lock_guard lock(mutex_);
+      auto it = pending_.find(response->id);
+      if (it == pending_.end()) {
+        if (response->id >= next_id_) {
+          broken_ = fmt::format("guest answered request {} that was never sent", response->id);
+        }
+        // Otherwise a late answer to a call that timed out: drop it.
+        if (broken_) break;
+        continue;
+      }
+      if (response->ok) {
+        it->second.set_value(std::move(response->body));
+      } else {
+        it->second.set_value(Error(response->error.empty() ? "the agent reported an error" : response->error));
+      }
+      pending_.erase(it);
+    }
+    if (broken()) return fail_all(*broken());
+  }
+}
+
+Result<json> AgentClient::call(const std::string& type, const json& body, Clock::duration timeout) {
+  std::uint64_t id;
+  std::future<Result<json>> answer;
+  {
+    std::lock_guard lock(mutex_);
+    if (broken_) return Error("agent channel broken: " + *broken_);
+    id = next_id_++;
+    answer = pending_[id].get_future();
+  }
+  const std::string frame = protocol::encode_frame(protocol::encode_request({id, type, body}));
+  Status sent;
+  {
+    std::lock_guard lock(write_mutex_);
+    sent = write_all(fd_.get(), frame, Deadline(kWriteTimeout));
+  }
+  if (sent && answer.wait_for(timeout) == std::future_status::ready) {
+    auto result = answer.get();
+    if (!result) return result.error().context(type);
+    return result;
+  }
+  {
+    std::lock_guard lock(mutex_);
+    pending_.erase(id);
+  }
+  if (!sent) return sent.error().context(fmt::format("send {} to the agent", type));
+  return Error(fmt::format("the agent did not answer {} within {:.0f} ms", type, to_ms(timeout)));
+}
+
+Result<AgentInfo> AgentClient::ping(Clock::duration timeout) {
+  auto body = call("ping", json::object(), timeout);
+  if (!body) return body.error();
+  auto info = parse_agent_info(*body);
+  if (!info) return info.error().context("ping answer");
+  return info;
+}
+
+Result<AgentInfo> AgentClient::wait_ready(Deadline deadline, const std::function<bool()>& alive) {
+  Error last("no answer yet");
+  while (!deadline.expired()) {
+    if (alive && !alive()) return Error("the VM stopped before its agent answered");
+    auto info = ping(std::min<Clock::duration>(kPingInterval, deadline.remaining()));
+    if (info) return info;
+    last = info.error();
+    if (broken()) break;
+  }
+  return last.context("waiting for the guest agent");
+}
+
+Result<protocol::GuestMemoryReport> AgentClient::memory_report(Clock::duration timeout) {
+  auto body = call("memory_report", json::object(), timeout);
+  if (!body) return body.error();
+  auto report = protocol::parse_memory_report(*body);
+  if (!report) return report.error().context("memory report from the guest");
+  return report;
+}
+
+Result<std::int64_t> AgentClient::start_instance(const InstanceLaunch& launch) {
+  json body{{"name", launch.name},
+            {"argv", launch.argv},
+            {"env", launch.env},
+            {"wait_ready", launch.wait_ready},
+            {"ready_timeout_ms", std::chrono::duration_cast<Millis>(launch.ready_timeout).count()}};
+  if (launch.node) body["node"] = *launch.node;
+  auto answer = call("instance_start", body, launch.ready_timeout + std::chrono::seconds(10));
+  if (!answer) return answer.error();
+  auto pid = protocol::get_i64(*answer, "pid", 1, INT32_MAX);
+  if (!pid) return pid.error().context("instance_start answer");
+  return *pid;
+}
+
+Result<std::string> AgentClient::stop_instance(const std::string& name, Clock::duration grace,
+                                               Clock::duration timeout) {
+  json body{{"name", name}, {"grace_ms", std::chrono::duration_cast<Millis>(grace).count()}};
+  auto answer = call("instance_stop", body, timeout);
+  if (!answer) return answer.error();
+  auto exit = protocol::get_string(*answer, "exit", 256);
+  if (!exit) return exit.error().context("instance_stop answer");
+  return *exit;
+}
+
+}  // namespace hotmem::host

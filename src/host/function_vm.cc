@@ -1,0 +1,79 @@
+#include "host/function_vm.h"
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include "common/proc_stats.h"
+#include "protocol/messages.h"
+#include "vmm/qemu/qemu_vm.h"
+
+namespace hotmem::host {
+
+void add_partition_device(FunctionVmConfig& config, std::uint64_t max_bytes) {
+  const int node = config.numa_nodes;
+  config.numa_nodes += 1;
+  config.memory_devices.push_back({fmt::format("vmem{}", node), node, max_bytes});
+}
+
+Result<std::unique_ptr<FunctionVm>> FunctionVm::boot(const FunctionVmConfig& config) {
+  if (Status s = protocol::validate_name("VM name", config.name); !s) return s.error();
+  auto image = image::load_image(config.image_dir);
+  if (!image) return image.error();
+
+  std::unique_ptr<FunctionVm> vm(new FunctionVm());
+  if (config.run_dir.empty()) {
+    auto dir = TempDir::create("/tmp", fmt::format("hotmem-{}-", config.name));
+    if (!dir) return dir.error();
+    vm->run_dir_ = std::move(*dir);
+  }
+  image::KernelCmdline cmdline = image->cmdline;
+  if (config.guest_init_on_alloc) cmdline.set("init_on_alloc", std::to_string(*config.guest_init_on_alloc));
+  cmdline.merge(config.extra_cmdline);
+
+  vmm::VmSpec& spec = vm->spec_;
+  spec.name = config.name;
+  spec.kernel = image->kernel;
+  spec.initrd = image->initrd;
+  spec.cmdline = cmdline.render();
+  spec.vcpus = config.vcpus;
+  spec.base_bytes = config.base_bytes;
+  spec.numa_nodes = config.numa_nodes;
+  spec.memory_devices = config.memory_devices;
+  spec.accel = config.accel;
+  spec.run_dir = config.run_dir.empty() ? vm->run_dir_.path() : config.run_dir;
+
+  const auto start = Clock::now();
+  auto qemu = vmm::qemu::QemuVm::launch(spec);
+  if (!qemu) return qemu.error().context("boot VM " + config.name);
+  vm->vmm_ = std::move(*qemu);
+  Deadline deadline(config.boot_timeout);
+  auto agent = AgentClient::connect(vm->vmm_->agent_socket(), deadline);
+  if (!agent) return agent.error();
+  vm->agent_ = std::move(*agent);
+  auto info = vm->agent_->wait_ready(deadline, [&vm] { return vm->vmm_->alive(); });
+  if (!info) {
+    const std::string console = tail_of_file(vm->console_log(), 1500);
+    std::string why = info.error().message();
+    if (!vm->vmm_->alive()) why += fmt::format(" ({})", vm->vmm_->exit_description());
+    return Error(fmt::format("boot VM {}: {}{}{}", config.name, why,
+                             console.empty() ? "" : "; the guest console ends:\n", console));
+  }
+  vm->info_ = *info;
+  vm->boot_time_ = Clock::now() - start;
+  spdlog::debug("VM {} booted in {:.0f} ms ({}, {})", config.name, to_ms(vm->boot_time_), vm->vmm_->accel(),
+                info->kernel);
+  return vm;
+}
+
+FunctionVm::~FunctionVm() {
+  agent_.reset();
+  if (vmm_) vmm_->shutdown(std::chrono::seconds(2));
+  vmm_.reset();
+}
+
+Result<Clock::duration> FunctionVm::resize(const std::string& device, std::uint64_t bytes,
+                                           Clock::duration timeout) {
+  return vmm::resize_memory_device(*vmm_, device, bytes, timeout);
+}
+
+}  // namespace hotmem::host

@@ -1,0 +1,35 @@
+#include "host/guest_workloads.h"
+
+#include <thread>
+
+#include <fmt/format.h>
+
+namespace hotmem::host {
+
+InstanceLaunch touch_workload(const std::string& name, std::uint64_t mib, std::optional<int> node,
+                              std::uint64_t seed) {
+  InstanceLaunch launch;
+  launch.name = name;
+  launch.argv = {"/sbin/hotmem-agent", "workload", "touch", "--mib", std::to_string(mib), "--seed",
+                 std::to_string(seed)};
+  launch.node = node;
+  launch.wait_ready = true;
+  return launch;
+}
+
+Result<protocol::GuestMemoryReport> wait_for_guest_memory(
+    AgentClient& agent, const std::function<bool(const protocol::GuestMemoryReport&)>& done,
+    Clock::duration timeout, std::string_view what) {
+  Deadline deadline(timeout);
+  for (;;) {
+    auto report = agent.memory_report();
+    if (!report) return report.error();
+    if (done(*report)) return report;
+    if (deadline.expired()) {
+      return Error(fmt::format("the guest did not reach '{}' within {:.0f} ms", what, to_ms(timeout)));
+    }
+    std::this_thread::sleep_for(Millis(20));
+  }
+}
+
+}  // namespace hotmem::host

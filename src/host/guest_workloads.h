@@ -1,0 +1,22 @@
+// Instances built into the guest image, and waiting on what the guest reports.
+#pragma once
+
+#include <functional>
+#include <optional>
+#include <string>
+
+#include "host/agent_client.h"
+
+namespace hotmem::host {
+
+// The agent's "touch" workload: holds `mib` MiB of written anonymous memory,
+// bound to `node` when given, until stopped.
+InstanceLaunch touch_workload(const std::string& name, std::uint64_t mib, std::optional<int> node,
+                              std::uint64_t seed = 1);
+
+// Polls the guest's memory report until `done` holds or the timeout passes.
+Result<protocol::GuestMemoryReport> wait_for_guest_memory(
+    AgentClient& agent, const std::function<bool(const protocol::GuestMemoryReport&)>& done,
+    Clock::duration timeout, std::string_view what);
+
+}  // namespace hotmem::host

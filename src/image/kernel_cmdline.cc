@@ -1,0 +1,68 @@
+#include "image/kernel_cmdline.h"
+
+#include <algorithm>
+#include <sstream>
+
+namespace hotmem::image {
+
+KernelCmdline KernelCmdline::parse(std::string_view text) {
+  KernelCmdline c;
+  c.merge(text);
+  return c;
+}
+
+void KernelCmdline::merge(std::string_view text) {
+  std::istringstream in{std::string(text)};
+  std::string word;
+  while (in >> word) {
+    const std::size_t eq = word.find('=');
+    if (eq == std::string::npos) {
+      set(word, std::nullopt);
+    } else {
+      set(word.substr(0, eq), word.substr(eq + 1));
+    }
+  }
+}
+
+void KernelCmdline::set(std::string_view key, std::optional<std::string> value) {
+  auto it = std::find_if(words_.begin(), words_.end(), [&](const auto& w) { return w.first == key; });
+  if (it != words_.end()) {
+    it->second = std::move(value);
+  } else {
+    words_.emplace_back(std::string(key), std::move(value));
+  }
+}
+
+std::optional<std::string> KernelCmdline::get(std::string_view key) const {
+  for (const auto& [k, v] : words_) {
+    if (k == key) return v.value_or("");
+  }
+  return std::nullopt;
+}
+
+bool KernelCmdline::has(std::string_view key) const { return get(key).has_value(); }
+
+std::string KernelCmdline::render() const {
+  std::string out;
+  for (const auto& [k, v] : words_) {
+    if (!out.empty()) out += ' ';
+    out += k;
+    if (v) out += "=" + *v;
+  }
+  return out;
+}
+
+KernelCmdline default_cmdline() {
+  // - memhp_default_state=online_movable: hotplugged memory joins
+  //   ZONE_MOVABLE, so unmovable kernel allocations never land in a partition.
+  // - init_on_alloc=0: the host hands back unplugged memory zeroed, so the
+  //   guest need not zero pages again (Debian's kernel zeroes by default).
+  // - numa_balancing=disable: automatic NUMA balancing would migrate pages
+  //   between nodes by itself and blur pgmigrate_success.
+  // - panic=-1: a dead init reboots at once, and QEMU (-no-reboot) exits.
+  return KernelCmdline::parse(
+      "console=ttyS0 loglevel=4 panic=-1 8250.nr_uarts=1 random.trust_cpu=on "
+      "memhp_default_state=online_movable init_on_alloc=0 numa_balancing=disable");
+}
+
+}  // namespace hotmem::image

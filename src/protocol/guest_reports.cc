@@ -1,0 +1,169 @@
+#include "protocol/guest_reports.h"
+
+#include <charconv>
+#include <limits>
+#include <vector>
+
+#include <fmt/format.h>
+
+namespace hotmem::protocol {
+namespace {
+
+// Splits on spaces and tabs, dropping empty pieces.
+std::vector<std::string_view> words(std::string_view line) {
+  std::vector<std::string_view> out;
+  std::size_t i = 0;
+  while (i < line.size()) {
+    while (i < line.size() && (line[i] == ' ' || line[i] == '\t')) ++i;
+    const std::size_t start = i;
+    while (i < line.size() && line[i] != ' ' && line[i] != '\t') ++i;
+    if (i > start) out.push_back(line.substr(start, i - start));
+  }
+  return out;
+}
+
+Result<std::uint64_t> parse_u64(std::string_view s) {
+  std::uint64_t v = 0;
+  auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+  if (ec != std::errc() || end != s.data() + s.size()) {
+    return Error(fmt::format("'{}' is not a non-negative integer", s.substr(0, 32)));
+  }
+  return v;
+}
+
+bool valid_key(std::string_view key) {
+  if (key.empty() || key.size() > 64) return false;
+  for (char c : key) {
+    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                    c == '_' || c == '(' || c == ')';
+    if (!ok) return false;
+  }
+  return true;
+}
+
+// Calls fn(line_number, line) for each non-empty line, bounded in count.
+template <class Fn>
+Status for_each_line(std::string_view text, Fn fn) {
+  std::size_t number = 0;
+  while (!text.empty()) {
+    const std::size_t nl = text.find('\n');
+    std::string_view line = text.substr(0, nl);
+    text.remove_prefix(nl == std::string_view::npos ? text.size() : nl + 1);
+    ++number;
+    if (number > kMaxReportLines) return Error(fmt::format("more than {} lines", kMaxReportLines));
+    if (words(line).empty()) continue;
+    Status s = fn(number, line);
+    if (!s) return s.error().context(fmt::format("line {}", number));
+  }
+  return ok_status();
+}
+
+}  // namespace
+
+Result<NodeMeminfo> parse_node_meminfo(std::string_view text, int node) {
+  NodeMeminfo info;
+  info.node = node;
+  Status s = for_each_line(text, [&](std::size_t, std::string_view line) -> Status {
+    auto w = words(line);
+    if (w.size() < 4 || w.size() > 5 || w[0] != "Node") return Error("expected 'Node <n> <Key>: <value> [kB]'");
+    auto n = parse_u64(w[1]);
+    if (!n) return n.error();
+    if (*n != static_cast<std::uint64_t>(node)) {
+      return Error(fmt::format("names node {}, expected node {}", *n, node));
+    }
+    std::string_view key = w[2];
+    if (key.back() != ':') return Error("key must end with ':'");
+    key.remove_suffix(1);
+    if (!valid_key(key)) return Error(fmt::format("invalid key '{}'", key.substr(0, 64)));
+    auto value = parse_u64(w[3]);
+    if (!value) return value.error();
+    std::uint64_t v = *value;
+    if (w.size() == 5) {
+      if (w[4] != "kB") return Error(fmt::format("unknown unit '{}'", w[4].substr(0, 16)));
+      if (v > std::numeric_limits<std::uint64_t>::max() / 1024) return Error("value too large");
+      v *= 1024;
+    }
+    if (!info.fields.emplace(std::string(key), v).second) {
+      return Error(fmt::format("key '{}' repeated", key));
+    }
+    return ok_status();
+  });
+  if (!s) return s.error().context(fmt::format("node {} meminfo", node));
+  if (!info.fields.contains("MemTotal") || !info.fields.contains("MemFree")) {
+    return Error(fmt::format("node {} meminfo lacks MemTotal or MemFree", node));
+  }
+  if (info.free_bytes() > info.total_bytes()) {
+    return Error(fmt::format("node {} meminfo: MemFree exceeds MemTotal", node));
+  }
+  return info;
+}
+
+Result<std::map<std::string, std::uint64_t>> parse_vmstat(std::string_view text) {
+  std::map<std::string, std::uint64_t> out;
+  Status s = for_each_line(text, [&](std::size_t, std::string_view line) -> Status {
+    auto w = words(line);
+    if (w.size() != 2) return Error("expected '<key> <value>'");
+    if (!valid_key(w[0])) return Error(fmt::format("invalid key '{}'", w[0].substr(0, 64)));
+    auto value = parse_u64(w[1]);
+    if (!value) return value.error();
+    if (!out.emplace(std::string(w[0]), *value).second) {
+      return Error(fmt::format("key '{}' repeated", w[0]));
+    }
+    return ok_status();
+  });
+  if (!s) return s.error().context("vmstat");
+  return out;
+}
+
+}  // namespace hotmem::protocol
+
+#include "protocol/messages.h"
+
+namespace hotmem::protocol {
+
+std::uint64_t GuestMemoryReport::total_bytes() const {
+  std::uint64_t sum = 0;
+  for (const auto& [node, info] : nodes) sum += info.total_bytes();
+  return sum;
+}
+
+std::uint64_t GuestMemoryReport::node_total_bytes(int node) const {
+  auto it = nodes.find(node);
+  return it == nodes.end() ? 0 : it->second.total_bytes();
+}
+
+std::uint64_t GuestMemoryReport::node_used_bytes(int node) const {
+  auto it = nodes.find(node);
+  return it == nodes.end() ? 0 : it->second.total_bytes() - it->second.free_bytes();
+}
+
+std::uint64_t GuestMemoryReport::vmstat_value(const std::string& key) const {
+  auto it = vmstat.find(key);
+  return it == vmstat.end() ? 0 : it->second;
+}
+
+Result<GuestMemoryReport> parse_memory_report(const nlohmann::json& body) {
+  GuestMemoryReport report;
+  auto nodes = get_object(body, "nodes");
+  if (!nodes) return nodes.error();
+  if (nodes->size() > kMaxReportedNodes) return Error(fmt::format("more than {} nodes reported", kMaxReportedNodes));
+  for (const auto& [key, text] : nodes->items()) {
+    int node = -1;
+    auto [end, ec] = std::from_chars(key.data(), key.data() + key.size(), node);
+    if (ec != std::errc() || end != key.data() + key.size() || node < 0 || node >= 1024) {
+      return Error(fmt::format("node key '{}' is not a node number", key.substr(0, 16)));
+    }
+    if (!text.is_string()) return Error(fmt::format("node {} meminfo is not text", node));
+    auto info = parse_node_meminfo(text.get_ref<const std::string&>(), node);
+    if (!info) return info.error();
+    report.nodes.emplace(node, std::move(*info));
+  }
+  auto vmstat_text = get_string(body, "vmstat");
+  if (!vmstat_text) return vmstat_text.error();
+  auto vmstat = parse_vmstat(*vmstat_text);
+  if (!vmstat) return vmstat.error();
+  report.vmstat = std::move(*vmstat);
+  return report;
+}
+
+}  // namespace hotmem::protocol

@@ -1,0 +1,61 @@
+// Parsers for what the guest reports about its memory: the text of
+// /sys/devices/system/node/nodeN/meminfo and /proc/vmstat. The text comes
+// from an untrusted guest, so the parsers are strict and bounded.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <string_view>
+
+#include "common/result.h"
+
+namespace hotmem::protocol {
+
+inline constexpr std::size_t kMaxReportLines = 512;
+
+// One node's meminfo, in bytes for the "kB" fields and as-is for counts
+// (HugePages_*). Keys as the kernel names them: MemTotal, MemFree, MemUsed...
+struct NodeMeminfo {
+  int node = 0;
+  std::map<std::string, std::uint64_t> fields;
+
+  std::uint64_t get(const std::string& key) const {
+    auto it = fields.find(key);
+    return it == fields.end() ? 0 : it->second;
+  }
+  std::uint64_t total_bytes() const { return get("MemTotal"); }
+  std::uint64_t free_bytes() const { return get("MemFree"); }
+  std::uint64_t used_bytes() const { return get("MemUsed"); }
+};
+
+// Parses "Node <n> <Key>: <value> [kB]" lines; every line must name `node`.
+Result<NodeMeminfo> parse_node_meminfo(std::string_view text, int node);
+
+// Parses "<key> <value>" lines of /proc/vmstat.
+Result<std::map<std::string, std::uint64_t>> parse_vmstat(std::string_view text);
+
+}  // namespace hotmem::protocol
+
+#include <nlohmann/json.hpp>
+
+namespace hotmem::protocol {
+
+inline constexpr std::size_t kMaxReportedNodes = 256;
+
+// A memory_report answer: every node's meminfo and the vmstat counters.
+struct GuestMemoryReport {
+  std::map<int, NodeMeminfo> nodes;
+  std::map<std::string, std::uint64_t> vmstat;
+
+  std::uint64_t total_bytes() const;
+  std::uint64_t node_total_bytes(int node) const;
+  std::uint64_t node_used_bytes(int node) const;
+  std::uint64_t vmstat_value(const std::string& key) const;
+  std::uint64_t pgmigrate_success() const { return vmstat_value("pgmigrate_success"); }
+};
+
+// Validates the body of a memory_report answer.
+Result<GuestMemoryReport> parse_memory_report(const nlohmann::json& body);
+
+}  // namespace hotmem::protocol

@@ -1,0 +1,50 @@
+// The QEMU implementation of the VMM adapter: one qemu-system-x86_64 process
+// per VM, owned by this object (it never outlives it), driven over QMP.
+#pragma once
+
+#include <map>
+#include <memory>
+
+#include "common/process.h"
+#include "vmm/qemu/qmp_client.h"
+#include "vmm/vm_spec.h"
+#include "vmm/vmm.h"
+
+namespace hotmem::vmm::qemu {
+
+class QemuVm final : public Vmm {
+ public:
+  // Starts QEMU and connects to QMP; the guest starts running on return.
+  static Result<std::unique_ptr<QemuVm>> launch(const VmSpec& spec);
+  ~QemuVm() override;
+
+  pid_t pid() const override { return process_.pid(); }
+  std::string accel() const override { return to_string(accel_); }
+  bool alive() override { return process_.running(); }
+  std::string exit_description() override;
+  std::filesystem::path agent_socket() const override;
+
+  Result<MemoryDeviceState> memory_device(const std::string& id) override;
+  Status request_memory_device_size(const std::string& id, std::uint64_t bytes) override;
+  Result<Clock::duration> wait_memory_device_size(const std::string& id, std::uint64_t bytes,
+                                                  Clock::duration timeout) override;
+  Result<std::uint64_t> rss_bytes() override;
+  void shutdown(Clock::duration grace) override;
+
+  QmpClient& qmp() { return *qmp_; }
+
+ private:
+  QemuVm(VmSpec spec, Accel accel, ChildProcess process)
+      : spec_(std::move(spec)), accel_(accel), process_(std::move(process)) {}
+  Result<const MemoryDeviceSpec*> find_device(const std::string& id) const;
+  Result<std::uint64_t> read_u64_property(const std::string& id, const char* property);
+  // Wraps an error with how QEMU ended, when it has.
+  Error with_exit_reason(const Error& e);
+
+  VmSpec spec_;
+  Accel accel_;
+  ChildProcess process_;
+  std::unique_ptr<QmpClient> qmp_;
+};
+
+}  // namespace hotmem::vmm::qemu

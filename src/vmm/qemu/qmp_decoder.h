@@ -1,0 +1,56 @@
+// QMP wire parsing: QEMU sends one JSON object per line (greeting, command
+// return, command error or asynchronous event). Pure logic, no I/O.
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <variant>
+
+#include <nlohmann/json.hpp>
+
+#include "common/result.h"
+
+namespace hotmem::vmm::qemu {
+
+using nlohmann::json;
+
+struct QmpGreeting {
+  json version;
+};
+struct QmpReturn {
+  std::optional<std::uint64_t> id;
+  json value;
+};
+struct QmpError {
+  std::optional<std::uint64_t> id;
+  std::string error_class;
+  std::string description;
+};
+struct QmpEvent {
+  std::string name;
+  json data;
+};
+
+using QmpMessage = std::variant<QmpGreeting, QmpReturn, QmpError, QmpEvent>;
+
+// Classifies one decoded line.
+Result<QmpMessage> parse_qmp_message(std::string_view line);
+
+class QmpDecoder {
+ public:
+  static constexpr std::size_t kMaxLine = 16 << 20;
+
+  // Appends bytes; an over-long line is an error.
+  Status feed(std::string_view bytes);
+  // The next complete line, parsed, if any.
+  std::optional<Result<QmpMessage>> next();
+
+ private:
+  std::string buffer_;
+  std::size_t scanned_ = 0;
+};
+
+}  // namespace hotmem::vmm::qemu

@@ -1,0 +1,52 @@
+// What a function VM looks like, independent of the VMM that runs it.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "common/result.h"
+#include "common/size.h"
+
+namespace hotmem::vmm {
+
+// Guest memory hot(un)plug works in Linux memory blocks (128 MiB on x86-64):
+// a virtio-mem device's maximum is a whole number of them, so every device
+// region starts and ends on a block boundary.
+inline constexpr std::uint64_t kGuestMemoryBlock = 128 * kMiB;
+// virtio-mem's plug granularity (QEMU's default block-size on x86-64).
+inline constexpr std::uint64_t kVirtioMemBlock = 2 * kMiB;
+
+enum class Accel { kAuto, kKvm, kTcg };
+
+std::string to_string(Accel accel);
+Result<Accel> parse_accel(std::string_view text);
+
+// One virtio-mem device. Its memory appears on guest NUMA node `node`.
+struct MemoryDeviceSpec {
+  std::string id;            // e.g. "vmem1"
+  int node = 0;
+  std::uint64_t max_bytes = 0;
+};
+
+struct VmSpec {
+  std::string name;
+  std::filesystem::path kernel;
+  std::filesystem::path initrd;
+  std::string cmdline;
+  int vcpus = 2;
+  std::uint64_t base_bytes = 512 * kMiB;  // boot memory, all on node 0
+  // Guest NUMA nodes: node 0 holds boot memory and the vCPUs; nodes 1..n-1
+  // start empty and get memory only from virtio-mem devices (partitions).
+  int numa_nodes = 1;
+  std::vector<MemoryDeviceSpec> memory_devices;
+  Accel accel = Accel::kAuto;
+  // Sockets and logs of this VM live here (it must exist).
+  std::filesystem::path run_dir;
+};
+
+// Checks sizes, nodes and ids; says what to change.
+Status validate(const VmSpec& spec);
+
+}  // namespace hotmem::vmm

@@ -1,0 +1,59 @@
+// The VMM adapter interface: everything HotMem asks of a hypervisor. QEMU is
+// the first implementation (vmm/qemu); Cloud Hypervisor (vm.resize-zone) or
+// Firecracker (PATCH /hotplug/memory) can follow behind the same interface.
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <filesystem>
+#include <string>
+
+#include "common/clock.h"
+#include "common/result.h"
+
+namespace hotmem::vmm {
+
+struct MemoryDeviceState {
+  std::string id;
+  int node = 0;
+  std::uint64_t max_bytes = 0;
+  std::uint64_t requested_bytes = 0;
+  std::uint64_t plugged_bytes = 0;  // what the guest has plugged so far
+};
+
+class Vmm {
+ public:
+  virtual ~Vmm() = default;
+
+  virtual pid_t pid() const = 0;
+  // "kvm" or "tcg".
+  virtual std::string accel() const = 0;
+  // False once the VMM process has exited (it is then reaped).
+  virtual bool alive() = 0;
+  // How the VMM process ended, or "running".
+  virtual std::string exit_description() = 0;
+
+  // The host end of the guest agent's control channel (a unix socket).
+  virtual std::filesystem::path agent_socket() const = 0;
+
+  virtual Result<MemoryDeviceState> memory_device(const std::string& id) = 0;
+  // Asks the guest to plug or unplug until the device holds `bytes`.
+  virtual Status request_memory_device_size(const std::string& id, std::uint64_t bytes) = 0;
+  // Waits until the device holds `bytes`; returns how long the wait took.
+  virtual Result<Clock::duration> wait_memory_device_size(const std::string& id, std::uint64_t bytes,
+                                                          Clock::duration timeout) = 0;
+
+  // Resident memory of the VMM process: what the host really spends.
+  virtual Result<std::uint64_t> rss_bytes() = 0;
+
+  // Stops the guest and the VMM; kills it if it does not end within `grace`.
+  virtual void shutdown(Clock::duration grace) = 0;
+};
+
+// request + wait: the reclaim (or plug) latency as the design defines it,
+// from setting the requested size to the VMM reporting it reached.
+Result<Clock::duration> resize_memory_device(Vmm& vmm, const std::string& id, std::uint64_t bytes,
+                                             Clock::duration timeout);
+
+}  // namespace hotmem::vmm
