@@ -106,6 +106,12 @@ fs::path vm_state_dir(const std::string& name) { return state_root() / name; }
 int run_supervisor(const host::FunctionVmConfig& config) {
   install_interrupt_handlers();
   const fs::path dir = vm_state_dir(config.name);
+  std::error_code ec;
+  fs::create_directories(dir, ec);
+  if (ec) {
+    spdlog::error("cannot create {}: {}", dir.string(), ec.message());
+    return 1;
+  }
   // The state directory goes when the supervisor goes, on every path.
   TempDir state(dir);
   {

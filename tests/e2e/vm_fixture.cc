@@ -1,0 +1,92 @@
+#include "vm_fixture.h"
+
+#include <signal.h>
+#include <sys/wait.h>
+
+#include <filesystem>
+#include <fstream>
+#include <thread>
+
+#include <fmt/format.h>
+#include <gtest/gtest.h>
+
+#include "common/process.h"
+#include "common/proc_stats.h"
+#include "common/temp_dir.h"
+
+namespace hotmem::e2e {
+
+host::FunctionVmConfig test_vm_config(const std::string& name, std::uint64_t device_max) {
+  host::FunctionVmConfig config;
+  config.name = name;
+  config.base_bytes = 512 * kMiB;
+  config.vcpus = 2;
+  host::add_partition_device(config, device_max);
+  return config;
+}
+
+std::unique_ptr<host::FunctionVm> boot_or_fail(const host::FunctionVmConfig& config) {
+  auto vm = host::FunctionVm::boot(config);
+  if (!vm) {
+    ADD_FAILURE() << vm.error().message();
+    return nullptr;
+  }
+  return std::move(*vm);
+}
+
+std::vector<pid_t> processes_matching(const std::string& needle) {
+  std::vector<pid_t> out;
+  std::error_code ec;
+  for (const auto& entry : std::filesystem::directory_iterator("/proc", ec)) {
+    const std::string name = entry.path().filename().string();
+    if (name.find_first_not_of("0123456789") != std::string::npos) continue;
+    auto cmdline = read_text_file(entry.path() / "cmdline", 1 << 20);
+    if (!cmdline) continue;
+    std::string text = *cmdline;
+    for (char& c : text) {
+      if (c == '\0') c = ' ';
+    }
+    if (text.find(needle) != std::string::npos) out.push_back(static_cast<pid_t>(std::stoi(name)));
+  }
+  return out;
+}
+
+bool process_gone(pid_t pid, Clock::duration timeout) {
+  Deadline deadline(timeout);
+  while (!deadline.expired()) {
+    auto stat = read_text_file(fmt::format("/proc/{}/stat", pid));
+    // Gone, or a zombie nobody reaped yet (it holds no memory any more).
+    if (!stat || stat->find(") Z ") != std::string::npos) return true;
+    std::this_thread::sleep_for(Millis(20));
+  }
+  return false;
+}
+
+std::string hotmem_binary() {
+  // tests/hotmem_vm_tests sits beside src/hotmem in the build tree.
+  std::error_code ec;
+  auto self = std::filesystem::read_symlink("/proc/self/exe", ec);
+  return (self.parent_path().parent_path() / "src" / "hotmem").string();
+}
+
+CommandResult run_hotmem(const std::vector<std::string>& args, Clock::duration timeout) {
+  auto dir = TempDir::create("/tmp", "hotmem-cmd-");
+  if (!dir) return {-1, dir.error().message()};
+  SpawnOptions options;
+  options.argv = {hotmem_binary()};
+  options.argv.insert(options.argv.end(), args.begin(), args.end());
+  options.output = dir->path() / "out";
+  auto child = ChildProcess::spawn(options);
+  if (!child) return {-1, child.error().message()};
+  auto status = child->wait_for(timeout);
+  CommandResult result;
+  result.output = tail_of_file(options.output, 1 << 20);
+  if (!status) {
+    result.output += "\n[test: " + status.error().message() + "]";
+    return result;
+  }
+  result.exit_code = WIFEXITED(*status) ? WEXITSTATUS(*status) : 128 + WTERMSIG(*status);
+  return result;
+}
+
+}  // namespace hotmem::e2e

@@ -1,0 +1,37 @@
+// Shared pieces of the end-to-end tests: booting real VMs from the build's
+// guest image, and checking that no QEMU outlives its owner.
+#pragma once
+
+#include <sys/types.h>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "host/function_vm.h"
+
+namespace hotmem::e2e {
+
+// A config for a small test VM: 512 MiB boot memory, 2 vCPUs, TCG or KVM as
+// the host allows, plus one partition device of `device_max` on node 1.
+host::FunctionVmConfig test_vm_config(const std::string& name, std::uint64_t device_max = 1 * kGiB);
+
+// Boots or fails the current test with the reason (console tail included).
+std::unique_ptr<host::FunctionVm> boot_or_fail(const host::FunctionVmConfig& config);
+
+// PIDs of live processes whose command line contains `needle`.
+std::vector<pid_t> processes_matching(const std::string& needle);
+// Waits up to `timeout` for `pid` to disappear.
+bool process_gone(pid_t pid, Clock::duration timeout);
+
+// Path of the hotmem binary under test.
+std::string hotmem_binary();
+
+struct CommandResult {
+  int exit_code = -1;
+  std::string output;  // stdout and stderr
+};
+// Runs the hotmem binary with these arguments (no shell), bounded in time.
+CommandResult run_hotmem(const std::vector<std::string>& args, Clock::duration timeout = std::chrono::seconds(60));
+
+}  // namespace hotmem::e2e
