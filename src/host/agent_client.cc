@@ -34,6 +34,42 @@ Result<AgentInfo> parse_agent_info(const json& body) {
   return info;
 }
 
+Result<InstanceEnd> parse_instance_end(const json& body) {
+  InstanceEnd end;
+  auto exit = protocol::get_string(body, "exit", 256);
+  if (!exit) return exit.error();
+  end.exit = *exit;
+  if (protocol::has(body, "oom_killed")) {
+    auto oom = protocol::get_bool(body, "oom_killed");
+    if (!oom) return oom.error();
+    end.oom_killed = *oom;
+  }
+  if (protocol::has(body, "cleanup_error")) {
+    auto e = protocol::get_string(body, "cleanup_error", 4096);
+    if (!e) return e.error();
+    end.cleanup_error = *e;
+  }
+  auto left = body.find("leftovers");
+  if (left != body.end() && left->is_object() && !left->empty()) {
+    auto node = protocol::get_i64(*left, "node", 0, 1023);
+    auto used = protocol::get_u64(*left, "used_bytes");
+    auto anon = protocol::get_u64(*left, "anon_bytes");
+    auto file = protocol::get_u64(*left, "file_bytes");
+    auto shmem = protocol::get_u64(*left, "shmem_bytes");
+    for (const Error* e : {node ? nullptr : &node.error(), used ? nullptr : &used.error(),
+                           anon ? nullptr : &anon.error(), file ? nullptr : &file.error(),
+                           shmem ? nullptr : &shmem.error()}) {
+      if (e) return e->context("leftovers");
+    }
+    end.node = static_cast<int>(*node);
+    end.node_used_bytes = *used;
+    end.node_anon_bytes = *anon;
+    end.node_file_bytes = *file;
+    end.node_shmem_bytes = *shmem;
+  }
+  return end;
+}
+
 }  // namespace
 
 Result<std::unique_ptr<AgentClient>> AgentClient::connect(const std::filesystem::path& socket, Deadline deadline) {
@@ -79,7 +115,7 @@ void AgentClient::read_loop() {
       std::lock_guard lock(mutex_);
       auto it = pending_.find(response->id);
       if (it == pending_.end()) {
-        if (response->id >= next_id_) {
+        if (response->id == 0 || response->id >= next_id_) {
           broken_ = fmt::format("guest answered request {} that was never sent", response->id);
         }
         // Otherwise a late answer to a call that timed out: drop it.
@@ -157,9 +193,12 @@ Result<std::int64_t> AgentClient::start_instance(const InstanceLaunch& launch) {
   json body{{"name", launch.name},
             {"argv", launch.argv},
             {"env", launch.env},
+            {"scratch_bytes", launch.scratch_bytes},
+            {"node_bytes", launch.node_bytes},
             {"wait_ready", launch.wait_ready},
             {"ready_timeout_ms", std::chrono::duration_cast<Millis>(launch.ready_timeout).count()}};
   if (launch.node) body["node"] = *launch.node;
+  if (launch.memory_max) body["memory_max"] = *launch.memory_max;
   auto answer = call("instance_start", body, launch.ready_timeout + std::chrono::seconds(10));
   if (!answer) return answer.error();
   auto pid = protocol::get_i64(*answer, "pid", 1, INT32_MAX);
@@ -167,14 +206,43 @@ Result<std::int64_t> AgentClient::start_instance(const InstanceLaunch& launch) {
   return *pid;
 }
 
-Result<std::string> AgentClient::stop_instance(const std::string& name, Clock::duration grace,
+Result<InstanceEnd> AgentClient::stop_instance(const std::string& name, Clock::duration grace,
                                                Clock::duration timeout) {
   json body{{"name", name}, {"grace_ms", std::chrono::duration_cast<Millis>(grace).count()}};
   auto answer = call("instance_stop", body, timeout);
   if (!answer) return answer.error();
-  auto exit = protocol::get_string(*answer, "exit", 256);
-  if (!exit) return exit.error().context("instance_stop answer");
-  return *exit;
+  auto end = parse_instance_end(*answer);
+  if (!end) return end.error().context("instance_stop answer");
+  return end;
+}
+
+Result<std::vector<InstanceStatus>> AgentClient::list_instances(Clock::duration timeout) {
+  auto answer = call("instance_list", json::object(), timeout);
+  if (!answer) return answer.error();
+  auto list = answer->find("instances");
+  if (list == answer->end() || !list->is_array() || list->size() > 4096) {
+    return Error("instance_list answer: 'instances' must be a list");
+  }
+  std::vector<InstanceStatus> out;
+  for (const json& item : *list) {
+    InstanceStatus status;
+    auto name = protocol::get_string(item, "name", 64);
+    auto pid = protocol::get_i64(item, "pid", 0, INT32_MAX);
+    auto state = protocol::get_string(item, "state", 32);
+    if (!name || !pid || !state) return Error("instance_list answer: malformed entry");
+    status.name = *name;
+    status.pid = *pid;
+    status.state = *state;
+    if (auto exit = protocol::get_string(item, "exit", 256)) status.exit = *exit;
+    out.push_back(std::move(status));
+  }
+  return out;
+}
+
+Result<std::uint64_t> AgentClient::preload(const std::vector<std::string>& paths, Clock::duration timeout) {
+  auto answer = call("preload", json{{"paths", paths}}, timeout);
+  if (!answer) return answer.error();
+  return protocol::get_u64(*answer, "bytes");
 }
 
 }  // namespace hotmem::host

@@ -98,6 +98,40 @@ Result<NodeMeminfo> parse_node_meminfo(std::string_view text, int node) {
   return info;
 }
 
+Result<CpuTimes> parse_proc_stat(std::string_view text) {
+  CpuTimes cpu;
+  bool saw_total = false;
+  Status s = for_each_line(text, [&](std::size_t, std::string_view line) -> Status {
+    auto w = words(line);
+    if (w[0].substr(0, 3) != "cpu") return ok_status();  // intr, ctxt, btime...
+    // cpu user nice system idle iowait irq softirq steal [guest guest_nice]
+    if (w.size() < 9 || w.size() > 11) return Error("expected 'cpuN' and 8 to 10 counters");
+    std::uint64_t busy = 0;
+    for (std::size_t i : {0, 1, 2, 5, 6, 7}) {  // all but idle (3) and iowait (4)
+      auto n = parse_u64(w[i + 1]);
+      if (!n) return n.error();
+      if (*n > std::numeric_limits<std::uint64_t>::max() - busy) return Error("counters overflow");
+      busy += *n;
+    }
+    for (std::size_t i : {3, 4}) {
+      if (auto n = parse_u64(w[i + 1]); !n) return n.error();
+    }
+    if (w[0] == "cpu") {
+      if (saw_total) return Error("'cpu' line repeated");
+      saw_total = true;
+      cpu.busy_ticks = busy;
+      return ok_status();
+    }
+    auto index = parse_u64(w[0].substr(3));
+    if (!index || *index != cpu.busy_per_cpu.size() || *index >= 1024) return Error("cpu lines out of order");
+    cpu.busy_per_cpu.push_back(busy);
+    return ok_status();
+  });
+  if (!s) return s.error().context("/proc/stat");
+  if (!saw_total) return Error("/proc/stat lacks the 'cpu' line");
+  return cpu;
+}
+
 Result<std::map<std::string, std::uint64_t>> parse_vmstat(std::string_view text) {
   std::map<std::string, std::uint64_t> out;
   Status s = for_each_line(text, [&](std::size_t, std::string_view line) -> Status {
@@ -150,19 +184,27 @@ Result<GuestMemoryReport> parse_memory_report(const nlohmann::json& body) {
   for (const auto& [key, text] : nodes->items()) {
     int node = -1;
     auto [end, ec] = std::from_chars(key.data(), key.data() + key.size(), node);
-    if (ec != std::errc() || end != key.data() + key.size() || node < 0 || node >= 1024) {
+    const bool canonical = key == "0" || (!key.empty() && key[0] != '0');
+    if (ec != std::errc() || end != key.data() + key.size() || node < 0 || node >= 1024 || !canonical) {
       return Error(fmt::format("node key '{}' is not a node number", key.substr(0, 16)));
     }
     if (!text.is_string()) return Error(fmt::format("node {} meminfo is not text", node));
     auto info = parse_node_meminfo(text.get_ref<const std::string&>(), node);
     if (!info) return info.error();
-    report.nodes.emplace(node, std::move(*info));
+    if (!report.nodes.emplace(node, std::move(*info)).second) return Error(fmt::format("node {} reported twice", node));
   }
   auto vmstat_text = get_string(body, "vmstat");
   if (!vmstat_text) return vmstat_text.error();
   auto vmstat = parse_vmstat(*vmstat_text);
   if (!vmstat) return vmstat.error();
   report.vmstat = std::move(*vmstat);
+  if (has(body, "stat")) {
+    auto stat_text = get_string(body, "stat");
+    if (!stat_text) return stat_text.error();
+    auto cpu = parse_proc_stat(*stat_text);
+    if (!cpu) return cpu.error();
+    report.cpu = std::move(*cpu);
+  }
   return report;
 }
 

@@ -7,6 +7,7 @@
 #include <map>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "common/result.h"
 
@@ -43,10 +44,22 @@ namespace hotmem::protocol {
 
 inline constexpr std::size_t kMaxReportedNodes = 256;
 
-// A memory_report answer: every node's meminfo and the vmstat counters.
+// Busy CPU time from /proc/stat, in USER_HZ ticks (10 ms on Linux x86-64):
+// user + nice + system + irq + softirq + steal, i.e. all but idle and iowait.
+struct CpuTimes {
+  std::uint64_t busy_ticks = 0;             // the "cpu" line
+  std::vector<std::uint64_t> busy_per_cpu;  // "cpu0", "cpu1", ...
+};
+inline constexpr double kMsPerTick = 10.0;
+
+Result<CpuTimes> parse_proc_stat(std::string_view text);
+
+// A memory_report answer: every node's meminfo, the vmstat counters and the
+// guest's CPU time.
 struct GuestMemoryReport {
   std::map<int, NodeMeminfo> nodes;
   std::map<std::string, std::uint64_t> vmstat;
+  CpuTimes cpu;
 
   std::uint64_t total_bytes() const;
   std::uint64_t node_total_bytes(int node) const;

@@ -247,6 +247,61 @@ TEST(ParseVmstat, RejectsMoreLinesThanTheLimit) {
   EXPECT_FALSE(parse_vmstat(text).ok());
 }
 
+// ---- parse_proc_stat -------------------------------------------------------
+
+// /proc/stat of a two-vCPU guest (Linux 6.1), abridged "intr" and "softirq".
+constexpr const char* kProcStat =
+    "cpu  10132153 290696 3084719 46828483 16683 0 25195 0 0 0\n"
+    "cpu0 1393280 32966 572056 13343292 6130 0 17875 0 0 0\n"
+    "cpu1 1335001 28612 476217 8745040 2653 0 3140 7 0 0\n"
+    "intr 199292 9 10 0 0 0 0 0 0 1 0 0 0 0 0 0 0\n"
+    "ctxt 4433\n"
+    "btime 1700000000\n"
+    "processes 100\n"
+    "procs_running 1\n"
+    "procs_blocked 0\n"
+    "softirq 1052 0 342 0 12 0 0 9 421 0 268\n";
+
+TEST(ParseProcStat, SumsBusyTicksOfEveryCpu) {
+  auto cpu = parse_proc_stat(kProcStat);
+  ASSERT_TRUE(cpu.ok()) << cpu.error().message();
+  // user + nice + system + irq + softirq + steal; idle and iowait are not busy.
+  EXPECT_EQ(cpu->busy_ticks, 10132153u + 290696 + 3084719 + 0 + 25195 + 0);
+  EXPECT_EQ(cpu->busy_per_cpu, (std::vector<std::uint64_t>{1393280u + 32966 + 572056 + 17875,
+                                                           1335001u + 28612 + 476217 + 3140 + 7}));
+}
+
+TEST(ParseProcStat, AcceptsOldKernelsWithoutGuestColumns) {
+  auto cpu = parse_proc_stat("cpu 1 2 3 4 5 6 7 8\ncpu0 1 2 3 4 5 6 7 8\n");
+  ASSERT_TRUE(cpu.ok()) << cpu.error().message();
+  EXPECT_EQ(cpu->busy_ticks, 1u + 2 + 3 + 6 + 7 + 8);
+}
+
+TEST(ParseProcStat, RequiresTheTotalLine) {
+  auto cpu = parse_proc_stat("cpu0 1 2 3 4 5 6 7 8 0 0\nctxt 5\n");
+  ASSERT_FALSE(cpu.ok());
+  EXPECT_TRUE(contains(cpu.error().message(), "lacks the 'cpu' line")) << cpu.error().message();
+}
+
+TEST(ParseProcStat, RejectsMalformedCpuLines) {
+  for (const char* text : {"cpu 1 2 3\n",                                    // too few counters
+                           "cpu 1 2 3 4 5 6 7 8 9 10 11\n",                  // too many
+                           "cpu 1 2 3 4 x 6 7 8 0 0\n",                      // not a number
+                           "cpu 1 2 3 4 -5 6 7 8 0 0\n",                     // negative
+                           "cpu 1 2 3 4 5 6 7 8 0 0\ncpu 1 2 3 4 5 6 7 8 0 0\n",  // repeated
+                           "cpu 1 2 3 4 5 6 7 8 0 0\ncpu1 1 2 3 4 5 6 7 8 0 0\n",  // cpu0 missing
+                           "cpu 1 2 3 4 5 6 7 8 0 0\ncpux 1 2 3 4 5 6 7 8 0 0\n"}) {
+    auto cpu = parse_proc_stat(text);
+    ASSERT_FALSE(cpu.ok()) << "accepted " << text;
+    EXPECT_TRUE(contains(cpu.error().message(), "/proc/stat")) << cpu.error().message();
+  }
+}
+
+TEST(ParseProcStat, RejectsCountersWhoseSumOverflows) {
+  auto cpu = parse_proc_stat("cpu 18446744073709551615 1 0 0 0 0 0 0 0 0\n");
+  EXPECT_FALSE(cpu.ok()) << "busy ticks wrapped around to " << cpu->busy_ticks;
+}
+
 // ---- parse_memory_report ---------------------------------------------------
 
 nlohmann::json report_body() {
@@ -272,6 +327,25 @@ TEST(GuestMemoryReport, SumsAndLooksUpNodes) {
   EXPECT_EQ(report->node_used_bytes(1), kGiB - 983040 * kKiB);
   EXPECT_EQ(report->node_total_bytes(7), 0u);
   EXPECT_EQ(report->node_used_bytes(7), 0u);
+}
+
+TEST(ParseMemoryReport, StatIsOptionalAndFillsCpuTimes) {
+  auto without = parse_memory_report(report_body());
+  ASSERT_TRUE(without.ok()) << without.error().message();
+  EXPECT_EQ(without->cpu.busy_ticks, 0u);
+  EXPECT_TRUE(without->cpu.busy_per_cpu.empty());
+
+  nlohmann::json body = report_body();
+  body["stat"] = kProcStat;
+  auto with = parse_memory_report(body);
+  ASSERT_TRUE(with.ok()) << with.error().message();
+  EXPECT_EQ(with->cpu.busy_per_cpu.size(), 2u);
+  EXPECT_GT(with->cpu.busy_ticks, 0u);
+
+  body["stat"] = 5;
+  EXPECT_TRUE(contains(parse_memory_report(body).error().message(), "'stat' must be a string"));
+  body["stat"] = "ctxt 5\n";
+  EXPECT_FALSE(parse_memory_report(body).ok());
 }
 
 TEST(GuestMemoryReport, ReadsVmstatCounters) {

@@ -24,8 +24,10 @@ Result<json> parse_object(std::string_view payload) {
   try {
     value = json::parse(
         payload.begin(), payload.end(),
-        [](int depth, json::parse_event_t, json&) {
-          if (depth > kMaxJsonDepth) throw TooDeep{};
+        [](int depth, json::parse_event_t event, json&) {
+          // A container's start is reported at its parent's depth.
+          const bool opens = event == json::parse_event_t::object_start || event == json::parse_event_t::array_start;
+          if (depth + (opens ? 1 : 0) > kMaxJsonDepth) throw TooDeep{};
           return true;
         },
         /*allow_exceptions=*/true);
@@ -39,7 +41,8 @@ Result<json> parse_object(std::string_view payload) {
 }
 
 std::string encode_request(const Request& request) {
-  return json{{"id", request.id}, {"type", request.type}, {"body", request.body}}.dump();
+  return json{{"id", request.id}, {"type", request.type}, {"body", request.body}}.dump(
+      -1, ' ', false, json::error_handler_t::replace);
 }
 
 std::string encode_response(const Response& response) {
@@ -99,10 +102,8 @@ bool has(const json& object, std::string_view key) { return find(object, key) !=
 Result<std::uint64_t> get_u64(const json& object, std::string_view key, std::uint64_t max) {
   const json* v = find(object, key);
   if (!v) return field_error(key, "is missing");
-  if (!v->is_number_unsigned()) {
-    if (v->is_number_integer()) return field_error(key, "must not be negative");
-    return field_error(key, "must be a non-negative integer");
-  }
+  if (!v->is_number_integer()) return field_error(key, "must be a non-negative integer");
+  if (!v->is_number_unsigned() && v->get<std::int64_t>() < 0) return field_error(key, "must not be negative");
   const auto n = v->get<std::uint64_t>();
   if (n > max) return field_error(key, fmt::format("is {}, at most {} allowed", n, max));
   return n;

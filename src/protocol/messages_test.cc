@@ -206,7 +206,7 @@ TEST(Response, ErrorTextLongerThan4096BytesIsRejected) {
 // ---- checked accessors -----------------------------------------------------
 
 TEST(GetU64, ReadsAndBoundsTheValue) {
-  const json j{{"n", 17}, {"neg", -1}, {"f", 2.5}, {"s", "17"}};
+  const json j = json::parse(R"({"n": 17, "neg": -1, "f": 2.5, "s": "17"})");
   EXPECT_EQ(*get_u64(j, "n"), 17u);
   EXPECT_TRUE(get_u64(j, "n", 17).ok());
 
@@ -220,6 +220,23 @@ TEST(GetU64, ReadsAndBoundsTheValue) {
     ASSERT_FALSE(r.ok()) << key;
     EXPECT_TRUE(contains(r.error().message(), std::string("'") + key + "'")) << r.error().message();
   }
+}
+
+TEST(GetU64, ReadsTheLargestValue) {
+  auto r = get_u64(json::parse(R"({"n": 18446744073709551615})"), "n");
+  ASSERT_TRUE(r.ok()) << r.error().message();
+  EXPECT_EQ(*r, UINT64_MAX);
+}
+
+TEST(GetU64, AcceptsANonNegativeValueStoredAsASignedInteger) {
+  // json built in code from an int (or int64_t, e.g. a chrono count) holds
+  // a signed integer even when it is not negative.
+  const json j{{"n", 17}, {"zero", 0}, {"ms", std::int64_t{2500}}};
+  for (const char* key : {"n", "zero", "ms"}) {
+    auto r = get_u64(j, key);
+    EXPECT_TRUE(r.ok()) << key << ": " << r.error().message();
+  }
+  EXPECT_EQ(get_u64(j, "ms").ok() ? *get_u64(j, "ms") : 0, 2500u);
 }
 
 TEST(GetU64, OnANonObjectReportsTheFieldMissing) {

@@ -41,9 +41,14 @@ Result<QmpMessage> parse_qmp_message(std::string_view line) {
 
 Status QmpDecoder::feed(std::string_view bytes) {
   buffer_.append(bytes);
-  if (buffer_.find('\n', scanned_) == std::string::npos) {
-    scanned_ = buffer_.size();
-    if (buffer_.size() > kMaxLine) return Error(fmt::format("QMP: line longer than {} bytes", kMaxLine));
+  // Every line in the buffer, complete or not, must fit the limit.
+  std::size_t start = 0;
+  for (;;) {
+    const std::size_t nl = buffer_.find('\n', start);
+    const std::size_t end = nl == std::string::npos ? buffer_.size() : nl;
+    if (end - start > kMaxLine) return Error(fmt::format("QMP: line longer than {} bytes", kMaxLine));
+    if (nl == std::string::npos) break;
+    start = nl + 1;
   }
   return ok_status();
 }
@@ -51,13 +56,9 @@ Status QmpDecoder::feed(std::string_view bytes) {
 std::optional<Result<QmpMessage>> QmpDecoder::next() {
   for (;;) {
     const std::size_t nl = buffer_.find('\n');
-    if (nl == std::string::npos) {
-      scanned_ = buffer_.size();
-      return std::nullopt;
-    }
+    if (nl == std::string::npos) return std::nullopt;
     std::string line = buffer_.substr(0, nl);
     buffer_.erase(0, nl + 1);
-    scanned_ = 0;
     if (!line.empty() && line.back() == '\r') line.pop_back();
     if (line.find_first_not_of(" \t") == std::string::npos) continue;
     return parse_qmp_message(line);

@@ -50,7 +50,6 @@ class QmpDecoder {
 
  private:
   std::string buffer_;
-  std::size_t scanned_ = 0;
 };
 
 }  // namespace hotmem::vmm::qemu
