@@ -37,6 +37,7 @@ Agent::Agent(UniqueFd port)
   sigaddset(&mask, SIGCHLD);
   ::sigprocmask(SIG_BLOCK, &mask, nullptr);
   sigchld_.reset(::signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC));
+  if (Status s = prepare_instance_roots(); !s) log("instances will lack sandboxes: " + s.error().message());
 }
 
 int Agent::run() {
@@ -119,20 +120,9 @@ void Agent::handle(const protocol::Request& request) {
   if (request.type == "instance_start") {
     auto spec = parse_instance_spec(request.body);
     if (!spec) return send(fail(id, spec.error().message()));
-    bool wait_ready = false;
-    if (protocol::has(request.body, "wait_ready")) {
-      auto w = protocol::get_bool(request.body, "wait_ready");
-      if (!w) return send(fail(id, w.error().message()));
-      wait_ready = *w;
-    }
-    std::uint64_t ready_timeout_ms = 60000;
-    if (protocol::has(request.body, "ready_timeout_ms")) {
-      auto t = protocol::get_u64(request.body, "ready_timeout_ms", kMaxWaitMs);
-      if (!t) return send(fail(id, t.error().message()));
-      ready_timeout_ms = *t;
-    }
-    return instances_.start(id, std::move(*spec), wait_ready, Millis(ready_timeout_ms));
+    return instances_.start(id, std::move(*spec));
   }
+  if (request.type == "preload") return send(preload(request));
   if (request.type == "instance_stop") {
     auto name = protocol::get_string(request.body, "name", 64);
     if (!name) return send(fail(id, name.error().message()));
@@ -164,7 +154,17 @@ protocol::Response Agent::memory_report(const protocol::Request& request) {
   }
   auto vmstat = vmstat_text();
   if (!vmstat) return fail(request.id, vmstat.error().message());
-  return ok(request.id, json{{"nodes", std::move(nodes)}, {"vmstat", std::move(*vmstat)}});
+  auto stat = read_text_file("/proc/stat", 1 << 20);
+  if (!stat) return fail(request.id, stat.error().message());
+  return ok(request.id, json{{"nodes", std::move(nodes)}, {"vmstat", std::move(*vmstat)}, {"stat", std::move(*stat)}});
+}
+
+protocol::Response Agent::preload(const protocol::Request& request) {
+  auto paths = protocol::get_string_list(request.body, "paths", 4096, 4096);
+  if (!paths) return fail(request.id, paths.error().message());
+  auto bytes = preload_files(*paths);
+  if (!bytes) return fail(request.id, bytes.error().message());
+  return ok(request.id, json{{"bytes", *bytes}});
 }
 
 }  // namespace hotmem::agent

@@ -30,6 +30,7 @@ class Agent {
 
   protocol::Response ping(const protocol::Request& request);
   protocol::Response memory_report(const protocol::Request& request);
+  protocol::Response preload(const protocol::Request& request);
 
   UniqueFd port_;
   UniqueFd sigchld_;

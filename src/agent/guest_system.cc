@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <fstream>
 
 #include <fmt/format.h>
 
@@ -31,6 +32,30 @@ Result<std::string> node_meminfo_text(int node) {
 }
 
 Result<std::string> vmstat_text() { return read_text_file("/proc/vmstat"); }
+
+Result<std::uint64_t> preload_files(const std::vector<std::string>& paths) {
+  std::uint64_t total = 0;
+  auto read_one = [&total](const std::filesystem::path& p) -> Status {
+    std::ifstream in(p, std::ios::binary);
+    if (!in) return Error(fmt::format("cannot read {}", p.string()));
+    char buf[65536];
+    while (in.read(buf, sizeof buf) || in.gcount() > 0) total += static_cast<std::uint64_t>(in.gcount());
+    return ok_status();
+  };
+  for (const std::string& path : paths) {
+    std::error_code ec;
+    if (std::filesystem::is_directory(path, ec)) {
+      for (const auto& entry : std::filesystem::recursive_directory_iterator(path, ec)) {
+        if (entry.is_regular_file(ec)) {
+          if (Status s = read_one(entry.path()); !s) return s.error();
+        }
+      }
+    } else if (Status s = read_one(path); !s) {
+      return s.error();
+    }
+  }
+  return total;
+}
 
 std::string kernel_release() {
   utsname u{};

@@ -16,6 +16,10 @@ std::vector<int> list_nodes();
 Result<std::string> node_meminfo_text(int node);
 Result<std::string> vmstat_text();
 std::string kernel_release();
+// Reads files (or every file under directories) once, so their page cache
+// is allocated by the agent, on node 0, before any instance is bound to a
+// partition; returns the bytes read.
+Result<std::uint64_t> preload_files(const std::vector<std::string>& paths);
 std::uint64_t uptime_ms();
 
 }  // namespace hotmem::agent

@@ -2,25 +2,36 @@
 
 #include <fcntl.h>
 #include <signal.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
+#include <thread>
 
 #include <fmt/format.h>
+
+#include "agent/guest_system.h"
+#include "protocol/guest_reports.h"
 
 namespace hotmem::agent {
 namespace {
 
-constexpr int kMpolBind = 2;  // MPOL_BIND from <linux/mempolicy.h>
 constexpr std::size_t kMaxArgs = 256;
 constexpr std::size_t kMaxArgBytes = 4096;
+constexpr std::uint64_t kMaxWaitMs = 10 * 60 * 1000;
+constexpr auto kCheckInterval = std::chrono::milliseconds(2);
 
-json describe(const std::string& name, pid_t pid, std::string_view state, const std::optional<int>& status) {
-  json j{{"name", name}, {"pid", pid}, {"state", state}};
-  if (status) j["exit"] = describe_wait_status(*status);
-  return j;
+const char* state_name(bool stopping, int state) {
+  static constexpr const char* kNames[] = {"preparing", "starting", "running", "ended", "exited"};
+  if (stopping && state < 3) return "stopping";
+  return kNames[state];
+}
+
+std::uint64_t node_total_bytes(int node) {
+  auto text = node_meminfo_text(node);
+  if (!text) return 0;
+  auto info = protocol::parse_node_meminfo(*text, node);
+  return info ? info->total_bytes() : 0;
 }
 
 }  // namespace
@@ -34,16 +45,50 @@ Result<InstanceSpec> parse_instance_spec(const json& body) {
   auto argv = protocol::get_string_list(body, "argv", kMaxArgs, kMaxArgBytes);
   if (!argv) return argv.error();
   if (argv->empty()) return Error("field 'argv' must name a program");
+  for (const std::string& a : *argv) {
+    if (a.find('\0') != std::string::npos) return Error("field 'argv' has a NUL byte");
+  }
   spec.argv = std::move(*argv);
   if (protocol::has(body, "env")) {
     auto env = protocol::get_string_map(body, "env", kMaxArgs, kMaxArgBytes);
     if (!env) return env.error();
+    for (const auto& [k, v] : *env) {
+      if (k.empty() || k.find_first_of(std::string("=\0", 2)) != std::string::npos || v.find('\0') != std::string::npos) {
+        return Error("field 'env' needs names without '=' or NUL and values without NUL");
+      }
+    }
     spec.env = std::move(*env);
   }
   if (protocol::has(body, "node") && !body["node"].is_null()) {
     auto node = protocol::get_i64(body, "node", 0, 1023);
     if (!node) return node.error();
     spec.node = static_cast<int>(*node);
+  }
+  if (protocol::has(body, "memory_max")) {
+    auto max = protocol::get_u64(body, "memory_max", 1ull << 40);
+    if (!max) return max.error();
+    spec.memory_max = *max;
+  }
+  if (protocol::has(body, "scratch_bytes")) {
+    auto scratch = protocol::get_u64(body, "scratch_bytes", 1ull << 40);
+    if (!scratch) return scratch.error();
+    spec.scratch_bytes = *scratch;
+  }
+  if (protocol::has(body, "node_bytes")) {
+    auto need = protocol::get_u64(body, "node_bytes", 1ull << 40);
+    if (!need) return need.error();
+    if (*need > 0 && !spec.node) return Error("field 'node_bytes' needs a 'node'");
+    spec.node_bytes = *need;
+  }
+  if (protocol::has(body, "wait_ready")) {
+    auto wait = protocol::get_bool(body, "wait_ready");
+    if (!wait) return wait.error();
+    spec.wait_ready = *wait;
+  }
+  if (protocol::has(body, "ready_timeout_ms")) {
+    auto t = protocol::get_u64(body, "ready_timeout_ms", kMaxWaitMs);
+    if (!t) return t.error();
+    spec.ready_timeout = Millis(*t);
   }
   return spec;
 }
@@ -56,17 +101,34 @@ void InstanceTable::reply_ok(std::uint64_t id, json body) {
   reply_(protocol::Response{id, true, "", std::move(body)});
 }
 
-void InstanceTable::start(std::uint64_t request_id, InstanceSpec spec, bool wait_ready,
-                          Clock::duration ready_timeout) {
+void InstanceTable::start(std::uint64_t request_id, InstanceSpec spec) {
   if (instances_.contains(spec.name)) {
     return reply_error(request_id, fmt::format("instance '{}' already exists", spec.name));
   }
   if (instances_.size() >= kMaxInstances) {
     return reply_error(request_id, fmt::format("at most {} instances", kMaxInstances));
   }
+  auto sandbox = Sandbox::create({spec.name, spec.node, spec.memory_max, spec.scratch_bytes});
+  if (!sandbox) return reply_error(request_id, sandbox.error().message());
+  const std::string name = spec.name;
+  Instance& instance = instances_.emplace(name, Instance{}).first->second;
+  instance.spec = std::move(spec);
+  instance.sandbox.emplace(std::move(*sandbox));
+  instance.start_request = request_id;
+  // The partition may still be plugging: the sandbox is ready, the process
+  // waits (in tick) until its node has the memory.
+  instance.deadline = Clock::now() + instance.spec.ready_timeout;
+  tick();
+}
+
+void InstanceTable::spawn(Instance& instance) {
+  const InstanceSpec& spec = instance.spec;
+  if (spec.node) {
+    if (Status s = instance.sandbox->bind_node(*spec.node); !s) return fail_start(instance, s.error().message());
+  }
   int ready_pipe[2];
   if (::pipe2(ready_pipe, O_CLOEXEC | O_NONBLOCK) != 0) {
-    return reply_error(request_id, fmt::format("pipe: {}", std::strerror(errno)));
+    return fail_start(instance, fmt::format("pipe: {}", std::strerror(errno)));
   }
   UniqueFd ready_read(ready_pipe[0]);
   UniqueFd ready_write(ready_pipe[1]);
@@ -75,31 +137,38 @@ void InstanceTable::start(std::uint64_t request_id, InstanceSpec spec, bool wait
   options.argv = spec.argv;
   options.error_output = "/dev/console";
   options.die_with_parent = false;
-  options.env = {"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "HOME=/",
+  options.env = {"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "HOME=/tmp", "TMPDIR=/tmp",
                  "HOTMEM_READY_FD=3", "HOTMEM_INSTANCE=" + spec.name};
   for (const auto& [k, v] : spec.env) options.env.push_back(k + "=" + v);
   options.pass_fds = {ready_write.get()};
-  if (spec.node) {
-    const int node = *spec.node;
-    options.before_exec = [node] {
-      unsigned long mask[1024 / (8 * sizeof(unsigned long))] = {};
-      mask[node / (8 * sizeof(unsigned long))] |= 1UL << (node % (8 * sizeof(unsigned long)));
-      if (::syscall(SYS_set_mempolicy, kMpolBind, mask, 1024UL) != 0) ::_exit(126);
-    };
-  }
+  const Sandbox* sandbox = &*instance.sandbox;
+  options.before_exec = [sandbox] { sandbox->enter_from_child(); };
   auto process = ChildProcess::spawn(options);
-  if (!process) return reply_error(request_id, process.error().message());
-  ready_write.reset();
+  if (!process) return fail_start(instance, process.error().message());
+  instance.process.emplace(std::move(*process));
+  instance.ready_fd = std::move(ready_read);
+  instance.state = State::kStarting;
+  if (!spec.wait_ready) mark_ready(instance);
+}
 
-  Instance instance{std::move(spec), std::move(*process), std::move(ready_read), false, {}, {}, {}, {}, {}};
-  if (wait_ready) {
-    instance.start_request = request_id;
-    instance.ready_deadline = Clock::now() + ready_timeout;
-  } else {
-    reply_ok(request_id, json{{"pid", instance.process.pid()}});
+void InstanceTable::fail_start(Instance& instance, const std::string& why) {
+  if (auto id = std::exchange(instance.start_request, std::nullopt)) {
+    reply_error(*id, fmt::format("instance '{}' did not start: {}", instance.spec.name, why));
+    instance.start_failed = true;
   }
-  const std::string name = instance.spec.name;
-  instances_.emplace(name, std::move(instance));
+  if (instance.process && instance.state < State::kEnded) {
+    instance.sandbox->kill_all();
+    return;  // on_child_exit finishes it
+  }
+  instance.state = State::kEnded;
+}
+
+void InstanceTable::mark_ready(Instance& instance) {
+  instance.state = State::kRunning;
+  instance.ready_fd.reset();
+  if (auto id = std::exchange(instance.start_request, std::nullopt)) {
+    reply_ok(*id, json{{"pid", instance.process->pid()}});
+  }
 }
 
 void InstanceTable::stop(std::uint64_t request_id, const std::string& name, Clock::duration grace) {
@@ -108,35 +177,44 @@ void InstanceTable::stop(std::uint64_t request_id, const std::string& name, Cloc
   Instance& instance = it->second;
   if (instance.stop_request) return reply_error(request_id, fmt::format("instance '{}' is already stopping", name));
   instance.stop_request = request_id;
-  if (instance.wait_status) return settle(it);
-  ::kill(instance.process.pid(), SIGTERM);
-  instance.kill_at = Clock::now() + grace;
+  switch (instance.state) {
+    case State::kPreparing:
+      fail_start(instance, "stopped before it started");
+      break;
+    case State::kStarting:
+    case State::kRunning:
+      instance.sandbox->signal_all(SIGTERM);
+      instance.kill_at = Clock::now() + grace;
+      break;
+    case State::kEnded:
+    case State::kCleaned:
+      break;
+  }
+  tick();
+}
+
+json InstanceTable::describe(const Instance& instance) const {
+  json j{{"name", instance.spec.name},
+         {"pid", instance.process ? instance.process->pid() : 0},
+         {"state", state_name(instance.stop_request.has_value(), static_cast<int>(instance.state))}};
+  if (instance.wait_status) j["exit"] = describe_wait_status(*instance.wait_status);
+  if (instance.state == State::kCleaned) {
+    j["oom_killed"] = instance.oom_killed;
+    j["leftovers"] = instance.leftovers;
+    if (!instance.cleanup_error.empty()) j["cleanup_error"] = instance.cleanup_error;
+  }
+  return j;
 }
 
 json InstanceTable::list() const {
   json out = json::array();
-  for (const auto& [name, instance] : instances_) {
-    const char* state = instance.wait_status ? "exited"
-                        : instance.stop_request ? "stopping"
-                        : instance.ready        ? "running"
-                                                : "starting";
-    out.push_back(describe(name, instance.process.pid(), state, instance.wait_status));
-  }
+  for (const auto& [name, instance] : instances_) out.push_back(describe(instance));
   return out;
 }
 
 void InstanceTable::poll_fds(std::vector<pollfd>& fds) const {
   for (const auto& [name, instance] : instances_) {
     if (instance.ready_fd.valid()) fds.push_back(pollfd{instance.ready_fd.get(), POLLIN, 0});
-  }
-}
-
-void InstanceTable::mark_ready(Instance& instance) {
-  instance.ready = true;
-  instance.ready_fd.reset();
-  instance.ready_deadline.reset();
-  if (auto id = std::exchange(instance.start_request, std::nullopt)) {
-    reply_ok(*id, json{{"pid", instance.process.pid()}});
   }
 }
 
@@ -147,10 +225,10 @@ void InstanceTable::on_poll(const std::vector<pollfd>& fds) {
       if (instance.ready_fd.get() != p.fd) continue;
       char buf[64];
       const ssize_t n = ::read(p.fd, buf, sizeof buf);
-      if (n > 0) {
+      if (n > 0 && instance.state == State::kStarting) {
         mark_ready(instance);
       } else if (n == 0) {
-        instance.ready_fd.reset();  // closed without a word: readiness unknown
+        instance.ready_fd.reset();  // closed without a word: it may still run
       }
       break;
     }
@@ -158,44 +236,89 @@ void InstanceTable::on_poll(const std::vector<pollfd>& fds) {
 }
 
 bool InstanceTable::on_child_exit(pid_t pid, int status) {
-  for (auto it = instances_.begin(); it != instances_.end(); ++it) {
-    if (it->second.process.pid() != pid) continue;
-    it->second.process.mark_reaped(status);
-    it->second.wait_status = status;
-    it->second.ready_fd.reset();
-    settle(it);
+  for (auto& [name, instance] : instances_) {
+    if (!instance.process || instance.process->pid() != pid || instance.wait_status) continue;
+    instance.process->mark_reaped(status);
+    instance.wait_status = status;
+    instance.ready_fd.reset();
+    instance.oom_killed = instance.sandbox->oom_killed();
+    if (instance.start_request) {
+      fail_start(instance, fmt::format("it {}{}", describe_wait_status(status),
+                                       instance.oom_killed ? " (out of memory)" : ""));
+    }
+    instance.state = State::kEnded;
+    // Whatever it left running in its cgroup goes too.
+    instance.sandbox->kill_all();
+    tick();
     return true;
   }
   return false;
 }
 
-void InstanceTable::settle(std::map<std::string, Instance>::iterator it) {
-  Instance& instance = it->second;
-  const std::string ended = describe_wait_status(instance.wait_status.value_or(0));
-  if (auto id = std::exchange(instance.start_request, std::nullopt)) {
-    reply_error(*id, fmt::format("instance '{}' {} before it was ready", it->first, ended));
+void InstanceTable::finish(Instance& instance) {
+  Status cleaned = instance.sandbox->cleanup();
+  if (!cleaned) instance.cleanup_error = cleaned.error().message();
+  if (instance.spec.node) {
+    // The scratch's tmpfs dies with its last mount; the kernel may finish
+    // freeing its pages a moment after the umount returns.
+    auto left = node_leftovers(*instance.spec.node);
+    for (int i = 0; i < 50 && left && left->shmem_bytes > 0; ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+      left = node_leftovers(*instance.spec.node);
+    }
+    if (left) {
+      instance.leftovers = json{{"node", left->node},
+                                {"used_bytes", left->used_bytes},
+                                {"anon_bytes", left->anon_bytes},
+                                {"file_bytes", left->file_bytes},
+                                {"shmem_bytes", left->shmem_bytes}};
+    }
   }
+  instance.state = State::kCleaned;
+}
+
+void InstanceTable::settle(Iterator it) {
+  Instance& instance = it->second;
   if (auto id = std::exchange(instance.stop_request, std::nullopt)) {
-    reply_ok(*id, describe(it->first, instance.process.pid(), "exited", instance.wait_status));
+    reply_ok(*id, describe(instance));
+    instances_.erase(it);
+  } else if (instance.start_failed) {
     instances_.erase(it);
   }
 }
 
 void InstanceTable::tick() {
   const auto now = Clock::now();
-  for (auto& [name, instance] : instances_) {
-    if (instance.wait_status) continue;
-    if (instance.kill_at && now >= *instance.kill_at) {
-      ::kill(instance.process.pid(), SIGKILL);
-      instance.kill_at.reset();
+  for (auto it = instances_.begin(); it != instances_.end();) {
+    auto current = it++;
+    Instance& instance = current->second;
+    switch (instance.state) {
+      case State::kPreparing:
+        if (!instance.spec.node || node_total_bytes(*instance.spec.node) >= instance.spec.node_bytes) {
+          spawn(instance);
+        } else if (now >= instance.deadline) {
+          fail_start(instance, fmt::format("node {} did not get its memory in time", *instance.spec.node));
+        }
+        break;
+      case State::kStarting:
+        if (now >= instance.deadline) {
+          fail_start(instance, "it was not ready in time and was killed");
+        }
+        [[fallthrough]];
+      case State::kRunning:
+        if (instance.kill_at && now >= *instance.kill_at) {
+          instance.sandbox->kill_all();
+          instance.kill_at.reset();
+        }
+        break;
+      case State::kEnded:
+        // Cleaned only once every process of its cgroup is gone.
+        if (!instance.process || !instance.sandbox->populated()) finish(instance);
+        break;
+      case State::kCleaned:
+        break;
     }
-    if (instance.ready_deadline && now >= *instance.ready_deadline) {
-      instance.ready_deadline.reset();
-      ::kill(instance.process.pid(), SIGKILL);
-      if (auto id = std::exchange(instance.start_request, std::nullopt)) {
-        reply_error(*id, fmt::format("instance '{}' was not ready in time and was killed", name));
-      }
-    }
+    if (instance.state == State::kCleaned) settle(current);
   }
 }
 
@@ -203,9 +326,9 @@ Clock::duration InstanceTable::until_next_deadline() const {
   Clock::duration next = std::chrono::seconds(1);
   const auto now = Clock::now();
   for (const auto& [name, instance] : instances_) {
-    for (const auto& t : {instance.kill_at, instance.ready_deadline}) {
-      if (t) next = std::min(next, std::max(Clock::duration::zero(), *t - now));
-    }
+    if (instance.state == State::kPreparing || instance.state == State::kEnded) next = std::min<Clock::duration>(next, kCheckInterval);
+    if (instance.state == State::kStarting) next = std::min(next, std::max(Clock::duration::zero(), instance.deadline - now));
+    if (instance.kill_at) next = std::min(next, std::max(Clock::duration::zero(), *instance.kill_at - now));
   }
   return next;
 }

@@ -1,10 +1,17 @@
-// The agent's function instances: processes it starts on request, bound to
-// a guest NUMA node, tracked until the host has heard how they ended.
+// The agent's function instances: processes it starts on request, each in
+// its sandbox (cgroup bound to its partition's node, private scratch),
+// tracked until the host has heard how they ended.
+//
+// Life of an instance: preparing (sandbox made; waiting for its node's
+// memory to be plugged) -> starting (exec'd; waiting for it to report ready
+// on fd 3) -> running -> [stopping] -> ended (reaped, every process of its
+// cgroup gone) -> cleaned (scratch and cgroup removed; what remains on its
+// node measured). The record stays until a stop request collects it.
 //
 // Everything here is non-blocking: the agent's event loop calls poll_fds()/
 // on_poll() for readiness pipes, on_child_exit() when it reaps a child and
-// tick() for deadlines, and replies reach the host through `reply` (possibly
-// much later than the request that asked for them).
+// tick() for deadlines; replies reach the host through `reply`, possibly much
+// later than the request that asked for them.
 #pragma once
 
 #include <poll.h>
@@ -18,6 +25,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "agent/sandbox.h"
 #include "common/clock.h"
 #include "common/process.h"
 #include "common/unique_fd.h"
@@ -31,7 +39,13 @@ struct InstanceSpec {
   std::string name;
   std::vector<std::string> argv;
   std::map<std::string, std::string> env;
-  std::optional<int> node;  // bind all its memory to this guest node
+  std::optional<int> node;                  // cpuset.mems of its cgroup
+  std::optional<std::uint64_t> memory_max;  // memory.max of its cgroup
+  std::uint64_t scratch_bytes = 64ull << 20;
+  // Start only once `node` has this much memory (its partition is plugged).
+  std::uint64_t node_bytes = 0;
+  bool wait_ready = false;
+  Clock::duration ready_timeout = std::chrono::seconds(60);
 };
 
 // Reads and validates an instance_start request body.
@@ -44,10 +58,11 @@ class InstanceTable {
 
   explicit InstanceTable(Reply reply) : reply_(std::move(reply)) {}
 
-  // Starts an instance; replies once it signals readiness on fd 3 (if
-  // `wait_ready`) or at once, or with an error if it ends first.
-  void start(std::uint64_t request_id, InstanceSpec spec, bool wait_ready, Clock::duration ready_timeout);
-  // SIGTERM, then SIGKILL after `grace`; replies once it has been reaped.
+  // Replies with the pid once the instance runs (and, if asked, is ready),
+  // or with an error if it cannot start or ends first.
+  void start(std::uint64_t request_id, InstanceSpec spec);
+  // SIGTERM to its cgroup, then SIGKILL after `grace`; replies once it has
+  // ended and its sandbox is cleaned up, with what was left on its node.
   void stop(std::uint64_t request_id, const std::string& name, Clock::duration grace);
   json list() const;
 
@@ -56,27 +71,40 @@ class InstanceTable {
   // Returns false when `pid` is not one of ours.
   bool on_child_exit(pid_t pid, int status);
   void tick();
-  // Until the next deadline (for poll's timeout).
+  // Until the next deadline or check (for poll's timeout).
   Clock::duration until_next_deadline() const;
 
  private:
+  enum class State { kPreparing, kStarting, kRunning, kEnded, kCleaned };
+
   struct Instance {
     InstanceSpec spec;
-    ChildProcess process;
+    State state = State::kPreparing;
+    std::optional<Sandbox> sandbox;
+    std::optional<ChildProcess> process;
     UniqueFd ready_fd;
-    bool ready = false;
     std::optional<int> wait_status;
+    bool oom_killed = false;
+    bool start_failed = false;  // the host got an error and will not collect it
+    json leftovers;
+    std::string cleanup_error;
     std::optional<std::uint64_t> start_request;
-    std::optional<Clock::time_point> ready_deadline;
+    Clock::time_point deadline;  // for the phase it is in
     std::optional<std::uint64_t> stop_request;
     std::optional<Clock::time_point> kill_at;
   };
+  using Iterator = std::map<std::string, Instance>::iterator;
 
   void reply_error(std::uint64_t id, std::string message);
   void reply_ok(std::uint64_t id, json body);
+  void spawn(Instance& instance);
   void mark_ready(Instance& instance);
-  // Answers whoever waits on an ended instance; removes it once stopped.
-  void settle(std::map<std::string, Instance>::iterator it);
+  void fail_start(Instance& instance, const std::string& why);
+  void finish(Instance& instance);
+  // Answers whoever waits on an instance that has been cleaned; removes it
+  // once its stop was asked for.
+  void settle(Iterator it);
+  json describe(const Instance& instance) const;
 
   Reply reply_;
   std::map<std::string, Instance> instances_;

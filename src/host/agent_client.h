@@ -21,6 +21,7 @@
 
 #include "common/clock.h"
 #include "common/result.h"
+#include "common/size.h"
 #include "common/unique_fd.h"
 #include "protocol/guest_reports.h"
 
@@ -39,9 +40,35 @@ struct InstanceLaunch {
   std::string name;
   std::vector<std::string> argv;
   std::map<std::string, std::string> env;
+  // Its sandbox: cpuset.mems = node, memory.max, a tmpfs scratch as /tmp.
   std::optional<int> node;
+  std::optional<std::uint64_t> memory_max;
+  std::uint64_t scratch_bytes = 64 * kMiB;
+  // The agent starts it once `node` holds this much memory, so the launch
+  // can be sent while the partition is still being plugged.
+  std::uint64_t node_bytes = 0;
   bool wait_ready = true;
   Clock::duration ready_timeout = std::chrono::seconds(120);
+};
+
+// How an instance ended, and what it left on its node after the agent
+// removed its scratch and cgroup.
+struct InstanceEnd {
+  std::string exit;  // "exited with status 0", "killed by signal 9 (Killed)"
+  bool oom_killed = false;
+  std::optional<int> node;
+  std::uint64_t node_used_bytes = 0;
+  std::uint64_t node_anon_bytes = 0;
+  std::uint64_t node_file_bytes = 0;
+  std::uint64_t node_shmem_bytes = 0;
+  std::string cleanup_error;
+};
+
+struct InstanceStatus {
+  std::string name;
+  std::int64_t pid = 0;
+  std::string state;  // preparing, starting, running, stopping, ended, exited
+  std::string exit;
 };
 
 class AgentClient {
@@ -63,9 +90,14 @@ class AgentClient {
   Result<protocol::GuestMemoryReport> memory_report(Clock::duration timeout = std::chrono::seconds(10));
   // Returns the instance's pid in the guest.
   Result<std::int64_t> start_instance(const InstanceLaunch& launch);
-  // Returns how it ended ("exited with status 0", "killed by signal 9 ...").
-  Result<std::string> stop_instance(const std::string& name, Clock::duration grace,
+  // Stops it (SIGTERM, SIGKILL after `grace`) or collects one that ended by
+  // itself; answers once its sandbox is gone.
+  Result<InstanceEnd> stop_instance(const std::string& name, Clock::duration grace,
                                     Clock::duration timeout = std::chrono::seconds(30));
+  Result<std::vector<InstanceStatus>> list_instances(Clock::duration timeout = std::chrono::seconds(10));
+  // Has the agent read these files (or directories) into node 0's page cache.
+  Result<std::uint64_t> preload(const std::vector<std::string>& paths,
+                                Clock::duration timeout = std::chrono::seconds(120));
 
   // Set once the channel is unusable; says why.
   std::optional<std::string> broken() const;

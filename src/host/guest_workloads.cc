@@ -6,12 +6,16 @@
 
 namespace hotmem::host {
 
+std::vector<std::string> touch_argv(std::uint64_t mib, std::uint64_t file_mib, std::uint64_t seed) {
+  return {"/sbin/hotmem-agent", "workload", "touch",  "--mib", std::to_string(mib), "--file-mib",
+          std::to_string(file_mib), "--seed", std::to_string(seed)};
+}
+
 InstanceLaunch touch_workload(const std::string& name, std::uint64_t mib, std::optional<int> node,
                               std::uint64_t seed) {
   InstanceLaunch launch;
   launch.name = name;
-  launch.argv = {"/sbin/hotmem-agent", "workload", "touch", "--mib", std::to_string(mib), "--seed",
-                 std::to_string(seed)};
+  launch.argv = touch_argv(mib, 0, seed);
   launch.node = node;
   launch.wait_ready = true;
   return launch;

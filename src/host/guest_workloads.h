@@ -9,8 +9,12 @@
 
 namespace hotmem::host {
 
-// The agent's "touch" workload: holds `mib` MiB of written anonymous memory,
-// bound to `node` when given, until stopped.
+// The agent's "touch" workload: holds `mib` MiB of written anonymous memory
+// and `file_mib` MiB in a tmpfs file until stopped; exits 0 on SIGTERM if
+// its memory is intact.
+std::vector<std::string> touch_argv(std::uint64_t mib, std::uint64_t file_mib = 0, std::uint64_t seed = 1);
+
+// The touch workload as a direct agent launch, bound to `node` when given.
 InstanceLaunch touch_workload(const std::string& name, std::uint64_t mib, std::optional<int> node,
                               std::uint64_t seed = 1);
 

@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <string>
 
 #include "common/clock.h"
@@ -40,9 +41,16 @@ class Vmm {
   virtual Result<MemoryDeviceState> memory_device(const std::string& id) = 0;
   // Asks the guest to plug or unplug until the device holds `bytes`.
   virtual Status request_memory_device_size(const std::string& id, std::uint64_t bytes) = 0;
-  // Waits until the device holds `bytes`; returns how long the wait took.
-  virtual Result<Clock::duration> wait_memory_device_size(const std::string& id, std::uint64_t bytes,
-                                                          Clock::duration timeout) = 0;
+  // Waits until the device's plugged size satisfies `done`; returns how long
+  // the wait took. `goal` describes the target for the timeout error.
+  virtual Result<Clock::duration> wait_memory_device(const std::string& id,
+                                                     const std::function<bool(std::uint64_t)>& done,
+                                                     Clock::duration timeout, std::uint64_t goal) = 0;
+  // Waits until the device holds exactly `bytes`.
+  Result<Clock::duration> wait_memory_device_size(const std::string& id, std::uint64_t bytes,
+                                                  Clock::duration timeout) {
+    return wait_memory_device(id, [bytes](std::uint64_t size) { return size == bytes; }, timeout, bytes);
+  }
 
   // Resident memory of the VMM process: what the host really spends.
   virtual Result<std::uint64_t> rss_bytes() = 0;

@@ -98,8 +98,9 @@ Status QemuVm::request_memory_device_size(const std::string& id, std::uint64_t b
   return ok_status();
 }
 
-Result<Clock::duration> QemuVm::wait_memory_device_size(const std::string& id, std::uint64_t bytes,
-                                                        Clock::duration timeout) {
+Result<Clock::duration> QemuVm::wait_memory_device(const std::string& id,
+                                                   const std::function<bool(std::uint64_t)>& done,
+                                                   Clock::duration timeout, std::uint64_t goal) {
   const auto start = Clock::now();
   Deadline deadline(timeout);
   std::uint64_t size = 0;
@@ -107,13 +108,12 @@ Result<Clock::duration> QemuVm::wait_memory_device_size(const std::string& id, s
     auto s = read_u64_property(id, "size");
     if (!s) return s.error();
     size = *s;
-    if (size == bytes) return Clock::now() - start;
+    if (done(size)) return Clock::now() - start;
     if (deadline.expired()) break;
     std::this_thread::sleep_for(kSizePollInterval);
   }
   return Error(fmt::format("device {} holds {} after {:.0f} ms, target {}: the guest did not {} in time", id,
-                           format_size(size), to_ms(timeout), format_size(bytes),
-                           size < bytes ? "plug" : "unplug"));
+                           format_size(size), to_ms(timeout), format_size(goal), size < goal ? "plug" : "unplug"));
 }
 
 Result<std::uint64_t> QemuVm::rss_bytes() { return process_rss_bytes(process_.pid()); }

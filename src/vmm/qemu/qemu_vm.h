@@ -26,8 +26,8 @@ class QemuVm final : public Vmm {
 
   Result<MemoryDeviceState> memory_device(const std::string& id) override;
   Status request_memory_device_size(const std::string& id, std::uint64_t bytes) override;
-  Result<Clock::duration> wait_memory_device_size(const std::string& id, std::uint64_t bytes,
-                                                  Clock::duration timeout) override;
+  Result<Clock::duration> wait_memory_device(const std::string& id, const std::function<bool(std::uint64_t)>& done,
+                                             Clock::duration timeout, std::uint64_t goal) override;
   Result<std::uint64_t> rss_bytes() override;
   void shutdown(Clock::duration grace) override;
 

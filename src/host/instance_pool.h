@@ -1,0 +1,66 @@
+// Function instances in one VM, with memory from the VM's memory mode:
+// start = grant memory (plug) + start the instance in its sandbox, the two
+// overlapped where the mode allows; stop = end it and let the agent clear
+// what it left; reclaim = give the memory back. Thread-safe.
+#pragma once
+
+#include <future>
+#include <map>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "host/agent_client.h"
+#include "host/function_vm.h"
+#include "host/memory_mode.h"
+
+namespace hotmem::host {
+
+struct InstanceRequest {
+  std::string name;
+  std::vector<std::string> argv;
+  std::map<std::string, std::string> env;
+  std::uint64_t scratch_bytes = 64 * kMiB;
+  Clock::duration ready_timeout = std::chrono::seconds(120);
+};
+
+struct StartedInstance {
+  std::string name;
+  std::int64_t pid = 0;
+  Grant grant;
+  Clock::duration plug_latency{};   // the mode's grant, as the VMM reported it
+  Clock::duration start_latency{};  // from asking to the instance being ready
+};
+
+struct StoppedInstance {
+  Grant grant;
+  InstanceEnd end;
+};
+
+class InstancePool {
+ public:
+  static constexpr auto kPlugTimeout = std::chrono::seconds(60);
+
+  InstancePool(FunctionVm& vm, MemoryMode& mode, FunctionShape shape)
+      : vm_(vm), mode_(mode), shape_(shape) {}
+
+  Result<StartedInstance> start(const InstanceRequest& request);
+  // Ends the instance (or collects one that ended by itself, e.g. OOM-killed).
+  Result<StoppedInstance> stop(const std::string& name, Clock::duration grace = std::chrono::seconds(10));
+  // Gives back the memory of stopped instances, all at once.
+  Result<ReclaimResult> reclaim(const std::vector<StoppedInstance>& stopped,
+                                Clock::duration timeout = std::chrono::seconds(120));
+
+  std::vector<std::string> instances() const;
+  const FunctionShape& shape() const { return shape_; }
+  MemoryMode& mode() { return mode_; }
+
+ private:
+  FunctionVm& vm_;
+  MemoryMode& mode_;
+  FunctionShape shape_;
+  mutable std::mutex mutex_;
+  std::map<std::string, Grant> grants_;
+};
+
+}  // namespace hotmem::host

@@ -1,0 +1,74 @@
+// Memory modes: how a function VM gets memory for a new instance and gives
+// it back when the instance ends. One interface, one implementation per
+// mode (host/modes/), selected by name; the rest of HotMem never asks which
+// mode it runs.
+//
+//   hotmem      one partition (guest node + virtio-mem device) per instance;
+//               an ended instance leaves an empty partition: unplug, no migration
+//   virtio-mem  one device on node 0, instances unbound: the state of practice
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "common/clock.h"
+#include "common/result.h"
+#include "host/function_vm.h"
+
+namespace hotmem::host {
+
+// What a function needs: N concurrent instances of a given memory limit.
+struct FunctionShape {
+  int max_instances = 4;
+  std::uint64_t instance_bytes = 512 * kMiB;  // memory.max of one instance
+
+  // The instance limit rounded up to whole guest memory blocks.
+  std::uint64_t partition_bytes() const;
+};
+
+// Memory given to one instance.
+struct Grant {
+  std::string instance;
+  std::uint64_t bytes = 0;
+  std::optional<int> node;       // bind the instance to this node
+  std::optional<int> partition;  // which partition (hotmem)
+};
+
+struct ReclaimResult {
+  std::uint64_t bytes = 0;
+  // From setting the requested size to the VMM reporting it reached.
+  Clock::duration latency{};
+};
+
+class MemoryMode {
+ public:
+  virtual ~MemoryMode() = default;
+
+  virtual std::string name() const = 0;
+  // Lays out the VM: boot memory, nodes and devices for this shape.
+  virtual void configure(FunctionVmConfig& config, const FunctionShape& shape) const = 0;
+  // Binds to the booted VM.
+  virtual Status attach(FunctionVm& vm, const FunctionShape& shape) = 0;
+
+  // Asks for one more instance's memory and returns at once; the instance's
+  // sandbox can be prepared meanwhile.
+  virtual Result<Grant> begin_grant(const std::string& instance) = 0;
+  // Waits until the grant's memory is there; returns the plug latency.
+  virtual Result<Clock::duration> finish_grant(const Grant& grant, Clock::duration timeout) = 0;
+  // Gives back the memory of ended instances, whose sandboxes the agent has
+  // already cleared.
+  virtual Result<ReclaimResult> reclaim(const std::vector<Grant>& grants, Clock::duration timeout) = 0;
+
+  // The mode's view for status output (e.g. every partition and its state).
+  virtual nlohmann::json describe() const = 0;
+};
+
+std::vector<std::string> memory_mode_names();
+Result<std::unique_ptr<MemoryMode>> make_memory_mode(std::string_view name);
+
+}  // namespace hotmem::host

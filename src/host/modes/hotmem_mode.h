@@ -1,0 +1,31 @@
+// hotmem mode: one partition per instance. Partition k is guest node k,
+// filled only by its own virtio-mem device (ZONE_MOVABLE), and the instance
+// is bound to it by its cgroup's cpuset.mems. An ended instance leaves its
+// partition empty, so unplugging it needs no migration.
+#pragma once
+
+#include <memory>
+
+#include "host/memory_mode.h"
+#include "host/partition_table.h"
+
+namespace hotmem::host {
+
+class HotmemMode final : public MemoryMode {
+ public:
+  std::string name() const override { return "hotmem"; }
+  void configure(FunctionVmConfig& config, const FunctionShape& shape) const override;
+  Status attach(FunctionVm& vm, const FunctionShape& shape) override;
+  Result<Grant> begin_grant(const std::string& instance) override;
+  Result<Clock::duration> finish_grant(const Grant& grant, Clock::duration timeout) override;
+  Result<ReclaimResult> reclaim(const std::vector<Grant>& grants, Clock::duration timeout) override;
+  nlohmann::json describe() const override;
+
+  const PartitionTable& partitions() const { return *table_; }
+
+ private:
+  vmm::Vmm* vmm_ = nullptr;
+  std::unique_ptr<PartitionTable> table_;
+};
+
+}  // namespace hotmem::host

@@ -1,0 +1,33 @@
+// virtio-mem mode, the state of practice: one virtio-mem device on node 0
+// grows by an instance's share when it starts and shrinks by as much when it
+// ends. Instances are not bound anywhere, so their pages interleave and the
+// guest must migrate live neighbours' pages out of the blocks it unplugs.
+#pragma once
+
+#include <mutex>
+
+#include "host/memory_mode.h"
+
+namespace hotmem::host {
+
+class VirtioMemMode final : public MemoryMode {
+ public:
+  static constexpr const char* kDevice = "vmem0";
+
+  std::string name() const override { return "virtio-mem"; }
+  void configure(FunctionVmConfig& config, const FunctionShape& shape) const override;
+  Status attach(FunctionVm& vm, const FunctionShape& shape) override;
+  Result<Grant> begin_grant(const std::string& instance) override;
+  Result<Clock::duration> finish_grant(const Grant& grant, Clock::duration timeout) override;
+  Result<ReclaimResult> reclaim(const std::vector<Grant>& grants, Clock::duration timeout) override;
+  nlohmann::json describe() const override;
+
+ private:
+  vmm::Vmm* vmm_ = nullptr;
+  std::uint64_t share_ = 0;
+  mutable std::mutex mutex_;
+  std::uint64_t target_ = 0;  // what the device should hold now
+  std::uint64_t max_ = 0;
+};
+
+}  // namespace hotmem::host
