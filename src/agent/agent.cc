@@ -123,6 +123,13 @@ void Agent::handle(const protocol::Request& request) {
     return instances_.start(id, std::move(*spec));
   }
   if (request.type == "preload") return send(preload(request));
+  if (request.type == "offline_node") {
+    auto node = protocol::get_i64(request.body, "node", 1, 1023);
+    if (!node) return send(fail(id, node.error().message()));
+    auto done = offline_node_memory(static_cast<int>(*node));
+    if (!done) return send(fail(id, done.error().message()));
+    return send(ok(id, json{{"blocks", done->blocks}, {"elapsed_ms", done->elapsed_ms}}));
+  }
   if (request.type == "instance_stop") {
     auto name = protocol::get_string(request.body, "name", 64);
     if (!name) return send(fail(id, name.error().message()));
@@ -149,7 +156,8 @@ protocol::Response Agent::memory_report(const protocol::Request& request) {
   json nodes = json::object();
   for (int node : list_nodes()) {
     auto text = node_meminfo_text(node);
-    if (!text) return fail(request.id, text.error().message());
+    // A node whose last memory was just unplugged disappears from sysfs.
+    if (!text) continue;
     nodes[std::to_string(node)] = std::move(*text);
   }
   auto vmstat = vmstat_text();

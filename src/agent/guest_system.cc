@@ -4,6 +4,7 @@
 #include <time.h>
 
 #include <algorithm>
+#include <chrono>
 #include <filesystem>
 #include <fstream>
 
@@ -55,6 +56,35 @@ Result<std::uint64_t> preload_files(const std::vector<std::string>& paths) {
     }
   }
   return total;
+}
+
+Result<OfflineResult> offline_node_memory(int node) {
+  const auto start = std::chrono::steady_clock::now();
+  OfflineResult result;
+  const std::filesystem::path dir = fmt::format("/sys/devices/system/node/node{}", node);
+  std::error_code ec;
+  if (!std::filesystem::is_directory(dir, ec)) return Error(fmt::format("no node {}", node));
+  std::vector<std::filesystem::path> blocks;
+  for (const auto& entry : std::filesystem::directory_iterator(dir, ec)) {
+    const std::string name = entry.path().filename().string();
+    if (name.starts_with("memory") && name.size() > 6 && name.find_first_not_of("0123456789", 6) == std::string::npos) {
+      blocks.push_back(entry.path() / "state");
+    }
+  }
+  for (const auto& state : blocks) {
+    auto now = read_text_file(state, 64);
+    if (!now || now->starts_with("offline")) continue;
+    std::ofstream out(state);
+    out << "offline";
+    out.flush();
+    if (!out) {
+      return Error(fmt::format("cannot take {} offline (pages still in use on node {}?)", state.parent_path().string(),
+                               node));
+    }
+    ++result.blocks;
+  }
+  result.elapsed_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+  return result;
 }
 
 std::string kernel_release() {

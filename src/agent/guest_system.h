@@ -2,6 +2,7 @@
 // identity (kernel release, uptime, command line).
 #pragma once
 
+#include <cstdint>
 #include <map>
 #include <string>
 #include <vector>
@@ -16,6 +17,15 @@ std::vector<int> list_nodes();
 Result<std::string> node_meminfo_text(int node);
 Result<std::string> vmstat_text();
 std::string kernel_release();
+
+struct OfflineResult {
+  int blocks = 0;        // memory blocks taken offline
+  double elapsed_ms = 0;
+};
+// Takes every online memory block of `node` offline. On a partition node
+// whose pages are all free this moves nothing and zeroes nothing; virtio-mem
+// then unplugs the offline blocks without alloc_contig_range.
+Result<OfflineResult> offline_node_memory(int node);
 // Reads files (or every file under directories) once, so their page cache
 // is allocated by the agent, on node 0, before any instance is bound to a
 // partition; returns the bytes read.

@@ -13,21 +13,28 @@ CLI::Validator size_validator();
 // Validates a VM or instance name.
 CLI::Validator name_validator(const std::string& what);
 
-// Options that describe a VM to boot, filled into `config` after parsing
-// (call resolve() in the command's callback).
-struct VmOptions {
+// Options that describe the guest of a VM to boot (call resolve() in the
+// command's callback, after parsing).
+struct GuestOptions {
   std::string memory = "512M";
   int vcpus = 2;
-  std::string hotplug_max = "2G";
   std::string image;
   std::string accel = "auto";
-  int guest_init_on_alloc = -1;
   std::string cmdline_extra;
   int boot_timeout_s = 120;
 
   void add_to(CLI::App& command);
-  // Builds the VM configuration: boot memory on node 0 and one virtio-mem
-  // device (vmem1, node 1) of `hotplug_max`.
+  Result<host::FunctionVmConfig> resolve(const std::string& name) const;
+};
+
+// A single-device VM: the guest options, its zeroing setting, and one
+// virtio-mem device (vmem1, node 1) of `hotplug_max`.
+struct VmOptions {
+  GuestOptions guest;
+  std::string hotplug_max = "2G";
+  int guest_init_on_alloc = -1;
+
+  void add_to(CLI::App& command);
   Result<host::FunctionVmConfig> resolve(const std::string& name) const;
 };
 

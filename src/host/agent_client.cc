@@ -239,6 +239,14 @@ Result<std::vector<InstanceStatus>> AgentClient::list_instances(Clock::duration 
   return out;
 }
 
+Result<int> AgentClient::offline_node(int node, Clock::duration timeout) {
+  auto answer = call("offline_node", json{{"node", node}}, timeout);
+  if (!answer) return answer.error();
+  auto blocks = protocol::get_i64(*answer, "blocks", 0, 1 << 20);
+  if (!blocks) return blocks.error().context("offline_node answer");
+  return static_cast<int>(*blocks);
+}
+
 Result<std::uint64_t> AgentClient::preload(const std::vector<std::string>& paths, Clock::duration timeout) {
   auto answer = call("preload", json{{"paths", paths}}, timeout);
   if (!answer) return answer.error();

@@ -95,6 +95,9 @@ class AgentClient {
   Result<InstanceEnd> stop_instance(const std::string& name, Clock::duration grace,
                                     Clock::duration timeout = std::chrono::seconds(30));
   Result<std::vector<InstanceStatus>> list_instances(Clock::duration timeout = std::chrono::seconds(10));
+  // Has the agent take every memory block of `node` offline (before its
+  // device is unplugged); returns the number of blocks.
+  Result<int> offline_node(int node, Clock::duration timeout = std::chrono::seconds(60));
   // Has the agent read these files (or directories) into node 0's page cache.
   Result<std::uint64_t> preload(const std::vector<std::string>& paths,
                                 Clock::duration timeout = std::chrono::seconds(120));

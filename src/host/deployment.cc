@@ -8,8 +8,8 @@ Result<std::unique_ptr<Deployment>> Deployment::create(const DeploymentSpec& spe
   if (spec.shape.max_instances < 1 || spec.shape.max_instances > 64) {
     return Error(fmt::format("{} instances per VM asked for; 1-64 supported", spec.shape.max_instances));
   }
-  if (spec.shape.instance_bytes < 16 * kMiB) {
-    return Error(fmt::format("instance memory {} is below the 16 MiB minimum", format_size(spec.shape.instance_bytes)));
+  if (spec.shape.instance_bytes < 16 * kMiB || spec.shape.instance_bytes > 1024 * kGiB) {
+    return Error(fmt::format("instance memory {} is outside 16 MiB - 1 TiB", format_size(spec.shape.instance_bytes)));
   }
   std::unique_ptr<Deployment> d(new Deployment());
   d->spec_ = spec;

@@ -45,6 +45,7 @@ Status PartitionTable::move(int index, PartitionState from, PartitionState to) {
   }
   p.state = to;
   if (to == PartitionState::kEmpty) p.instance.clear();
+  if (from == PartitionState::kBroken) p.problem.clear();  // repaired
   return ok_status();
 }
 
@@ -59,6 +60,12 @@ void PartitionTable::mark_broken(int index, std::string problem) {
 Partition PartitionTable::get(int index) const {
   std::lock_guard lock(mutex_);
   return partitions_.at(static_cast<std::size_t>(index));
+}
+
+std::optional<Partition> PartitionTable::find(int index) const {
+  std::lock_guard lock(mutex_);
+  if (index < 0 || static_cast<std::size_t>(index) >= partitions_.size()) return std::nullopt;
+  return partitions_[static_cast<std::size_t>(index)];
 }
 
 std::vector<Partition> PartitionTable::snapshot() const {

@@ -49,7 +49,8 @@ class PartitionTable {
   // Any state -> broken, keeping the reason.
   void mark_broken(int index, std::string problem);
 
-  Partition get(int index) const;
+  Partition get(int index) const;  // index must exist
+  std::optional<Partition> find(int index) const;
   std::vector<Partition> snapshot() const;
   std::size_t count(PartitionState state) const;
   nlohmann::json to_json() const;

@@ -3,15 +3,34 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include "image/kernel_cmdline.h"
+
 namespace hotmem::host {
 
 void HotmemMode::configure(FunctionVmConfig& config, const FunctionShape& shape) const {
   for (int i = 0; i < shape.max_instances; ++i) add_partition_device(config, shape.partition_bytes());
 }
 
-Status HotmemMode::attach(FunctionVm& vm, const FunctionShape&) {
+Status HotmemMode::attach(FunctionVm& vm, const FunctionShape& shape) {
+  // With the guest zeroing every page it allocates (init_on_alloc=1, the
+  // distribution default), the virtio-mem driver's own unplug path zeroes the
+  // whole partition: it fake-offlines sub-blocks with alloc_contig_range.
+  // Offlining the (free) blocks through sysfs first moves and zeroes nothing.
+  // Without zeroing the driver's path is the faster one.
+  const auto zeroing = image::KernelCmdline::parse(vm.agent_info().cmdline).get("init_on_alloc");
+  if (zeroing == "0") return attach(vm.vmm(), vm.spec().memory_devices, shape);
+  AgentClient* agent = &vm.agent();
+  return attach(vm.vmm(), vm.spec().memory_devices, shape, [agent](int node) -> Status {
+    auto blocks = agent->offline_node(node);
+    if (!blocks) return blocks.error();
+    return ok_status();
+  });
+}
+
+Status HotmemMode::attach(vmm::Vmm& vmm, const std::vector<vmm::MemoryDeviceSpec>& devices, const FunctionShape&,
+                          NodeOffliner offline) {
   std::vector<Partition> partitions;
-  for (const vmm::MemoryDeviceSpec& d : vm.spec().memory_devices) {
+  for (const vmm::MemoryDeviceSpec& d : devices) {
     if (d.node == 0) continue;  // node 0 is the shared partition (boot memory)
     Partition p;
     p.index = static_cast<int>(partitions.size());
@@ -21,7 +40,8 @@ Status HotmemMode::attach(FunctionVm& vm, const FunctionShape&) {
     partitions.push_back(std::move(p));
   }
   if (partitions.empty()) return Error("hotmem mode needs partition devices: configure the VM with this mode");
-  vmm_ = &vm.vmm();
+  vmm_ = &vmm;
+  offline_ = std::move(offline);
   table_ = std::make_unique<PartitionTable>(std::move(partitions));
   return ok_status();
 }
@@ -38,7 +58,9 @@ Result<Grant> HotmemMode::begin_grant(const std::string& instance) {
 }
 
 Result<Clock::duration> HotmemMode::finish_grant(const Grant& grant, Clock::duration timeout) {
-  const Partition p = table_->get(grant.partition.value());
+  auto found = partition_of(grant);
+  if (!found) return found.error().context("finish plug");
+  const Partition p = *found;
   auto waited = vmm_->wait_memory_device_size(p.device, p.bytes, timeout);
   if (waited) {
     if (Status s = table_->move(p.index, PartitionState::kPlugging, PartitionState::kReady); !s) return s.error();
@@ -59,22 +81,52 @@ Result<Clock::duration> HotmemMode::finish_grant(const Grant& grant, Clock::dura
 }
 
 Result<ReclaimResult> HotmemMode::reclaim(const std::vector<Grant>& grants, Clock::duration timeout) {
-  ReclaimResult result;
-  std::vector<Partition> unplugging;
-  const auto start = Clock::now();
-  // Ask every device first, so the guest unplugs the partitions in parallel.
+  // Check every grant before touching anything: a bad one must not leave
+  // the others half-way through their life.
+  std::vector<Partition> draining;
   for (const Grant& g : grants) {
-    const Partition p = table_->get(g.partition.value());
+    auto p = partition_of(g);
+    if (!p) return p.error().context("reclaim");
+    if (p->state != PartitionState::kAssigned) {
+      return Error(fmt::format("reclaim: partition {} of '{}' is {}, not assigned", p->index, g.instance,
+                               to_string(p->state)));
+    }
+    for (const Partition& other : draining) {
+      if (other.index == p->index) return Error(fmt::format("reclaim: partition {} named twice", p->index));
+    }
+    draining.push_back(*p);
+  }
+  const auto start = Clock::now();
+  for (const Partition& p : draining) {
     if (Status s = table_->move(p.index, PartitionState::kAssigned, PartitionState::kDraining); !s) return s.error();
-    if (Status s = table_->move(p.index, PartitionState::kDraining, PartitionState::kUnplugging); !s) return s.error();
+  }
+  // Where the guest zeroes on allocation, take the partitions offline in the
+  // guest first (see attach): their pages are all free, so offlining moves
+  // and zeroes nothing, and virtio-mem then unplugs offline blocks without
+  // fake-offlining them through alloc_contig_range.
+  if (offline_) {
+    for (const Partition& p : draining) {
+      if (Status s = offline_(p.node); !s) {
+        // Not fatal: the unplug below falls back to the driver's own path.
+        spdlog::warn("partition {} (node {}) could not be taken offline: {}", p.index, p.node, s.error().message());
+      }
+    }
+  }
+  // Ask every device, so the guest unplugs the partitions in parallel; a
+  // device that refuses breaks its partition only.
+  std::string failures;
+  std::vector<Partition> unplugging;
+  for (const Partition& p : draining) {
+    (void)table_->move(p.index, PartitionState::kDraining, PartitionState::kUnplugging);
     if (Status s = vmm_->request_memory_device_size(p.device, 0); !s) {
       table_->mark_broken(p.index, s.error().message());
-      return s.error().context(fmt::format("unplug partition {}", p.index));
+      failures += fmt::format("partition {}: {}; ", p.index, s.error().message());
+      continue;
     }
     unplugging.push_back(p);
   }
+  ReclaimResult result;
   Deadline deadline(timeout);
-  std::string failures;
   for (const Partition& p : unplugging) {
     auto waited = vmm_->wait_memory_device_size(p.device, 0, deadline.remaining());
     if (!waited) {
@@ -88,6 +140,15 @@ Result<ReclaimResult> HotmemMode::reclaim(const std::vector<Grant>& grants, Cloc
   result.latency = Clock::now() - start;
   if (!failures.empty()) return Error("reclaim incomplete: " + failures);
   return result;
+}
+
+Result<Partition> HotmemMode::partition_of(const Grant& grant) const {
+  if (!table_) return Error("hotmem mode is not attached to a VM");
+  if (!grant.partition) return Error(fmt::format("the grant of '{}' names no partition", grant.instance));
+  auto p = table_->find(*grant.partition);
+  if (!p) return Error(fmt::format("the grant of '{}' names partition {}, which does not exist", grant.instance,
+                                   *grant.partition));
+  return *p;
 }
 
 nlohmann::json HotmemMode::describe() const {

@@ -4,6 +4,7 @@
 // partition empty, so unplugging it needs no migration.
 #pragma once
 
+#include <functional>
 #include <memory>
 
 #include "host/memory_mode.h"
@@ -13,9 +14,18 @@ namespace hotmem::host {
 
 class HotmemMode final : public MemoryMode {
  public:
+  // Takes a partition node's memory offline in the guest before its device
+  // is unplugged (the agent's offline_node); used when the guest zeroes
+  // pages on allocation.
+  using NodeOffliner = std::function<Status(int node)>;
+
   std::string name() const override { return "hotmem"; }
   void configure(FunctionVmConfig& config, const FunctionShape& shape) const override;
   Status attach(FunctionVm& vm, const FunctionShape& shape) override;
+  // What attach(FunctionVm&) does, given the VM's parts: one partition per
+  // device off node 0. `vmm` must outlive this mode. Lets tests use a fake VMM.
+  Status attach(vmm::Vmm& vmm, const std::vector<vmm::MemoryDeviceSpec>& devices, const FunctionShape& shape,
+                NodeOffliner offline = {});
   Result<Grant> begin_grant(const std::string& instance) override;
   Result<Clock::duration> finish_grant(const Grant& grant, Clock::duration timeout) override;
   Result<ReclaimResult> reclaim(const std::vector<Grant>& grants, Clock::duration timeout) override;
@@ -24,7 +34,10 @@ class HotmemMode final : public MemoryMode {
   const PartitionTable& partitions() const { return *table_; }
 
  private:
+  Result<Partition> partition_of(const Grant& grant) const;
+
   vmm::Vmm* vmm_ = nullptr;
+  NodeOffliner offline_;
   std::unique_ptr<PartitionTable> table_;
 };
 

@@ -10,11 +10,16 @@ void VirtioMemMode::configure(FunctionVmConfig& config, const FunctionShape& sha
 }
 
 Status VirtioMemMode::attach(FunctionVm& vm, const FunctionShape& shape) {
-  for (const vmm::MemoryDeviceSpec& d : vm.spec().memory_devices) {
+  return attach(vm.vmm(), vm.spec().memory_devices, shape);
+}
+
+Status VirtioMemMode::attach(vmm::Vmm& vmm, const std::vector<vmm::MemoryDeviceSpec>& devices,
+                             const FunctionShape& shape) {
+  for (const vmm::MemoryDeviceSpec& d : devices) {
     if (d.id == kDevice) max_ = d.max_bytes;
   }
   if (max_ == 0) return Error("virtio-mem mode needs device vmem0: configure the VM with this mode");
-  vmm_ = &vm.vmm();
+  vmm_ = &vmm;
   share_ = shape.partition_bytes();
   return ok_status();
 }

@@ -17,6 +17,9 @@ class VirtioMemMode final : public MemoryMode {
   std::string name() const override { return "virtio-mem"; }
   void configure(FunctionVmConfig& config, const FunctionShape& shape) const override;
   Status attach(FunctionVm& vm, const FunctionShape& shape) override;
+  // What attach(FunctionVm&) does, given the VM's parts: finds device vmem0.
+  // `vmm` must outlive this mode. Lets tests use a fake VMM.
+  Status attach(vmm::Vmm& vmm, const std::vector<vmm::MemoryDeviceSpec>& devices, const FunctionShape& shape);
   Result<Grant> begin_grant(const std::string& instance) override;
   Result<Clock::duration> finish_grant(const Grant& grant, Clock::duration timeout) override;
   Result<ReclaimResult> reclaim(const std::vector<Grant>& grants, Clock::duration timeout) override;

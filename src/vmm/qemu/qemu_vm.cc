@@ -1,5 +1,6 @@
 #include "vmm/qemu/qemu_vm.h"
 
+#include <algorithm>
 #include <thread>
 
 #include <fmt/format.h>
@@ -13,7 +14,8 @@ namespace hotmem::vmm::qemu {
 namespace {
 
 constexpr auto kQmpConnectTimeout = std::chrono::seconds(30);
-constexpr auto kSizePollInterval = std::chrono::microseconds(1000);
+constexpr auto kMinPollInterval = std::chrono::microseconds(1000);
+constexpr auto kMaxPollInterval = std::chrono::milliseconds(10);
 
 std::filesystem::path qemu_log(const VmSpec& spec) { return spec.run_dir / "qemu.log"; }
 
@@ -110,7 +112,11 @@ Result<Clock::duration> QemuVm::wait_memory_device(const std::string& id,
     size = *s;
     if (done(size)) return Clock::now() - start;
     if (deadline.expired()) break;
-    std::this_thread::sleep_for(kSizePollInterval);
+    // Every poll is a QMP round trip that takes QEMU's big lock, which the
+    // guest's vCPUs need too: poll often while the answer matters to the
+    // millisecond, and back off as the wait grows (the error stays ~10%).
+    const auto waited = Clock::now() - start;
+    std::this_thread::sleep_for(std::clamp<Clock::duration>(waited / 10, kMinPollInterval, kMaxPollInterval));
   }
   return Error(fmt::format("device {} holds {} after {:.0f} ms, target {}: the guest did not {} in time", id,
                            format_size(size), to_ms(timeout), format_size(goal), size < goal ? "plug" : "unplug"));

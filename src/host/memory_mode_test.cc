@@ -1,0 +1,103 @@
+#include "host/memory_mode.h"
+
+#include <string>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "host/modes/hotmem_mode.h"
+#include "host/modes/virtio_mem_mode.h"
+
+namespace hotmem::host {
+namespace {
+
+std::uint64_t partition_bytes(std::uint64_t instance_bytes) {
+  FunctionShape shape;
+  shape.instance_bytes = instance_bytes;
+  return shape.partition_bytes();
+}
+
+TEST(MemoryModeShape, PartitionBytesRoundsUpToWholeGuestMemoryBlocks) {
+  EXPECT_EQ(partition_bytes(1), 128 * kMiB);
+  EXPECT_EQ(partition_bytes(16 * kMiB), 128 * kMiB);
+  EXPECT_EQ(partition_bytes(128 * kMiB - 1), 128 * kMiB);
+  EXPECT_EQ(partition_bytes(128 * kMiB), 128 * kMiB);
+  EXPECT_EQ(partition_bytes(128 * kMiB + 1), 256 * kMiB);
+  EXPECT_EQ(partition_bytes(200 * kMiB), 256 * kMiB);
+  EXPECT_EQ(partition_bytes(512 * kMiB), 512 * kMiB);
+  EXPECT_EQ(partition_bytes(2 * kGiB + 1), 2 * kGiB + 128 * kMiB);
+  EXPECT_EQ(partition_bytes(0), 0u);
+}
+
+TEST(MemoryModeShape, DefaultShapeIsFourInstancesOfHalfAGigabyte) {
+  const FunctionShape shape;
+  EXPECT_EQ(shape.max_instances, 4);
+  EXPECT_EQ(shape.instance_bytes, 512 * kMiB);
+  EXPECT_EQ(shape.partition_bytes(), 512 * kMiB);
+}
+
+TEST(MemoryModeShape, PartitionBytesIsAlwaysAWholeNumberOfBlocksAndNeverLess) {
+  for (std::uint64_t mib = 1; mib <= 2048; mib += 37) {
+    const std::uint64_t bytes = partition_bytes(mib * kMiB);
+    EXPECT_EQ(bytes % vmm::kGuestMemoryBlock, 0u) << mib << " MiB";
+    EXPECT_GE(bytes, mib * kMiB) << mib << " MiB";
+    EXPECT_LT(bytes - mib * kMiB, vmm::kGuestMemoryBlock) << mib << " MiB";
+  }
+}
+
+TEST(MemoryModeFactory, NamesEveryMode) {
+  EXPECT_EQ(memory_mode_names(), (std::vector<std::string>{"hotmem", "virtio-mem"}));
+}
+
+TEST(MemoryModeFactory, MakesEveryNamedMode) {
+  for (const std::string& name : memory_mode_names()) {
+    auto mode = make_memory_mode(name);
+    ASSERT_TRUE(mode.ok()) << name << ": " << mode.error().message();
+    EXPECT_EQ((*mode)->name(), name);
+  }
+}
+
+TEST(MemoryModeFactory, MakesHotmem) {
+  auto mode = make_memory_mode("hotmem");
+  ASSERT_TRUE(mode.ok()) << mode.error().message();
+  EXPECT_NE(dynamic_cast<HotmemMode*>(mode->get()), nullptr);
+  EXPECT_EQ((*mode)->describe()["mode"], "hotmem");
+}
+
+TEST(MemoryModeFactory, MakesVirtioMem) {
+  auto mode = make_memory_mode("virtio-mem");
+  ASSERT_TRUE(mode.ok()) << mode.error().message();
+  EXPECT_NE(dynamic_cast<VirtioMemMode*>(mode->get()), nullptr);
+  EXPECT_EQ((*mode)->describe()["mode"], "virtio-mem");
+}
+
+TEST(MemoryModeFactory, UnknownModeIsAnErrorListingTheModes) {
+  auto mode = make_memory_mode("balloon");
+  ASSERT_FALSE(mode.ok());
+  EXPECT_EQ(mode.error().message(), "unknown memory mode 'balloon': use hotmem, virtio-mem");
+
+  for (const char* name : {"", "HotMem", "virtio_mem", "hotmem "}) {
+    auto wrong = make_memory_mode(name);
+    ASSERT_FALSE(wrong.ok()) << "accepted '" << name << "'";
+    EXPECT_NE(wrong.error().message().find("use hotmem, virtio-mem"), std::string::npos) << wrong.error().message();
+  }
+}
+
+TEST(MemoryModeFactory, ModesLayOutTheVmTheirOwnWay) {
+  const FunctionShape shape{2, 256 * kMiB};
+  FunctionVmConfig hotmem_config;
+  FunctionVmConfig virtio_config;
+  (*make_memory_mode("hotmem"))->configure(hotmem_config, shape);
+  (*make_memory_mode("virtio-mem"))->configure(virtio_config, shape);
+
+  ASSERT_EQ(hotmem_config.memory_devices.size(), 2u);
+  EXPECT_EQ(hotmem_config.numa_nodes, 3);
+  ASSERT_EQ(virtio_config.memory_devices.size(), 1u);
+  EXPECT_EQ(virtio_config.numa_nodes, 1);
+  // Both give the VM the same memory at most.
+  EXPECT_EQ(hotmem_config.memory_devices[0].max_bytes + hotmem_config.memory_devices[1].max_bytes,
+            virtio_config.memory_devices[0].max_bytes);
+}
+
+}  // namespace
+}  // namespace hotmem::host

@@ -1,0 +1,52 @@
+// End to end: 64 partitions fit in one VM (virtio-mem devices behind PCI
+// bridges, one guest node each), and any of them plugs and unplugs alone.
+#include <gtest/gtest.h>
+
+#include "host/deployment.h"
+#include "host/guest_workloads.h"
+#include "vm_fixture.h"
+
+namespace hotmem::e2e {
+namespace {
+
+TEST(Scale, SixtyFourPartitions) {
+  host::DeploymentSpec spec;
+  spec.mode = "hotmem";
+  spec.shape.max_instances = 64;
+  spec.shape.instance_bytes = 128 * kMiB;
+  spec.vm = test_vm_config("e2e-scale");
+  spec.vm.boot_timeout = std::chrono::seconds(180);
+  auto d = host::Deployment::create(spec);
+  ASSERT_TRUE(d) << d.error().message();
+  auto report = (*d)->vm().agent().memory_report();
+  ASSERT_TRUE(report) << report.error().message();
+  EXPECT_EQ(report->nodes.size(), 65u) << "node 0 plus one node per partition";
+
+  // The last partition's device, behind the third bridge, works alone.
+  auto& vmm = (*d)->vm().vmm();
+  auto plugged = vmm::resize_memory_device(vmm, "vmem64", 128 * kMiB, std::chrono::seconds(60));
+  ASSERT_TRUE(plugged) << plugged.error().message();
+  auto seen = host::wait_for_guest_memory(
+      (*d)->vm().agent(), [](const auto& r) { return r.node_total_bytes(64) == 128 * kMiB; },
+      std::chrono::seconds(30), "node 64 plugged");
+  ASSERT_TRUE(seen) << seen.error().message();
+  EXPECT_EQ(seen->node_total_bytes(63), 0u) << "only node 64 grew";
+  auto unplugged = vmm::resize_memory_device(vmm, "vmem64", 0, std::chrono::seconds(60));
+  ASSERT_TRUE(unplugged) << unplugged.error().message();
+
+  // An instance lands in the first partition and leaves it empty again.
+  host::InstanceRequest r;
+  r.name = "scale-0";
+  r.argv = host::touch_argv(64, 0, 1);
+  auto started = (*d)->pool().start(r);
+  ASSERT_TRUE(started) << started.error().message();
+  EXPECT_EQ(started->grant.node, 1);
+  auto stopped = (*d)->pool().stop("scale-0");
+  ASSERT_TRUE(stopped) << stopped.error().message();
+  auto reclaimed = (*d)->pool().reclaim({*stopped});
+  ASSERT_TRUE(reclaimed) << reclaimed.error().message();
+  EXPECT_EQ(reclaimed->bytes, 128 * kMiB);
+}
+
+}  // namespace
+}  // namespace hotmem::e2e
