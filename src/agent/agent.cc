@@ -31,7 +31,9 @@ protocol::Response fail(std::uint64_t id, std::string error) { return {id, false
 }  // namespace
 
 Agent::Agent(UniqueFd port)
-    : port_(std::move(port)), instances_([this](protocol::Response r) { send(r); }) {
+    : port_(std::move(port)),
+      instances_([this](protocol::Response r) { send(r); }),
+      chores_([this](protocol::Response r) { send(r); }) {
   sigset_t mask;
   sigemptyset(&mask);
   sigaddset(&mask, SIGCHLD);
@@ -45,7 +47,9 @@ int Agent::run() {
   for (;;) {
     std::vector<pollfd> fds{{port_.get(), POLLIN, 0}, {sigchld_.get(), POLLIN, 0}};
     instances_.poll_fds(fds);
-    int timeout = static_cast<int>(std::chrono::ceil<Millis>(instances_.until_next_deadline()).count());
+    int timeout = static_cast<int>(std::chrono::ceil<Millis>(
+                                       std::min(instances_.until_next_deadline(), chores_.until_next_deadline()))
+                                       .count());
     // While the host is away the port reports POLLHUP continuously: look
     // again every so often instead of spinning.
     if (!host_connected_) {
@@ -61,6 +65,7 @@ int Agent::run() {
     if (!host_connected_ || fds[0].revents) on_port_readable();
     instances_.on_poll(fds);
     instances_.tick();
+    chores_.tick();
   }
 }
 
@@ -108,7 +113,7 @@ void Agent::reap_children() {
     if (::waitid(P_ALL, 0, &si, WEXITED | WNOHANG | WNOWAIT) != 0 || si.si_pid == 0) return;
     int status = 0;
     if (::waitpid(si.si_pid, &status, WNOHANG) != si.si_pid) return;
-    instances_.on_child_exit(si.si_pid, status);
+    if (!instances_.on_child_exit(si.si_pid, status)) chores_.on_child_exit(si.si_pid, status);
   }
 }
 
@@ -123,12 +128,25 @@ void Agent::handle(const protocol::Request& request) {
     return instances_.start(id, std::move(*spec));
   }
   if (request.type == "preload") return send(preload(request));
+  if (request.type == "instance_signal") {
+    auto name = protocol::get_string(request.body, "name", 64);
+    if (!name) return send(fail(id, name.error().message()));
+    auto which = protocol::get_string(request.body, "signal", 16);
+    if (!which) return send(fail(id, which.error().message()));
+    if (*which != "USR1" && *which != "USR2") return send(fail(id, "field 'signal' must be USR1 or USR2"));
+    Status s = instances_.signal(*name, *which == "USR1" ? SIGUSR1 : SIGUSR2);
+    return send(s ? ok(id, json::object()) : fail(id, s.error().message()));
+  }
   if (request.type == "offline_node") {
     auto node = protocol::get_i64(request.body, "node", 1, 1023);
     if (!node) return send(fail(id, node.error().message()));
-    auto done = offline_node_memory(static_cast<int>(*node));
-    if (!done) return send(fail(id, done.error().message()));
-    return send(ok(id, json{{"blocks", done->blocks}, {"elapsed_ms", done->elapsed_ms}}));
+    std::uint64_t timeout_ms = 10000;
+    if (protocol::has(request.body, "timeout_ms")) {
+      auto t = protocol::get_u64(request.body, "timeout_ms", kMaxWaitMs);
+      if (!t) return send(fail(id, t.error().message()));
+      timeout_ms = *t;
+    }
+    return chores_.offline_node(id, static_cast<int>(*node), Millis(timeout_ms));
   }
   if (request.type == "instance_stop") {
     auto name = protocol::get_string(request.body, "name", 64);
@@ -156,8 +174,9 @@ protocol::Response Agent::memory_report(const protocol::Request& request) {
   json nodes = json::object();
   for (int node : list_nodes()) {
     auto text = node_meminfo_text(node);
-    // A node whose last memory was just unplugged disappears from sysfs.
-    if (!text) continue;
+    // A node whose last memory was just unplugged disappears from sysfs, and
+    // may show an empty file on its way out.
+    if (!text || text->find("MemTotal") == std::string::npos) continue;
     nodes[std::to_string(node)] = std::move(*text);
   }
   auto vmstat = vmstat_text();

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "agent/chores.h"
 #include "agent/instance_table.h"
 #include "common/unique_fd.h"
 #include "protocol/frame.h"
@@ -36,6 +37,7 @@ class Agent {
   UniqueFd sigchld_;
   protocol::FrameDecoder decoder_;
   InstanceTable instances_;
+  Chores chores_;
   bool host_connected_ = true;
 };
 

@@ -4,7 +4,6 @@
 #include <time.h>
 
 #include <algorithm>
-#include <chrono>
 #include <filesystem>
 #include <fstream>
 
@@ -58,9 +57,8 @@ Result<std::uint64_t> preload_files(const std::vector<std::string>& paths) {
   return total;
 }
 
-Result<OfflineResult> offline_node_memory(int node) {
-  const auto start = std::chrono::steady_clock::now();
-  OfflineResult result;
+Result<int> offline_node_memory(int node) {
+  int blocks_offlined = 0;
   const std::filesystem::path dir = fmt::format("/sys/devices/system/node/node{}", node);
   std::error_code ec;
   if (!std::filesystem::is_directory(dir, ec)) return Error(fmt::format("no node {}", node));
@@ -81,10 +79,9 @@ Result<OfflineResult> offline_node_memory(int node) {
       return Error(fmt::format("cannot take {} offline (pages still in use on node {}?)", state.parent_path().string(),
                                node));
     }
-    ++result.blocks;
+    ++blocks_offlined;
   }
-  result.elapsed_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
-  return result;
+  return blocks_offlined;
 }
 
 std::string kernel_release() {

@@ -18,14 +18,11 @@ Result<std::string> node_meminfo_text(int node);
 Result<std::string> vmstat_text();
 std::string kernel_release();
 
-struct OfflineResult {
-  int blocks = 0;        // memory blocks taken offline
-  double elapsed_ms = 0;
-};
-// Takes every online memory block of `node` offline. On a partition node
-// whose pages are all free this moves nothing and zeroes nothing; virtio-mem
-// then unplugs the offline blocks without alloc_contig_range.
-Result<OfflineResult> offline_node_memory(int node);
+// Takes every online memory block of `node` offline; returns how many. On a
+// partition node whose pages are all free this moves and zeroes nothing;
+// virtio-mem then unplugs the offline blocks without alloc_contig_range. It
+// blocks while a page there is in use (run it where that is harmless).
+Result<int> offline_node_memory(int node);
 // Reads files (or every file under directories) once, so their page cache
 // is allocated by the agent, on node 0, before any instance is bound to a
 // partition; returns the bytes read.

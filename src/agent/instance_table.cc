@@ -146,7 +146,7 @@ void InstanceTable::spawn(Instance& instance) {
   auto process = ChildProcess::spawn(options);
   if (!process) return fail_start(instance, process.error().message());
   instance.process.emplace(std::move(*process));
-  instance.ready_fd = std::move(ready_read);
+  instance.status_fd = std::move(ready_read);
   instance.state = State::kStarting;
   if (!spec.wait_ready) mark_ready(instance);
 }
@@ -165,7 +165,6 @@ void InstanceTable::fail_start(Instance& instance, const std::string& why) {
 
 void InstanceTable::mark_ready(Instance& instance) {
   instance.state = State::kRunning;
-  instance.ready_fd.reset();
   if (auto id = std::exchange(instance.start_request, std::nullopt)) {
     reply_ok(*id, json{{"pid", instance.process->pid()}});
   }
@@ -198,6 +197,10 @@ json InstanceTable::describe(const Instance& instance) const {
          {"pid", instance.process ? instance.process->pid() : 0},
          {"state", state_name(instance.stop_request.has_value(), static_cast<int>(instance.state))}};
   if (instance.wait_status) j["exit"] = describe_wait_status(*instance.wait_status);
+  if (instance.reports > 0) {
+    j["reports"] = instance.reports;
+    j["report"] = instance.report;
+  }
   if (instance.state == State::kCleaned) {
     j["oom_killed"] = instance.oom_killed;
     j["leftovers"] = instance.leftovers;
@@ -214,7 +217,7 @@ json InstanceTable::list() const {
 
 void InstanceTable::poll_fds(std::vector<pollfd>& fds) const {
   for (const auto& [name, instance] : instances_) {
-    if (instance.ready_fd.valid()) fds.push_back(pollfd{instance.ready_fd.get(), POLLIN, 0});
+    if (instance.status_fd.valid()) fds.push_back(pollfd{instance.status_fd.get(), POLLIN, 0});
   }
 }
 
@@ -222,17 +225,46 @@ void InstanceTable::on_poll(const std::vector<pollfd>& fds) {
   for (const pollfd& p : fds) {
     if (p.revents == 0) continue;
     for (auto& [name, instance] : instances_) {
-      if (instance.ready_fd.get() != p.fd) continue;
-      char buf[64];
-      const ssize_t n = ::read(p.fd, buf, sizeof buf);
-      if (n > 0 && instance.state == State::kStarting) {
-        mark_ready(instance);
-      } else if (n == 0) {
-        instance.ready_fd.reset();  // closed without a word: it may still run
+      if (instance.status_fd.get() == p.fd) {
+        read_status(instance);
+        break;
       }
-      break;
     }
   }
+}
+
+void InstanceTable::read_status(Instance& instance) {
+  char buf[16384];
+  const ssize_t n = ::read(instance.status_fd.get(), buf, sizeof buf);
+  if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) {
+    instance.status_fd.reset();  // closed: it may still run, it just says no more
+    return;
+  }
+  if (n < 0) return;
+  instance.status_buffer.append(buf, static_cast<std::size_t>(n));
+  std::size_t nl;
+  while ((nl = instance.status_buffer.find('\n')) != std::string::npos) {
+    std::string line = instance.status_buffer.substr(0, nl);
+    instance.status_buffer.erase(0, nl + 1);
+    if (instance.state == State::kStarting) {
+      mark_ready(instance);  // the first line, whatever it says
+    } else {
+      instance.report = std::move(line);
+      ++instance.reports;
+    }
+  }
+  // An instance that never ends its line cannot make the agent hoard memory.
+  if (instance.status_buffer.size() > kMaxReportBytes) instance.status_buffer.clear();
+}
+
+Status InstanceTable::signal(const std::string& name, int signo) {
+  auto it = instances_.find(name);
+  if (it == instances_.end()) return Error(fmt::format("no instance '{}'", name));
+  if (!it->second.process || it->second.state != State::kRunning) {
+    return Error(fmt::format("instance '{}' is not running", name));
+  }
+  if (::kill(it->second.process->pid(), signo) != 0) return Error(fmt::format("kill: {}", std::strerror(errno)));
+  return ok_status();
 }
 
 bool InstanceTable::on_child_exit(pid_t pid, int status) {
@@ -240,7 +272,7 @@ bool InstanceTable::on_child_exit(pid_t pid, int status) {
     if (!instance.process || instance.process->pid() != pid || instance.wait_status) continue;
     instance.process->mark_reaped(status);
     instance.wait_status = status;
-    instance.ready_fd.reset();
+    instance.status_fd.reset();
     instance.oom_killed = instance.sandbox->oom_killed();
     if (instance.start_request) {
       fail_start(instance, fmt::format("it {}{}", describe_wait_status(status),

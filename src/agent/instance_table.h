@@ -8,6 +8,10 @@
 // cgroup gone) -> cleaned (scratch and cgroup removed; what remains on its
 // node measured). The record stays until a stop request collects it.
 //
+// fd 3 is the instance's status pipe: its first line says "ready"; each
+// later line is a report (e.g. latency samples), of which the agent keeps
+// the newest for the host to read.
+//
 // Everything here is non-blocking: the agent's event loop calls poll_fds()/
 // on_poll() for readiness pipes, on_child_exit() when it reaps a child and
 // tick() for deadlines; replies reach the host through `reply`, possibly much
@@ -55,6 +59,7 @@ class InstanceTable {
  public:
   using Reply = std::function<void(protocol::Response)>;
   static constexpr std::size_t kMaxInstances = 256;
+  static constexpr std::size_t kMaxReportBytes = 256 * 1024;
 
   explicit InstanceTable(Reply reply) : reply_(std::move(reply)) {}
 
@@ -64,6 +69,8 @@ class InstanceTable {
   // SIGTERM to its cgroup, then SIGKILL after `grace`; replies once it has
   // ended and its sandbox is cleaned up, with what was left on its node.
   void stop(std::uint64_t request_id, const std::string& name, Clock::duration grace);
+  // Sends SIGUSR1 or SIGUSR2 to the instance's main process.
+  Status signal(const std::string& name, int signo);
   json list() const;
 
   void poll_fds(std::vector<pollfd>& fds) const;
@@ -82,7 +89,10 @@ class InstanceTable {
     State state = State::kPreparing;
     std::optional<Sandbox> sandbox;
     std::optional<ChildProcess> process;
-    UniqueFd ready_fd;
+    UniqueFd status_fd;
+    std::string status_buffer;  // an incomplete line
+    std::string report;         // the newest complete report line
+    std::uint64_t reports = 0;
     std::optional<int> wait_status;
     bool oom_killed = false;
     bool start_failed = false;  // the host got an error and will not collect it
@@ -99,6 +109,7 @@ class InstanceTable {
   void reply_ok(std::uint64_t id, json body);
   void spawn(Instance& instance);
   void mark_ready(Instance& instance);
+  void read_status(Instance& instance);
   void fail_start(Instance& instance, const std::string& why);
   void finish(Instance& instance);
   // Answers whoever waits on an instance that has been cleaned; removes it

@@ -10,17 +10,54 @@
 #include <cstring>
 #include <string>
 #include <string_view>
+#include <vector>
+#include <ctime>
 
 namespace hotmem::agent {
 namespace {
 
 int usage() {
-  std::fprintf(stderr, "usage: hotmem-agent workload touch --mib N [--file-mib F] [--seed S]\n");
+  std::fprintf(stderr,
+               "usage: hotmem-agent workload touch --mib N [--file-mib F] [--seed S]\n"
+               "       hotmem-agent workload serve --mib N [--work-kib K] [--period-us P] [--seed S]\n");
   return 2;
 }
 
 volatile sig_atomic_t g_stop = 0;
+volatile sig_atomic_t g_window_start = 0;
+volatile sig_atomic_t g_window_end = 0;
 void on_term(int) { g_stop = 1; }
+void on_usr1(int) { g_window_start = 1; }
+void on_usr2(int) { g_window_end = 1; }
+
+void handle(int signo, void (*fn)(int)) {
+  struct sigaction sa {};
+  sa.sa_handler = fn;
+  sigemptyset(&sa.sa_mask);
+  ::sigaction(signo, &sa, nullptr);
+}
+
+// The instance's status pipe (fd $HOTMEM_READY_FD), or -1.
+int status_fd() {
+  const char* fd_text = std::getenv("HOTMEM_READY_FD");
+  return fd_text ? std::atoi(fd_text) : -1;
+}
+
+void write_line(int fd, const std::string& line) {
+  std::size_t done = 0;
+  while (fd >= 0 && done < line.size()) {
+    const ssize_t n = ::write(fd, line.data() + done, line.size() - done);
+    if (n <= 0) {
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0 && errno == EAGAIN) {
+        ::usleep(1000);
+        continue;
+      }
+      return;
+    }
+    done += static_cast<std::size_t>(n);
+  }
+}
 
 std::uint64_t pattern(std::uint64_t seed, std::size_t i) { return seed ^ (i * 0x9E3779B97F4A7C15ULL); }
 
@@ -39,22 +76,12 @@ bool write_scratch_file(std::uint64_t mib) {
   return std::fclose(f) == 0 && ok;
 }
 
-void report_ready() {
-  const char* fd_text = std::getenv("HOTMEM_READY_FD");
-  if (!fd_text) return;
-  const int fd = std::atoi(fd_text);
-  [[maybe_unused]] auto n = ::write(fd, "ready\n", 6);
-  ::close(fd);
-}
 
 // Holds the memory until SIGTERM, then checks every word and exits 0 if the
 // content is intact, 3 if not: the host learns from the exit status whether
 // anything (a reclaim of a neighbour, say) disturbed this instance.
 int touch(std::uint64_t mib, std::uint64_t file_mib, std::uint64_t seed) {
-  struct sigaction sa {};
-  sa.sa_handler = on_term;
-  sigemptyset(&sa.sa_mask);
-  ::sigaction(SIGTERM, &sa, nullptr);
+  handle(SIGTERM, on_term);
   const std::size_t bytes = mib << 20;
   void* p = ::mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
   if (p == MAP_FAILED) {
@@ -69,12 +96,78 @@ int touch(std::uint64_t mib, std::uint64_t file_mib, std::uint64_t seed) {
     std::fprintf(stderr, "touch: cannot write %llu MiB to the scratch\n", static_cast<unsigned long long>(file_mib));
     return 1;
   }
-  report_ready();
+  write_line(status_fd(), "ready\n");
+  ::close(status_fd());
   while (!g_stop) ::pause();
   for (std::size_t i = 0; i < n; ++i) {
     if (words[i] != pattern(seed, i)) {
       std::fprintf(stderr, "touch: memory corrupted at word %zu\n", i);
       return 3;
+    }
+  }
+  return 0;
+}
+
+std::uint64_t now_ns() {
+  timespec ts{};
+  ::clock_gettime(CLOCK_MONOTONIC, &ts);
+  return static_cast<std::uint64_t>(ts.tv_sec) * 1000000000ULL + static_cast<std::uint64_t>(ts.tv_nsec);
+}
+
+// A latency-sensitive instance: holds `mib` MiB and every `period_us`
+// serves one request, reading and writing `work_kib` KiB at random places in
+// that memory, timing each. SIGUSR1 starts a measurement window; SIGUSR2
+// ends it and reports the window's request latencies (in microseconds) as
+// one line on the status pipe: {"window": n, "samples_us": [...]}.
+int serve(std::uint64_t mib, std::uint64_t work_kib, std::uint64_t period_us, std::uint64_t seed) {
+  handle(SIGTERM, on_term);
+  handle(SIGUSR1, on_usr1);
+  handle(SIGUSR2, on_usr2);
+  const std::size_t bytes = mib << 20;
+  auto* memory = static_cast<unsigned char*>(
+      ::mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0));
+  if (memory == MAP_FAILED) return 1;
+  std::memset(memory, 0x11, bytes);
+  const int fd = status_fd();
+  write_line(fd, "ready\n");
+  std::vector<std::uint32_t> samples;
+  samples.reserve(1 << 16);
+  std::uint64_t rng = seed | 1;
+  int window = 0;
+  const std::size_t lines = work_kib * 1024 / 64;
+  std::uint64_t next = now_ns();
+  while (!g_stop) {
+    if (g_window_start) {
+      g_window_start = 0;
+      samples.clear();
+    }
+    if (g_window_end) {
+      g_window_end = 0;
+      std::string line = "{\"window\":" + std::to_string(++window) + ",\"samples_us\":[";
+      for (std::size_t i = 0; i < samples.size(); ++i) {
+        if (i) line += ',';
+        line += std::to_string(samples[i]);
+      }
+      line += "]}\n";
+      write_line(fd, line);
+      samples.clear();
+    }
+    const std::uint64_t start = now_ns();
+    unsigned sum = 0;
+    for (std::size_t i = 0; i < lines; ++i) {
+      rng = rng * 6364136223846793005ULL + 1442695040888963407ULL;
+      unsigned char* p = memory + ((rng >> 16) % (bytes - 64));
+      sum += p[0];
+      p[32] = static_cast<unsigned char>(sum);
+    }
+    if (samples.size() < (1u << 20)) samples.push_back(static_cast<std::uint32_t>((now_ns() - start) / 1000));
+    next += period_us * 1000;
+    const std::uint64_t t = now_ns();
+    if (next > t) {
+      timespec sleep{static_cast<time_t>((next - t) / 1000000000ULL), static_cast<long>((next - t) % 1000000000ULL)};
+      ::nanosleep(&sleep, nullptr);
+    } else {
+      next = t;  // fell behind (the CPU was taken): do not burst to catch up
     }
   }
   return 0;
@@ -88,6 +181,8 @@ int run_workload(int argc, char** argv) {
   std::uint64_t mib = 0;
   std::uint64_t seed = 1;
   std::uint64_t file_mib = 0;
+  std::uint64_t work_kib = 64;
+  std::uint64_t period_us = 2000;
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string_view flag = argv[i];
     char* end = nullptr;
@@ -97,6 +192,10 @@ int run_workload(int argc, char** argv) {
       mib = value;
     } else if (flag == "--file-mib") {
       file_mib = value;
+    } else if (flag == "--work-kib") {
+      work_kib = value;
+    } else if (flag == "--period-us") {
+      period_us = value;
     } else if (flag == "--seed") {
       seed = value;
     } else {
@@ -104,6 +203,10 @@ int run_workload(int argc, char** argv) {
     }
   }
   if (kind == "touch" && mib > 0 && mib < (1ULL << 24) && file_mib < (1ULL << 24)) return touch(mib, file_mib, seed);
+  if (kind == "serve" && mib > 0 && mib < (1ULL << 24) && work_kib > 0 && work_kib < (mib << 10) &&
+      period_us >= 100 && period_us <= 1000000) {
+    return serve(mib, work_kib, period_us, seed);
+  }
   return usage();
 }
 

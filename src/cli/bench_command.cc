@@ -1,32 +1,17 @@
-// hotmem bench reclaim
-#include <fstream>
+// hotmem bench reclaim | sizes | utilization | cpu | interference | plug | all
 #include <thread>
 
 #include <fmt/format.h>
 
-#include "bench/reclaim_bench.h"
+#include "bench/suite.h"
 #include "cli/commands.h"
 #include "cli/options.h"
-#include "common/interrupt.h"
 #include "vmm/accel.h"
 
 namespace hotmem::cli {
 namespace {
 
-struct ReclaimArgs {
-  GuestOptions guest;
-  std::vector<std::string> modes{"hotmem", "virtio-mem"};
-  int instances = 10;
-  std::uint64_t instance_mib = 512;
-  std::uint64_t reclaim_mib = 2048;
-  std::vector<double> utilizations{0.9};
-  int repeat = 3;
-  std::vector<int> init_on_alloc{0};
-  std::uint64_t file_mib = 16;
-  int settle_ms = 2000;
-  std::string json_path;
-  bool vcpus_given = false;
-};
+const std::vector<std::string> kModes{"hotmem", "virtio-mem", "balloon", "balloon-fpr", "static"};
 
 // Under TCG on a host with few cores, a second vCPU hurts more than it
 // helps: a vCPU spinning while it waits for another to answer an IPI (page
@@ -37,94 +22,225 @@ int default_bench_vcpus(vmm::Accel accel) {
   return tcg && std::thread::hardware_concurrency() <= 4 ? 1 : 2;
 }
 
-Status write_json(const std::string& path, const nlohmann::json& document) {
-  std::ofstream out(path);
-  out << document.dump(2) << "\n";
-  if (!out) return Error(fmt::format("cannot write {}", path));
-  return ok_status();
-}
+// What every bench command takes: the guest, where the JSON goes.
+struct CommonArgs {
+  GuestOptions guest;
+  std::string json_path;
+  CLI::App* command = nullptr;
 
-Status run_reclaim(const ReclaimArgs& args) {
-  bench::ReclaimBenchConfig config;
-  config.modes = args.modes;
-  config.instances = args.instances;
-  config.instance_mib = args.instance_mib;
-  config.reclaim_mib = args.reclaim_mib;
-  config.utilizations = args.utilizations;
-  config.repeat = args.repeat;
-  config.init_on_alloc = args.init_on_alloc;
-  config.file_mib = args.file_mib;
-  config.settle = Millis(args.settle_ms);
+  void add_to(CLI::App& cmd, const std::string& json_help) {
+    command = &cmd;
+    guest.add_to(cmd);
+    cmd.add_option("--json", json_path, json_help);
+  }
+};
+
+Result<bench::ExperimentContext> context_for(const CommonArgs& args, bench::Progress& progress) {
   auto vm = args.guest.resolve("bench");
   if (!vm) return vm.error();
-  if (!args.vcpus_given) vm->vcpus = default_bench_vcpus(vm->accel);
-  config.vm = *vm;
-  if (Status s = bench::validate(config); !s) return s;
+  if (args.command->count("--vcpus") == 0) vm->vcpus = default_bench_vcpus(vm->accel);
+  bench::ExperimentContext context;
+  context.vm = *vm;
+  context.progress = &progress;
+  return context;
+}
+
+bench::Progress stderr_progress() {
+  return bench::Progress([](const std::string& line) { fmt::print(stderr, "{}\n", line); });
+}
+
+// Runs one experiment: context, run, table, JSON.
+Status run_experiment(const CommonArgs& args, const std::function<Result<nlohmann::json>(const bench::ExperimentContext&)>& run,
+                      const std::function<std::string(const nlohmann::json&)>& table) {
   // Fail on an unwritable --json before spending minutes on the run.
   if (!args.json_path.empty()) {
-    if (Status s = write_json(args.json_path, nlohmann::json::object()); !s) return s;
+    if (Status s = bench::write_json(args.json_path, nlohmann::json::object()); !s) return s;
   }
-  const auto started = Clock::now();
-  config.progress = [started](const std::string& line) {
-    fmt::print(stderr, "{:>6.0f}s {}\n", to_ms(Clock::now() - started) / 1000, line);
-  };
-  auto document = bench::run_reclaim_bench(config);
+  bench::Progress progress = stderr_progress();
+  auto context = context_for(args, progress);
+  if (!context) return context.error();
+  auto document = run(*context);
   if (!document) return document.error();
-  fmt::print("{}", bench::format_reclaim_table(*document));
+  fmt::print("{}", table(*document));
   if (!args.json_path.empty()) {
-    if (Status s = write_json(args.json_path, *document); !s) return s;
+    if (Status s = bench::write_json(args.json_path, *document); !s) return s;
     fmt::print("results in {}\n", args.json_path);
   }
   return ok_status();
 }
 
-}  // namespace
-
-void add_bench_commands(CLI::App& app, int& exit_code) {
-  CLI::App* bench = app.add_subcommand("bench", "Measure memory reclaim, mode against mode");
-  bench->require_subcommand(1);
-
-  auto args = std::make_shared<ReclaimArgs>();
-  CLI::App* reclaim = bench->add_subcommand(
-      "reclaim",
-      "Reclaim latency, migrations, CPU and host memory per mode (guests get 1 vCPU under TCG on hosts with up to 4 "
-      "cores unless --vcpus says otherwise)");
-  args->guest.add_to(*reclaim);
-  reclaim->add_option("--modes", args->modes, "Memory modes to compare")
+void add_modes_option(CLI::App& cmd, std::vector<std::string>& modes) {
+  cmd.add_option("--modes", modes, "Memory modes to compare")
       ->delimiter(',')
-      ->check(CLI::IsMember({"hotmem", "virtio-mem"}))
+      ->check(CLI::IsMember(kModes))
       ->capture_default_str();
-  reclaim->add_option("--instances", args->instances, "Instances the VM has room for (one partition each)")
+}
+
+void add_workload_options(CLI::App& cmd, int& instances, bench::WorkloadShape& workload) {
+  cmd.add_option("--instances", instances, "Instances the VM has room for (one partition each)")
       ->check(CLI::Range(1, 64))
       ->capture_default_str();
-  reclaim->add_option("--instance-mib", args->instance_mib, "Memory limit of an instance (multiple of 128)")
+  cmd.add_option("--instance-mib", workload.instance_mib, "Memory limit of an instance (multiple of 128)")
       ->check(CLI::Range(128, 65536))
       ->capture_default_str();
-  reclaim->add_option("--reclaim-mib", args->reclaim_mib, "Memory reclaimed at once (whole instances)")
-      ->check(CLI::Range(128, 1 << 20))
+  cmd.add_option("--file-mib", workload.file_mib, "MiB each instance writes to its tmpfs scratch")
+      ->check(CLI::Range(0, 1024))
       ->capture_default_str();
-  reclaim->add_option("--utilization", args->utilizations,
-                      "Share of the VM's instance memory in use before a reclaim, e.g. 0.9 or 0.1,0.5,1")
-      ->delimiter(',')
-      ->check(CLI::Range(0.01, 1.0))
-      ->capture_default_str();
-  reclaim->add_option("--repeat", args->repeat, "Reclaims per setting")->check(CLI::Range(1, 100))->capture_default_str();
-  reclaim->add_option("--guest-init-on-alloc", args->init_on_alloc,
-                      "Guest zeroing on allocation: 0 (HotMem's setting), 1 (Debian's default), or 0,1")
+}
+
+void add_zeroing_option(CLI::App& cmd, std::vector<int>& init_on_alloc) {
+  cmd.add_option("--guest-init-on-alloc", init_on_alloc,
+                 "Guest zeroing on allocation: 0 (HotMem's setting), 1 (Debian's default), or 0,1")
       ->delimiter(',')
       ->check(CLI::IsMember({0, 1}))
       ->capture_default_str();
-  reclaim->add_option("--file-mib", args->file_mib, "MiB each instance writes to its tmpfs scratch")
-      ->check(CLI::Range(0, 1024))
+}
+
+void on_error(const Status& s, int& exit_code) {
+  if (!s) exit_code = report_error(s.error().message());
+}
+
+struct ReclaimArgs {
+  CommonArgs common;
+  bench::ReclaimBenchConfig config;
+  int settle_ms = 2000;
+};
+
+void add_reclaim_command(CLI::App& bench, const char* name, const char* help, const bench::ReclaimBenchConfig& preset,
+                         int& exit_code) {
+  auto args = std::make_shared<ReclaimArgs>();
+  args->config = preset;
+  CLI::App* cmd = bench.add_subcommand(name, help);
+  args->common.add_to(*cmd, "Write the results here as JSON");
+  add_modes_option(*cmd, args->config.modes);
+  add_workload_options(*cmd, args->config.instances, args->config.workload);
+  cmd->add_option("--reclaim-mib", args->config.reclaim_mibs, "Memory reclaimed at once (whole instances), e.g. 2048 or 256,1024")
+      ->delimiter(',')
+      ->check(CLI::Range(128, 1 << 20))
       ->capture_default_str();
-  reclaim->add_option("--settle-ms", args->settle_ms, "Idle time after filling the VM, before instances stop")
+  cmd->add_option("--utilization", args->config.utilizations,
+                  "Share of the VM's instance memory in use before a reclaim, e.g. 0.9 or 0.1,0.5,1")
+      ->delimiter(',')
+      ->check(CLI::Range(0.01, 1.0))
+      ->capture_default_str();
+  cmd->add_option("--repeat", args->config.repeat, "Reclaims per setting")->check(CLI::Range(1, 100))->capture_default_str();
+  add_zeroing_option(*cmd, args->config.init_on_alloc);
+  cmd->add_option("--settle-ms", args->settle_ms, "Idle time after filling the VM, before instances stop")
       ->check(CLI::Range(0, 600000))
       ->capture_default_str();
-  reclaim->add_option("--json", args->json_path, "Write the results here as JSON");
-  reclaim->callback([args, reclaim, &exit_code] {
-    args->vcpus_given = reclaim->count("--vcpus") > 0;
-    Status s = run_reclaim(*args);
-    if (!s) exit_code = report_error(s.error().message());
+  cmd->callback([args, &exit_code] {
+    args->config.settle = Millis(args->settle_ms);
+    if (Status s = bench::validate(args->config); !s) return on_error(s, exit_code);
+    on_error(run_experiment(
+                 args->common, [args](const auto& context) { return bench::run_reclaim_bench(args->config, context); },
+                 bench::format_reclaim_table),
+             exit_code);
+  });
+}
+
+}  // namespace
+
+void add_bench_commands(CLI::App& app, int& exit_code) {
+  CLI::App* bench = app.add_subcommand(
+      "bench",
+      "Measure memory reclaim, mode against mode (guests get 1 vCPU under TCG on hosts with up to 4 cores unless "
+      "--vcpus says otherwise)");
+  bench->require_subcommand(1);
+  const bench::SuitePlan full = bench::suite_plan(bench::SuiteSize::kFull);
+
+  bench::ReclaimBenchConfig reclaim_preset;
+  add_reclaim_command(*bench, "reclaim", "Reclaim latency, migrations, CPU and host memory per mode", reclaim_preset,
+                      exit_code);
+  add_reclaim_command(*bench, "sizes", "Reclaim latency against the size reclaimed (paper Fig. 5)", full.sizes,
+                      exit_code);
+  add_reclaim_command(*bench, "utilization", "Reclaim latency against how full the VM is (paper Fig. 6)",
+                      full.utilization, exit_code);
+
+  struct CpuArgs {
+    CommonArgs common;
+    bench::CpuBenchConfig config;
+  };
+  auto cpu = std::make_shared<CpuArgs>();
+  cpu->config = full.cpu;
+  CLI::App* cpu_cmd = bench->add_subcommand("cpu", "Guest and host CPU spent by repeated reclaims (paper Fig. 7)");
+  cpu->common.add_to(*cpu_cmd, "Write the results here as JSON");
+  add_modes_option(*cpu_cmd, cpu->config.modes);
+  add_workload_options(*cpu_cmd, cpu->config.instances, cpu->config.workload);
+  cpu_cmd->add_option("--reclaim-mib", cpu->config.reclaim_mib, "Memory per reclaim")->capture_default_str();
+  cpu_cmd->add_option("--reclaims", cpu->config.reclaims, "Reclaims per mode")->check(CLI::Range(1, 100))->capture_default_str();
+  add_zeroing_option(*cpu_cmd, cpu->config.init_on_alloc);
+  cpu_cmd->callback([cpu, &exit_code] {
+    on_error(run_experiment(
+                 cpu->common, [cpu](const auto& context) { return bench::run_cpu_bench(cpu->config, context); },
+                 bench::format_cpu_table),
+             exit_code);
+  });
+
+  struct InterferenceArgs {
+    CommonArgs common;
+    bench::InterferenceConfig config;
+  };
+  auto inter = std::make_shared<InterferenceArgs>();
+  inter->config = full.interference;
+  CLI::App* inter_cmd = bench->add_subcommand(
+      "interference", "A latency-sensitive instance's p50/p99 while others' memory is reclaimed (paper Fig. 9)");
+  inter->common.add_to(*inter_cmd, "Write the results here as JSON");
+  add_modes_option(*inter_cmd, inter->config.modes);
+  add_workload_options(*inter_cmd, inter->config.instances, inter->config.workload);
+  inter_cmd->add_option("--reclaim-mib", inter->config.reclaim_mib, "Memory per reclaim")->capture_default_str();
+  inter_cmd->add_option("--windows", inter->config.windows, "Idle and reclaim windows each")
+      ->check(CLI::Range(1, 100))
+      ->capture_default_str();
+  inter_cmd->callback([inter, &exit_code] {
+    on_error(run_experiment(
+                 inter->common,
+                 [inter](const auto& context) { return bench::run_interference_bench(inter->config, context); },
+                 bench::format_interference_table),
+             exit_code);
+  });
+
+  struct PlugArgs {
+    CommonArgs common;
+    bench::PlugBenchConfig config;
+  };
+  auto plug = std::make_shared<PlugArgs>();
+  plug->config = full.plug;
+  CLI::App* plug_cmd =
+      bench->add_subcommand("plug", "Plug an instance's memory and cold-start it, against a static VM");
+  plug->common.add_to(*plug_cmd, "Write the results here as JSON");
+  add_modes_option(*plug_cmd, plug->config.modes);
+  plug_cmd->add_option("--repeat", plug->config.repeat, "Starts per mode")->check(CLI::Range(1, 100))->capture_default_str();
+  plug_cmd->callback([plug, &exit_code] {
+    on_error(run_experiment(
+                 plug->common, [plug](const auto& context) { return bench::run_plug_bench(plug->config, context); },
+                 bench::format_plug_table),
+             exit_code);
+  });
+
+  struct AllArgs {
+    CommonArgs common;
+    bool quick = false;
+    bool smoke = false;
+    std::string out = "results";
+  };
+  auto all = std::make_shared<AllArgs>();
+  CLI::App* all_cmd = bench->add_subcommand("all", "Every experiment, one JSON file each; then run `hotmem report`");
+  all->common.guest.add_to(*all_cmd);
+  all->common.command = all_cmd;
+  all_cmd->add_flag("--quick", all->quick, "Reduced sizes: about 20 minutes on 2 cores under TCG");
+  all_cmd->add_flag("--smoke", all->smoke, "The smallest settings that still measure: a few minutes (for tests)");
+  all_cmd->add_option("--out", all->out, "Directory for the JSON files")->capture_default_str();
+  all_cmd->callback([all, &exit_code] {
+    bench::Progress progress = stderr_progress();
+    auto context = context_for(all->common, progress);
+    if (!context) return on_error(context.error(), exit_code);
+    const auto size = all->smoke   ? bench::SuiteSize::kSmoke
+                      : all->quick ? bench::SuiteSize::kQuick
+                                   : bench::SuiteSize::kFull;
+    on_error(bench::run_suite(bench::suite_plan(size), *context, all->out,
+                              [](const std::string& table) { fmt::print("{}\n", table); }),
+             exit_code);
+    if (exit_code == 0) fmt::print("results in {}/; `hotmem report --results {}` draws them\n", all->out, all->out);
   });
 }
 

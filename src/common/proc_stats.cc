@@ -4,6 +4,9 @@
 #include <charconv>
 #include <cstring>
 #include <fstream>
+#include <sstream>
+
+#include <unistd.h>
 
 #include <fmt/format.h>
 
@@ -33,6 +36,30 @@ Result<std::uint64_t> process_rss_bytes(pid_t pid) {
   auto [end, ec] = std::from_chars(s.data() + i, s.data() + s.size(), kib);
   if (ec != std::errc()) return Error(fmt::format("unreadable VmRSS for pid {}", pid));
   return kib * 1024;
+}
+
+Result<double> process_cpu_ms(pid_t pid) {
+  const std::filesystem::path tasks = fmt::format("/proc/{}/task", pid);
+  std::error_code ec;
+  double ticks = 0;
+  for (const auto& entry : std::filesystem::directory_iterator(tasks, ec)) {
+    auto stat = read_text_file(entry.path() / "stat", 4096);
+    if (!stat) continue;  // the thread just ended
+    // Fields after the command name (which may hold spaces): state is field
+    // 3, utime 14, stime 15.
+    const std::size_t paren = stat->rfind(')');
+    if (paren == std::string::npos) continue;
+    std::istringstream rest(stat->substr(paren + 2));
+    std::string field;
+    std::uint64_t utime = 0, stime = 0;
+    for (int i = 3; i <= 15 && rest >> field; ++i) {
+      if (i == 14) utime = std::strtoull(field.c_str(), nullptr, 10);
+      if (i == 15) stime = std::strtoull(field.c_str(), nullptr, 10);
+    }
+    ticks += static_cast<double>(utime + stime);
+  }
+  if (ec) return Error(fmt::format("cannot read the threads of pid {}: {}", pid, ec.message()));
+  return ticks * 1000.0 / static_cast<double>(::sysconf(_SC_CLK_TCK));
 }
 
 std::string tail_of_file(const std::filesystem::path& path, std::size_t max_bytes) {

@@ -14,6 +14,9 @@ namespace hotmem {
 // Resident set size (VmRSS) in bytes.
 Result<std::uint64_t> process_rss_bytes(pid_t pid);
 
+// CPU time (user + system) of every thread of a process, in ms.
+Result<double> process_cpu_ms(pid_t pid);
+
 // Reads a whole (small) text file, e.g. under /proc or /sys.
 Result<std::string> read_text_file(const std::filesystem::path& path, std::size_t max_bytes = 1 << 20);
 

@@ -234,17 +234,29 @@ Result<std::vector<InstanceStatus>> AgentClient::list_instances(Clock::duration 
     status.pid = *pid;
     status.state = *state;
     if (auto exit = protocol::get_string(item, "exit", 256)) status.exit = *exit;
+    if (protocol::has(item, "reports")) {
+      auto reports = protocol::get_u64(item, "reports");
+      auto report = protocol::get_string(item, "report");
+      if (!reports || !report) return Error("instance_list answer: malformed report");
+      status.reports = *reports;
+      status.report = *report;
+    }
     out.push_back(std::move(status));
   }
   return out;
 }
 
-Result<int> AgentClient::offline_node(int node, Clock::duration timeout) {
-  auto answer = call("offline_node", json{{"node", node}}, timeout);
+Status AgentClient::signal_instance(const std::string& name, const std::string& signal) {
+  auto answer = call("instance_signal", json{{"name", name}, {"signal", signal}}, std::chrono::seconds(10));
   if (!answer) return answer.error();
-  auto blocks = protocol::get_i64(*answer, "blocks", 0, 1 << 20);
-  if (!blocks) return blocks.error().context("offline_node answer");
-  return static_cast<int>(*blocks);
+  return ok_status();
+}
+
+Status AgentClient::offline_node(int node, Clock::duration timeout) {
+  const auto ms = std::chrono::duration_cast<Millis>(timeout).count();
+  auto answer = call("offline_node", json{{"node", node}, {"timeout_ms", ms}}, timeout + std::chrono::seconds(5));
+  if (!answer) return answer.error();
+  return ok_status();
 }
 
 Result<std::uint64_t> AgentClient::preload(const std::vector<std::string>& paths, Clock::duration timeout) {

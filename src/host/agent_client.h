@@ -69,6 +69,8 @@ struct InstanceStatus {
   std::int64_t pid = 0;
   std::string state;  // preparing, starting, running, stopping, ended, exited
   std::string exit;
+  std::uint64_t reports = 0;  // report lines it has written on its status pipe
+  std::string report;         // the newest one
 };
 
 class AgentClient {
@@ -95,9 +97,12 @@ class AgentClient {
   Result<InstanceEnd> stop_instance(const std::string& name, Clock::duration grace,
                                     Clock::duration timeout = std::chrono::seconds(30));
   Result<std::vector<InstanceStatus>> list_instances(Clock::duration timeout = std::chrono::seconds(10));
+  // Sends SIGUSR1 or SIGUSR2 ("USR1", "USR2") to a running instance.
+  Status signal_instance(const std::string& name, const std::string& signal);
   // Has the agent take every memory block of `node` offline (before its
-  // device is unplugged); returns the number of blocks.
-  Result<int> offline_node(int node, Clock::duration timeout = std::chrono::seconds(60));
+  // device is unplugged); a page still in use there makes it fail after
+  // `timeout` (the agent stays responsive meanwhile).
+  Status offline_node(int node, Clock::duration timeout = std::chrono::seconds(10));
   // Has the agent read these files (or directories) into node 0's page cache.
   Result<std::uint64_t> preload(const std::vector<std::string>& paths,
                                 Clock::duration timeout = std::chrono::seconds(120));

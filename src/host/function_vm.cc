@@ -39,6 +39,8 @@ Result<std::unique_ptr<FunctionVm>> FunctionVm::boot(const FunctionVmConfig& con
   spec.base_bytes = config.base_bytes;
   spec.numa_nodes = config.numa_nodes;
   spec.memory_devices = config.memory_devices;
+  spec.balloon = config.balloon;
+  spec.free_page_reporting = config.free_page_reporting;
   spec.accel = config.accel;
   spec.run_dir = config.run_dir.empty() ? vm->run_dir_.path() : config.run_dir;
 

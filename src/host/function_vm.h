@@ -22,6 +22,8 @@ struct FunctionVmConfig {
   int vcpus = 2;
   int numa_nodes = 1;
   std::vector<vmm::MemoryDeviceSpec> memory_devices;
+  bool balloon = false;
+  bool free_page_reporting = false;
   vmm::Accel accel = vmm::Accel::kAuto;
   // Guest kernel settings on top of the image's command line.
   std::optional<int> guest_init_on_alloc;

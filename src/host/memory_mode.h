@@ -6,6 +6,10 @@
 //   hotmem      one partition (guest node + virtio-mem device) per instance;
 //               an ended instance leaves an empty partition: unplug, no migration
 //   virtio-mem  one device on node 0, instances unbound: the state of practice
+//   balloon     all memory from boot; a virtio-balloon inflates by an
+//               instance's share when it ends (balloon-fpr: with free page
+//               reporting)
+//   static      all memory from boot, never given back: the reference
 #pragma once
 
 #include <memory>

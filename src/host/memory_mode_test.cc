@@ -46,7 +46,8 @@ TEST(MemoryModeShape, PartitionBytesIsAlwaysAWholeNumberOfBlocksAndNeverLess) {
 }
 
 TEST(MemoryModeFactory, NamesEveryMode) {
-  EXPECT_EQ(memory_mode_names(), (std::vector<std::string>{"hotmem", "virtio-mem"}));
+  EXPECT_EQ(memory_mode_names(),
+            (std::vector<std::string>{"hotmem", "virtio-mem", "balloon", "balloon-fpr", "static"}));
 }
 
 TEST(MemoryModeFactory, MakesEveryNamedMode) {
@@ -72,11 +73,11 @@ TEST(MemoryModeFactory, MakesVirtioMem) {
 }
 
 TEST(MemoryModeFactory, UnknownModeIsAnErrorListingTheModes) {
-  auto mode = make_memory_mode("balloon");
+  auto mode = make_memory_mode("swap");
   ASSERT_FALSE(mode.ok());
-  EXPECT_EQ(mode.error().message(), "unknown memory mode 'balloon': use hotmem, virtio-mem");
+  EXPECT_EQ(mode.error().message(), "unknown memory mode 'swap': use hotmem, virtio-mem, balloon, balloon-fpr, static");
 
-  for (const char* name : {"", "HotMem", "virtio_mem", "hotmem "}) {
+  for (const char* name : {"", "HotMem", "virtio_mem", "hotmem ", "Static"}) {
     auto wrong = make_memory_mode(name);
     ASSERT_FALSE(wrong.ok()) << "accepted '" << name << "'";
     EXPECT_NE(wrong.error().message().find("use hotmem, virtio-mem"), std::string::npos) << wrong.error().message();

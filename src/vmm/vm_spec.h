@@ -41,6 +41,10 @@ struct VmSpec {
   // start empty and get memory only from virtio-mem devices (partitions).
   int numa_nodes = 1;
   std::vector<MemoryDeviceSpec> memory_devices;
+  // A virtio-balloon device, optionally with free page reporting (the
+  // guest hands free pages back to the host by itself).
+  bool balloon = false;
+  bool free_page_reporting = false;
   Accel accel = Accel::kAuto;
   // Sockets and logs of this VM live here (it must exist).
   std::filesystem::path run_dir;

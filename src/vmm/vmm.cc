@@ -2,6 +2,10 @@
 
 namespace hotmem::vmm {
 
+Status Vmm::request_balloon_target(std::uint64_t) { return Error("this VM has no balloon device"); }
+
+Result<std::uint64_t> Vmm::balloon_actual() { return Error("this VM has no balloon device"); }
+
 Result<Clock::duration> resize_memory_device(Vmm& vmm, const std::string& id, std::uint64_t bytes,
                                              Clock::duration timeout) {
   const auto start = Clock::now();

@@ -52,6 +52,11 @@ class Vmm {
     return wait_memory_device(id, [bytes](std::uint64_t size) { return size == bytes; }, timeout, bytes);
   }
 
+  // The virtio-balloon, when the VM has one: ask the guest to hold `bytes`
+  // of memory (inflate or deflate), and read how much it holds now.
+  virtual Status request_balloon_target(std::uint64_t bytes);
+  virtual Result<std::uint64_t> balloon_actual();
+
   // Resident memory of the VMM process: what the host really spends.
   virtual Result<std::uint64_t> rss_bytes() = 0;
 

@@ -3,8 +3,6 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
-#include "image/kernel_cmdline.h"
-
 namespace hotmem::host {
 
 void HotmemMode::configure(FunctionVmConfig& config, const FunctionShape& shape) const {
@@ -12,19 +10,14 @@ void HotmemMode::configure(FunctionVmConfig& config, const FunctionShape& shape)
 }
 
 Status HotmemMode::attach(FunctionVm& vm, const FunctionShape& shape) {
-  // With the guest zeroing every page it allocates (init_on_alloc=1, the
-  // distribution default), the virtio-mem driver's own unplug path zeroes the
-  // whole partition: it fake-offlines sub-blocks with alloc_contig_range.
-  // Offlining the (free) blocks through sysfs first moves and zeroes nothing.
-  // Without zeroing the driver's path is the faster one.
-  const auto zeroing = image::KernelCmdline::parse(vm.agent_info().cmdline).get("init_on_alloc");
-  if (zeroing == "0") return attach(vm.vmm(), vm.spec().memory_devices, shape);
+  // The virtio-mem driver's own unplug path fake-offlines every 2 MiB
+  // sub-block with alloc_contig_range, which zeroes each page it takes when
+  // the guest has init_on_alloc=1 (the distribution default): 4.7-5.7 s for
+  // 2 GiB. Taking the partition's (free) blocks offline through sysfs first
+  // moves and zeroes nothing; the driver then just unplugs offline blocks:
+  // 97 ms, and faster without zeroing too (117 against 162 ms).
   AgentClient* agent = &vm.agent();
-  return attach(vm.vmm(), vm.spec().memory_devices, shape, [agent](int node) -> Status {
-    auto blocks = agent->offline_node(node);
-    if (!blocks) return blocks.error();
-    return ok_status();
-  });
+  return attach(vm.vmm(), vm.spec().memory_devices, shape, [agent](int node) { return agent->offline_node(node); });
 }
 
 Status HotmemMode::attach(vmm::Vmm& vmm, const std::vector<vmm::MemoryDeviceSpec>& devices, const FunctionShape&,
@@ -100,10 +93,9 @@ Result<ReclaimResult> HotmemMode::reclaim(const std::vector<Grant>& grants, Cloc
   for (const Partition& p : draining) {
     if (Status s = table_->move(p.index, PartitionState::kAssigned, PartitionState::kDraining); !s) return s.error();
   }
-  // Where the guest zeroes on allocation, take the partitions offline in the
-  // guest first (see attach): their pages are all free, so offlining moves
-  // and zeroes nothing, and virtio-mem then unplugs offline blocks without
-  // fake-offlining them through alloc_contig_range.
+  // Take the partitions offline in the guest first (see attach): their pages
+  // are all free, so offlining moves and zeroes nothing, and virtio-mem then
+  // unplugs offline blocks without fake-offlining them.
   if (offline_) {
     for (const Partition& p : draining) {
       if (Status s = offline_(p.node); !s) {

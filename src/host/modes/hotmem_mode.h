@@ -15,8 +15,7 @@ namespace hotmem::host {
 class HotmemMode final : public MemoryMode {
  public:
   // Takes a partition node's memory offline in the guest before its device
-  // is unplugged (the agent's offline_node); used when the guest zeroes
-  // pages on allocation.
+  // is unplugged (the agent's offline_node).
   using NodeOffliner = std::function<Status(int node)>;
 
   std::string name() const override { return "hotmem"; }

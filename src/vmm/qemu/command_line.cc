@@ -54,6 +54,10 @@ std::vector<std::string> build_command_line(const VmSpec& spec, Accel accel, con
                                 d.id, d.id, d.node, bridge, i % kDevicesPerBridge + 1)});
   }
 
+  if (spec.balloon) {
+    add({"-device", fmt::format("virtio-balloon-pci,id=hmballoon,free-page-reporting={}",
+                                spec.free_page_reporting ? "on" : "off")});
+  }
   add({"-device", "virtio-serial-pci,id=hmserial"});
   add({"-chardev", fmt::format("socket,id=hmagent,path={},server=on,wait=off", paths.agent_socket.string())});
   add({"-device", fmt::format("virtserialport,bus=hmserial.0,chardev=hmagent,name={}", protocol::kAgentPortName)});

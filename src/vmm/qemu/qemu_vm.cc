@@ -1,11 +1,10 @@
 #include "vmm/qemu/qemu_vm.h"
 
-#include <algorithm>
-#include <thread>
 
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include "common/poll.h"
 #include "common/proc_stats.h"
 #include "vmm/accel.h"
 #include "vmm/qemu/command_line.h"
@@ -14,8 +13,6 @@ namespace hotmem::vmm::qemu {
 namespace {
 
 constexpr auto kQmpConnectTimeout = std::chrono::seconds(30);
-constexpr auto kMinPollInterval = std::chrono::microseconds(1000);
-constexpr auto kMaxPollInterval = std::chrono::milliseconds(10);
 
 std::filesystem::path qemu_log(const VmSpec& spec) { return spec.run_dir / "qemu.log"; }
 
@@ -103,23 +100,36 @@ Status QemuVm::request_memory_device_size(const std::string& id, std::uint64_t b
 Result<Clock::duration> QemuVm::wait_memory_device(const std::string& id,
                                                    const std::function<bool(std::uint64_t)>& done,
                                                    Clock::duration timeout, std::uint64_t goal) {
-  const auto start = Clock::now();
-  Deadline deadline(timeout);
   std::uint64_t size = 0;
-  for (;;) {
-    auto s = read_u64_property(id, "size");
-    if (!s) return s.error();
-    size = *s;
-    if (done(size)) return Clock::now() - start;
-    if (deadline.expired()) break;
-    // Every poll is a QMP round trip that takes QEMU's big lock, which the
-    // guest's vCPUs need too: poll often while the answer matters to the
-    // millisecond, and back off as the wait grows (the error stays ~10%).
-    const auto waited = Clock::now() - start;
-    std::this_thread::sleep_for(std::clamp<Clock::duration>(waited / 10, kMinPollInterval, kMaxPollInterval));
+  return poll_until(
+      [&]() -> Result<bool> {
+        auto s = read_u64_property(id, "size");
+        if (!s) return s.error();
+        size = *s;
+        return done(size);
+      },
+      timeout,
+      [&] {
+        return fmt::format("device {} holds {}, target {}: the guest did not {} in time", id, format_size(size),
+                           format_size(goal), size < goal ? "plug" : "unplug");
+      });
+}
+
+Status QemuVm::request_balloon_target(std::uint64_t bytes) {
+  if (!spec_.balloon) return Vmm::request_balloon_target(bytes);
+  auto r = qmp_->execute("balloon", {{"value", bytes}});
+  if (!r) return with_exit_reason(r.error());
+  return ok_status();
+}
+
+Result<std::uint64_t> QemuVm::balloon_actual() {
+  if (!spec_.balloon) return Vmm::balloon_actual();
+  auto r = qmp_->execute("query-balloon");
+  if (!r) return with_exit_reason(r.error());
+  if (!r->is_object() || !r->contains("actual") || !(*r)["actual"].is_number_unsigned()) {
+    return Error("QMP query-balloon: no 'actual' size");
   }
-  return Error(fmt::format("device {} holds {} after {:.0f} ms, target {}: the guest did not {} in time", id,
-                           format_size(size), to_ms(timeout), format_size(goal), size < goal ? "plug" : "unplug"));
+  return (*r)["actual"].get<std::uint64_t>();
 }
 
 Result<std::uint64_t> QemuVm::rss_bytes() { return process_rss_bytes(process_.pid()); }

@@ -28,6 +28,8 @@ class QemuVm final : public Vmm {
   Status request_memory_device_size(const std::string& id, std::uint64_t bytes) override;
   Result<Clock::duration> wait_memory_device(const std::string& id, const std::function<bool(std::uint64_t)>& done,
                                              Clock::duration timeout, std::uint64_t goal) override;
+  Status request_balloon_target(std::uint64_t bytes) override;
+  Result<std::uint64_t> balloon_actual() override;
   Result<std::uint64_t> rss_bytes() override;
   void shutdown(Clock::duration grace) override;
 

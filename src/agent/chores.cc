@@ -1,0 +1,73 @@
+#include "agent/chores.h"
+
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+
+#include <fmt/format.h>
+
+#include "agent/guest_system.h"
+
+namespace hotmem::agent {
+
+void Chores::offline_node(std::uint64_t request_id, int node, Clock::duration timeout) {
+  const pid_t pid = ::fork();
+  if (pid < 0) {
+    reply_({request_id, false, fmt::format("fork: {}", std::strerror(errno)), {}});
+    return;
+  }
+  if (pid == 0) {
+    sigset_t none;
+    sigemptyset(&none);
+    ::sigprocmask(SIG_SETMASK, &none, nullptr);
+    auto done = offline_node_memory(node);
+    if (!done) std::fprintf(stderr, "hotmem-agent: %s\n", done.error().message().c_str());
+    ::_exit(done ? 0 : 1);
+  }
+  const auto now = Clock::now();
+  chores_.push_back(Chore{request_id, pid, node, now, now + timeout});
+}
+
+bool Chores::on_child_exit(pid_t pid, int status) {
+  auto it = std::find_if(chores_.begin(), chores_.end(), [pid](const Chore& c) { return c.pid == pid; });
+  if (it == chores_.end()) return false;
+  const double elapsed = to_ms(Clock::now() - it->started);
+  if (it->killed) {
+    reply_({it->request_id, false,
+            fmt::format("taking node {} offline did not finish in {:.0f} ms: a page on it is still in use", it->node,
+                        elapsed),
+            {}});
+  } else if (WIFEXITED(status) && WEXITSTATUS(status) == 0) {
+    reply_({it->request_id, true, "", nlohmann::json{{"elapsed_ms", elapsed}}});
+  } else {
+    reply_({it->request_id, false, fmt::format("taking node {} offline failed (see the guest console)", it->node), {}});
+  }
+  chores_.erase(it);
+  return true;
+}
+
+void Chores::tick() {
+  const auto now = Clock::now();
+  for (Chore& c : chores_) {
+    if (!c.killed && now >= c.deadline) {
+      ::kill(c.pid, SIGKILL);
+      c.killed = true;
+    }
+  }
+}
+
+Clock::duration Chores::until_next_deadline() const {
+  Clock::duration next = std::chrono::seconds(1);
+  const auto now = Clock::now();
+  for (const Chore& c : chores_) {
+    if (!c.killed) next = std::min(next, std::max(Clock::duration::zero(), c.deadline - now));
+  }
+  return next;
+}
+
+}  // namespace hotmem::agent

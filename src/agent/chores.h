@@ -1,0 +1,46 @@
+// Work the agent does for the host that may block in the kernel, run in a
+// child process so the agent keeps answering: taking a partition node's
+// memory offline can wait forever on a pinned page. Each chore has a
+// deadline; past it the child is killed (a fatal signal ends the kernel's
+// offlining loop) and the host hears why.
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <functional>
+#include <vector>
+
+#include "common/clock.h"
+#include "protocol/messages.h"
+
+namespace hotmem::agent {
+
+class Chores {
+ public:
+  using Reply = std::function<void(protocol::Response)>;
+
+  explicit Chores(Reply reply) : reply_(std::move(reply)) {}
+
+  // Takes every memory block of `node` offline; replies when done.
+  void offline_node(std::uint64_t request_id, int node, Clock::duration timeout);
+  // Returns false when `pid` is not a chore's.
+  bool on_child_exit(pid_t pid, int status);
+  void tick();
+  Clock::duration until_next_deadline() const;
+
+ private:
+  struct Chore {
+    std::uint64_t request_id;
+    pid_t pid;
+    int node;
+    Clock::time_point started;
+    Clock::time_point deadline;
+    bool killed = false;
+  };
+
+  Reply reply_;
+  std::vector<Chore> chores_;
+};
+
+}  // namespace hotmem::agent

@@ -1,0 +1,40 @@
+#include "bench/experiment.h"
+
+#include <fmt/format.h>
+
+#include "bench/host_info.h"
+
+namespace hotmem::bench {
+
+Result<std::unique_ptr<host::Deployment>> deploy(const ExperimentContext& context, const std::string& mode,
+                                                 int instances, const WorkloadShape& workload, int init_on_alloc,
+                                                 const std::string& vm_name) {
+  host::DeploymentSpec spec;
+  spec.mode = mode;
+  spec.shape.max_instances = instances;
+  spec.shape.instance_bytes = workload.instance_mib * kMiB;
+  spec.vm = context.vm;
+  spec.vm.name = vm_name;
+  spec.vm.guest_init_on_alloc = init_on_alloc;
+  return host::Deployment::create(spec);
+}
+
+nlohmann::json result_document(const std::string& benchmark, const ExperimentContext& context,
+                               nlohmann::json config, nlohmann::json results) {
+  config["boot_memory_mib"] = context.vm.base_bytes / kMiB;
+  config["vcpus"] = context.vm.vcpus;
+  return nlohmann::json{{"benchmark", benchmark},
+                        {"host", host_info(context.vm.accel)},
+                        {"config", std::move(config)},
+                        {"results", std::move(results)}};
+}
+
+Status validate_modes(const std::vector<std::string>& modes) {
+  if (modes.empty()) return Error("no modes to run");
+  for (const std::string& m : modes) {
+    if (auto mode = host::make_memory_mode(m); !mode) return mode.error();
+  }
+  return ok_status();
+}
+
+}  // namespace hotmem::bench

@@ -1,0 +1,36 @@
+// What every experiment of `hotmem bench` shares: the guest to boot, the
+// progress display, and how results are written (docs/results-format.md).
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "bench/fleet.h"
+#include "bench/progress.h"
+#include "host/deployment.h"
+
+namespace hotmem::bench {
+
+struct ExperimentContext {
+  host::FunctionVmConfig vm;  // boot memory, vCPUs, accel, image, guest settings
+  Progress* progress = nullptr;
+  // The suite declares every experiment's steps up front (for its time
+  // estimate); a single experiment declares its own.
+  bool preplanned = false;
+};
+
+// Boots a deployment of `mode` with room for `instances` instances.
+Result<std::unique_ptr<host::Deployment>> deploy(const ExperimentContext& context, const std::string& mode,
+                                                 int instances, const WorkloadShape& workload, int init_on_alloc,
+                                                 const std::string& vm_name);
+
+// {"benchmark", "host", "config", "results"}.
+nlohmann::json result_document(const std::string& benchmark, const ExperimentContext& context,
+                               nlohmann::json config, nlohmann::json results);
+
+// Checks every mode name.
+Status validate_modes(const std::vector<std::string>& modes);
+
+}  // namespace hotmem::bench

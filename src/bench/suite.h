@@ -1,0 +1,37 @@
+// `hotmem bench all`: every experiment, sized for this machine (2 cores,
+// 24 GiB), or reduced with --quick to finish in about 20 minutes here.
+#pragma once
+
+#include <filesystem>
+#include <functional>
+#include <string>
+
+#include "bench/cpu_bench.h"
+#include "bench/interference_bench.h"
+#include "bench/plug_bench.h"
+#include "bench/reclaim_bench.h"
+
+namespace hotmem::bench {
+
+struct SuitePlan {
+  ReclaimBenchConfig sizes;
+  ReclaimBenchConfig utilization;
+  CpuBenchConfig cpu;
+  InterferenceConfig interference;
+  PlugBenchConfig plug;
+};
+
+enum class SuiteSize { kFull, kQuick, kSmoke };
+
+// kSmoke: every experiment on the smallest settings that still measure
+// something (a few minutes); for the end-to-end test of bench + report.
+SuitePlan suite_plan(SuiteSize size);
+
+// Runs every experiment; writes <out>/<experiment>.json as each finishes and
+// passes its table to `print`.
+Status run_suite(const SuitePlan& plan, const ExperimentContext& context, const std::filesystem::path& out,
+                 const std::function<void(const std::string&)>& print);
+
+Status write_json(const std::filesystem::path& path, const nlohmann::json& document);
+
+}  // namespace hotmem::bench

@@ -1,0 +1,91 @@
+// End to end: the baselines really do what they claim on a real guest. The
+// balloon hides every instance's share at boot, hands one back for an
+// instance and takes it away again (the host's RSS falls); static keeps all
+// memory in the guest and gives nothing back.
+#include <gtest/gtest.h>
+
+#include "host/deployment.h"
+#include "host/guest_workloads.h"
+#include "vm_fixture.h"
+
+namespace hotmem::e2e {
+namespace {
+
+constexpr std::uint64_t kShare = 384 * kMiB;
+
+std::unique_ptr<host::Deployment> deploy(const std::string& mode) {
+  host::DeploymentSpec spec;
+  spec.mode = mode;
+  spec.shape.max_instances = 2;
+  spec.shape.instance_bytes = kShare;
+  spec.vm = test_vm_config("e2e-" + mode);  // the mode lays out the memory
+  auto d = host::Deployment::create(spec);
+  if (!d) {
+    ADD_FAILURE() << d.error().message();
+    return nullptr;
+  }
+  return std::move(*d);
+}
+
+host::InstanceRequest toucher(const std::string& name) {
+  host::InstanceRequest r;
+  r.name = name;
+  r.argv = host::touch_argv(300, 16, 5);
+  return r;
+}
+
+TEST(Modes, BalloonLendsAndTakesBackAnInstancesShare) {
+  auto d = deploy("balloon");
+  ASSERT_TRUE(d);
+  auto& vmm = d->vm().vmm();
+  auto boot = d->vm().agent().memory_report();
+  ASSERT_TRUE(boot) << boot.error().message();
+  // 512 MiB boot memory + 2 shares, both shares behind the balloon.
+  auto actual = vmm.balloon_actual();
+  ASSERT_TRUE(actual) << actual.error().message();
+  EXPECT_EQ(*actual, 512 * kMiB);
+  EXPECT_LT(boot->total_bytes(), 512 * kMiB) << "the guest sees its memory shrunk by the balloon";
+
+  auto started = d->pool().start(toucher("b-0"));
+  ASSERT_TRUE(started) << started.error().message();
+  actual = vmm.balloon_actual();
+  ASSERT_TRUE(actual);
+  EXPECT_EQ(*actual, 512 * kMiB + kShare) << "one share deflated for the instance";
+
+  auto stopped = d->pool().stop("b-0");
+  ASSERT_TRUE(stopped) << stopped.error().message();
+  EXPECT_EQ(stopped->end.exit, "exited with status 0");
+  auto rss_before = vmm.rss_bytes();
+  auto reclaimed = d->pool().reclaim({*stopped});
+  ASSERT_TRUE(reclaimed) << reclaimed.error().message();
+  auto rss_after = vmm.rss_bytes();
+  ASSERT_TRUE(rss_before && rss_after);
+  EXPECT_EQ(reclaimed->bytes, kShare);
+  EXPECT_GE(*rss_before, *rss_after + 200 * kMiB) << "inflating the balloon hands memory back to the host";
+  actual = vmm.balloon_actual();
+  ASSERT_TRUE(actual);
+  EXPECT_EQ(*actual, 512 * kMiB);
+}
+
+TEST(Modes, StaticKeepsEverythingAndGivesNothingBack) {
+  auto d = deploy("static");
+  ASSERT_TRUE(d);
+  auto boot = d->vm().agent().memory_report();
+  ASSERT_TRUE(boot) << boot.error().message();
+  EXPECT_GT(boot->total_bytes(), 512 * kMiB + kShare) << "every instance's memory is there from boot";
+  auto started = d->pool().start(toucher("s-0"));
+  ASSERT_TRUE(started) << started.error().message();
+  EXPECT_EQ(to_ms(started->plug_latency), 0.0);
+  auto stopped = d->pool().stop("s-0");
+  ASSERT_TRUE(stopped) << stopped.error().message();
+  auto rss_before = d->vm().vmm().rss_bytes();
+  auto reclaimed = d->pool().reclaim({*stopped});
+  ASSERT_TRUE(reclaimed) << reclaimed.error().message();
+  EXPECT_EQ(reclaimed->bytes, 0u);
+  auto rss_after = d->vm().vmm().rss_bytes();
+  ASSERT_TRUE(rss_before && rss_after);
+  EXPECT_LE(*rss_before, *rss_after + 16 * kMiB) << "static mode never gives memory back";
+}
+
+}  // namespace
+}  // namespace hotmem::e2e
