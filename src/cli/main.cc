@@ -33,6 +33,7 @@ int main(int argc, char** argv) {
   cli::add_vm_commands(app, exit_code);
   cli::add_demo_command(app, exit_code);
   cli::add_bench_commands(app, exit_code);
+  cli::add_report_command(app, exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

@@ -1,0 +1,352 @@
+#include "report/experiments.h"
+
+#include <algorithm>
+#include <array>
+#include <cmath>
+#include <limits>
+#include <map>
+#include <set>
+#include <tuple>
+
+#include <fmt/format.h>
+
+#include "report/number_format.h"
+
+namespace hotmem::report {
+namespace {
+
+constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+
+// The modes in the order of docs/results-format.md; a mode keeps its colour
+// in every chart that colours by mode.
+constexpr std::array<std::string_view, 5> kModes{"hotmem", "virtio-mem", "balloon", "balloon-fpr", "static"};
+
+int mode_rank(std::string_view mode) {
+  const auto it = std::find(kModes.begin(), kModes.end(), mode);
+  return static_cast<int>(it - kModes.begin());  // unknown modes: kModes.size()
+}
+
+double number_at(const Json& row, const char* key) {
+  const auto it = row.find(key);
+  return it != row.end() && it->is_number() ? it->get<double>() : kNaN;
+}
+
+std::string mode_of(const Json& row) {
+  const auto it = row.find("mode");
+  if (it == row.end()) return "(no mode)";
+  return it->is_string() ? it->get<std::string>() : it->dump();
+}
+
+// The guest zeroing setting: 0 off, 1 on (any other number), -1 where a row
+// does not have one.
+int zeroing_of(const Json& row) {
+  const double v = number_at(row, "init_on_alloc");
+  if (!std::isfinite(v)) return -1;
+  return v != 0 ? 1 : 0;
+}
+
+bool varies(const std::vector<Json>& rows, const char* key) {
+  std::set<double> seen;
+  for (const Json& row : rows) {
+    const double v = number_at(row, key);
+    if (std::isfinite(v)) seen.insert(v);
+  }
+  return seen.size() > 1;
+}
+
+bool zeroing_varies(const std::vector<Json>& rows) {
+  std::set<int> seen;
+  for (const Json& row : rows) seen.insert(zeroing_of(row));
+  return seen.size() > 1;
+}
+
+std::string zeroing_label(int zeroing) {
+  return zeroing < 0 ? "zeroing unknown" : zeroing ? "zeroing on" : "zeroing off";
+}
+
+// Rows grouped by mode and zeroing setting, in mode order: the categories of
+// a bar chart. When a file holds two rows for one group, the first counts.
+struct ModeGroup {
+  int rank = 0;
+  std::string mode;
+  int zeroing = -1;
+  const Json* row = nullptr;
+
+  auto key() const { return std::tie(rank, mode, zeroing); }
+};
+
+std::vector<ModeGroup> mode_groups(const std::vector<Json>& rows) {
+  std::vector<ModeGroup> groups;
+  for (const Json& row : rows) {
+    ModeGroup g{mode_rank(mode_of(row)), mode_of(row), zeroing_of(row), &row};
+    const bool seen = std::any_of(groups.begin(), groups.end(), [&g](const ModeGroup& o) { return o.key() == g.key(); });
+    if (!seen) groups.push_back(g);
+  }
+  std::stable_sort(groups.begin(), groups.end(), [](const ModeGroup& a, const ModeGroup& b) { return a.key() < b.key(); });
+  return groups;
+}
+
+std::vector<std::string> category_labels(const std::vector<ModeGroup>& groups, bool with_zeroing) {
+  std::vector<std::string> labels;
+  for (const ModeGroup& g : groups) labels.push_back(with_zeroing ? g.mode + "\n" + zeroing_label(g.zeroing) : g.mode);
+  return labels;
+}
+
+struct Metric {
+  const char* key;
+  std::string name;
+  int color;
+};
+
+// One bar per metric for each mode (and zeroing setting).
+BarChart bars_by_mode(const std::vector<Json>& rows, ChartFrame frame, const std::vector<Metric>& metrics) {
+  const std::vector<ModeGroup> groups = mode_groups(rows);
+  BarChart chart;
+  chart.frame = std::move(frame);
+  chart.categories = category_labels(groups, zeroing_varies(rows));
+  for (const Metric& m : metrics) {
+    BarSeries series{m.name, {}, m.color};
+    for (const ModeGroup& g : groups) series.values.push_back(number_at(*g.row, m.key));
+    chart.series.push_back(std::move(series));
+  }
+  return chart;
+}
+
+// --- reclaim, sizes, utilization -------------------------------------------
+
+enum class Sweep { kSize, kUtilization, kNone };
+
+// Which variable a reclaim-family file varies: the one its kind names, or for
+// "reclaim" whichever changes (size first).
+Sweep sweep_of(const ResultFile& file) {
+  if (file.benchmark == "sizes") return Sweep::kSize;
+  if (file.benchmark == "utilization") return Sweep::kUtilization;
+  if (varies(file.rows, "reclaim_mib")) return Sweep::kSize;
+  if (varies(file.rows, "utilization")) return Sweep::kUtilization;
+  return Sweep::kNone;
+}
+
+std::string percent(double share) { return format_number(share * 100) + "%"; }
+
+// Latency against the swept variable: one line per mode and zeroing setting
+// (colour by mode, dashed with zeroing on), and per value of the other
+// variable when that changes too.
+LineChart reclaim_lines(const ResultFile& file, Sweep sweep, const std::string& experiment) {
+  const bool by_size = sweep == Sweep::kSize;
+  const char* x_key = by_size ? "reclaim_mib" : "utilization";
+  const char* other_key = by_size ? "utilization" : "reclaim_mib";
+  const bool split_other = varies(file.rows, other_key);
+  const bool with_zeroing = zeroing_varies(file.rows);
+
+  using Key = std::tuple<int, std::string, int, double>;  // mode rank, mode, zeroing, other variable
+  std::map<Key, LineSeries> lines;
+  for (const Json& row : file.rows) {
+    const std::string mode = mode_of(row);
+    const int zeroing = zeroing_of(row);
+    const double other = split_other ? number_at(row, other_key) : 0;
+    LineSeries& series = lines[Key{mode_rank(mode), mode, zeroing, std::isfinite(other) ? other : -1}];
+    if (series.name.empty()) {
+      series.name = mode;
+      if (with_zeroing) series.name += ", " + zeroing_label(zeroing);
+      if (split_other) series.name += ", " + (by_size ? percent(other) : format_number(other) + " MiB");
+      series.dashed = zeroing == 1;
+      if (!split_other) series.color = mode_rank(mode);
+    }
+    const double x = number_at(row, x_key);
+    series.points.push_back(Point{by_size ? x : x * 100, number_at(row, "reclaim_ms")});
+  }
+
+  LineChart chart;
+  chart.frame.experiment = experiment;
+  if (by_size) {
+    chart.frame.title = "Reclaim latency by reclaimed size";
+    chart.frame.x_title = "memory reclaimed at once (MiB, log scale)";
+    chart.frame.y_title = "median reclaim latency (ms, log scale)";
+    chart.x_scale = ScaleKind::kLog2;
+    chart.y_scale = ScaleKind::kLog10;
+  } else {
+    chart.frame.title = "Reclaim latency by utilisation";
+    chart.frame.x_title = "instance memory in use before the reclaim (%)";
+    chart.frame.y_title = "median reclaim latency (ms)";
+  }
+  for (auto& [key, series] : lines) chart.series.push_back(std::move(series));
+  // Unknown modes share rank kModes.size(); give each its own colour.
+  int next_unknown = static_cast<int>(kModes.size());
+  for (LineSeries& s : chart.series) {
+    if (s.color == static_cast<int>(kModes.size())) s.color = next_unknown++;
+  }
+  return chart;
+}
+
+// Neither size nor utilisation changes: latency per mode, one bar per
+// zeroing setting.
+BarChart reclaim_bars(const ResultFile& file, const std::string& experiment) {
+  std::vector<std::string> modes;
+  std::vector<int> zeroings;
+  for (const ModeGroup& g : mode_groups(file.rows)) {
+    if (std::find(modes.begin(), modes.end(), g.mode) == modes.end()) modes.push_back(g.mode);
+    if (std::find(zeroings.begin(), zeroings.end(), g.zeroing) == zeroings.end()) zeroings.push_back(g.zeroing);
+  }
+  std::sort(zeroings.begin(), zeroings.end());
+  BarChart chart;
+  chart.frame.experiment = experiment;
+  std::string setting;
+  if (!file.rows.empty()) {
+    const double mib = number_at(file.rows.front(), "reclaim_mib");
+    const double share = number_at(file.rows.front(), "utilization");
+    if (std::isfinite(mib) && std::isfinite(share)) {
+      setting = fmt::format(" ({} MiB at {} utilisation)", format_number(mib), percent(share));
+    }
+  }
+  chart.frame.title = "Median reclaim latency by mode" + setting;
+  chart.frame.y_title = "median reclaim latency (ms)";
+  chart.categories = modes;
+  for (std::size_t z = 0; z < zeroings.size(); ++z) {
+    BarSeries series{zeroings.size() > 1 ? zeroing_label(zeroings[z]) : "median reclaim latency", {},
+                     static_cast<int>(z)};
+    for (const std::string& mode : modes) {
+      double value = kNaN;
+      for (const Json& row : file.rows) {
+        if (mode_of(row) == mode && zeroing_of(row) == zeroings[z]) {
+          value = number_at(row, "reclaim_ms");
+          break;
+        }
+      }
+      series.values.push_back(value);
+    }
+    chart.series.push_back(std::move(series));
+  }
+  return chart;
+}
+
+std::vector<Chart> reclaim_charts(const ResultFile& file, const std::string& experiment) {
+  const Sweep sweep = sweep_of(file);
+  if (sweep == Sweep::kNone) return {reclaim_bars(file, experiment)};
+  return {reclaim_lines(file, sweep, experiment)};
+}
+
+// --- cpu, interference, plug -------------------------------------------------
+
+ChartFrame bar_frame(const std::string& experiment, std::string title, std::string y_title) {
+  ChartFrame frame;
+  frame.experiment = experiment;
+  frame.title = std::move(title);
+  frame.y_title = std::move(y_title);
+  return frame;
+}
+
+std::vector<Chart> cpu_charts(const ResultFile& file, const std::string& experiment) {
+  return {bars_by_mode(file.rows, bar_frame(experiment, "CPU time per GiB reclaimed", "CPU ms per GiB reclaimed"),
+                       {{"guest_cpu_ms_per_gib", "guest (busy vCPU time)", 0},
+                        {"host_cpu_ms_per_gib", "host (QEMU threads)", 1}})};
+}
+
+std::vector<Chart> interference_charts(const ResultFile& file, const std::string& experiment) {
+  return {bars_by_mode(file.rows,
+                       bar_frame(experiment, "Neighbour's request latency, idle and during reclaim",
+                                 "request latency (ms)"),
+                       {{"idle_p50_ms", "idle p50", 5},
+                        {"idle_p99_ms", "idle p99", 0},
+                        {"reclaim_p50_ms", "during reclaim p50", 4},
+                        {"reclaim_p99_ms", "during reclaim p99", 1}})};
+}
+
+std::vector<Chart> plug_charts(const ResultFile& file, const std::string& experiment) {
+  return {bars_by_mode(file.rows, bar_frame(experiment, "Instance start time, and the part spent plugging memory", "time (ms)"),
+                       {{"start_ms", "start (ask to ready)", 0}, {"plug_ms", "plug memory", 4}})};
+}
+
+// --- the kinds ------------------------------------------------------------
+
+struct Kind {
+  std::string_view benchmark;
+  std::string_view heading;
+  std::string_view description;
+  std::vector<std::string> columns;
+  std::vector<Chart> (*charts)(const ResultFile&, const std::string&);
+};
+
+const std::vector<Kind>& kinds() {
+  static const std::vector<std::string> reclaim_columns{
+      "mode",        "init_on_alloc",  "utilization",        "instances_running",     "reclaim_mib",  "reclaim_ms",
+      "reclaim_ms_all", "migrated_pages", "migrated_pages_all", "host_rss_released_mib", "guest_cpu_ms", "host_cpu_ms"};
+  static const std::vector<Kind> kKinds{
+      {"reclaim", "reclaim latency per mode",
+       "How long each memory mode takes to give the memory of ended instances back to the host (from setting a "
+       "device's requested size to QEMU reporting it reached), with the pages migrated and the CPU spent on the way.",
+       reclaim_columns, reclaim_charts},
+      {"sizes", "reclaim latency against the size reclaimed",
+       "Reclaim latency per memory mode and guest zeroing setting as the memory reclaimed at once grows, at one "
+       "utilisation.",
+       reclaim_columns, reclaim_charts},
+      {"utilization", "reclaim latency against utilisation",
+       "Reclaim latency per memory mode as the share of the VM's instance memory in use before the reclaim grows, "
+       "for one reclaimed size.",
+       reclaim_columns, reclaim_charts},
+      {"cpu", "CPU cost of reclaim",
+       "CPU time the guest and QEMU's threads spend per GiB reclaimed, over repeated reclaims, per memory mode.",
+       {"mode", "init_on_alloc", "reclaims", "reclaimed_mib", "guest_cpu_ms", "guest_cpu_ms_per_vcpu", "host_cpu_ms",
+        "guest_cpu_ms_per_gib", "host_cpu_ms_per_gib"},
+       cpu_charts},
+      {"interference", "interference with a running neighbour",
+       "Request latency of a latency-sensitive instance with nothing else going on, and while the memory of another "
+       "instance is reclaimed beside it.",
+       {"mode", "init_on_alloc", "idle_p50_ms", "idle_p99_ms", "idle_samples", "reclaim_p50_ms", "reclaim_p99_ms",
+        "reclaim_samples", "p99_ratio", "reclaim_ms"},
+       interference_charts},
+      {"plug", "instance start with memory plug",
+       "Cold-start time of an instance per memory mode, from asking for it to it being ready, and the part of it "
+       "spent plugging the instance's memory.",
+       {"mode", "init_on_alloc", "plug_ms", "plug_ms_all", "start_ms", "start_ms_all", "overhead_vs_static_ms"},
+       plug_charts},
+  };
+  return kKinds;
+}
+
+const Kind* find_kind(std::string_view benchmark) {
+  for (const Kind& kind : kinds()) {
+    if (kind.benchmark == benchmark) return &kind;
+  }
+  return nullptr;
+}
+
+bool chart_has_data(const Chart& chart) {
+  return std::visit([](const auto& c) { return has_data(c); }, chart);
+}
+
+}  // namespace
+
+ExperimentView view_experiment(const ResultFile& file, const std::string& experiment) {
+  ExperimentView view;
+  const Kind* kind = find_kind(file.benchmark);
+  if (kind == nullptr) {
+    view.heading = file.benchmark;
+    view.description = fmt::format("Results of the '{}' benchmark, which this report has no plot for: the rows as "
+                                   "they were recorded.",
+                                   file.benchmark);
+    view.columns = preferred_columns(file.benchmark);
+    return view;
+  }
+  view.heading = fmt::format("{}: {}", kind->benchmark, kind->heading);
+  view.description = std::string(kind->description);
+  view.columns = kind->columns;
+  for (Chart& chart : kind->charts(file, experiment)) {
+    if (chart_has_data(chart)) view.charts.push_back(std::move(chart));
+  }
+  return view;
+}
+
+std::vector<std::string> preferred_columns(std::string_view benchmark) {
+  const Kind* kind = find_kind(benchmark);
+  return kind != nullptr ? kind->columns : std::vector<std::string>{"mode", "init_on_alloc"};
+}
+
+int experiment_order(std::string_view benchmark) {
+  const auto& all = kinds();
+  for (std::size_t i = 0; i < all.size(); ++i) {
+    if (all[i].benchmark == benchmark) return static_cast<int>(i);
+  }
+  return static_cast<int>(all.size());
+}
+
+}  // namespace hotmem::report

@@ -1,0 +1,324 @@
+#include "report/report.h"
+
+#include <regex>
+
+#include <fmt/format.h>
+#include <gtest/gtest.h>
+
+#include "common/proc_stats.h"
+#include "common/temp_dir.h"
+#include "report/experiments.h"
+#include "report/sample_results_for_test.h"
+#include "report/xml_check_for_test.h"
+
+namespace hotmem::report {
+namespace {
+
+namespace fs = std::filesystem;
+using testing::kSampleExperiments;
+using testing::kSamplePlots;
+using testing::write_text;
+
+std::size_t count(const std::string& haystack, std::string_view needle) {
+  std::size_t n = 0;
+  for (auto at = haystack.find(needle); at != std::string::npos; at = haystack.find(needle, at + 1)) ++n;
+  return n;
+}
+
+bool contains(const std::string& haystack, std::string_view needle) { return haystack.find(needle) != std::string::npos; }
+
+std::string read(const fs::path& path) {
+  auto text = read_text_file(path, 64 << 20);
+  EXPECT_TRUE(text) << text.error().message();
+  return text ? *text : "";
+}
+
+class ReportTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto dir = TempDir::create("/tmp", "hotmem-report-test-");
+    ASSERT_TRUE(dir) << dir.error().message();
+    dir_ = std::make_unique<TempDir>(std::move(*dir));
+  }
+  fs::path dir() const { return dir_->path(); }
+  fs::path results() const { return dir() / "results"; }
+
+  std::unique_ptr<TempDir> dir_;
+};
+
+// Every <svg ...>...</svg> in the page.
+std::vector<std::string> svgs_in(const std::string& html) {
+  std::vector<std::string> out;
+  for (auto at = html.find("<svg "); at != std::string::npos; at = html.find("<svg ", at + 1)) {
+    const auto end = html.find("</svg>", at);
+    if (end == std::string::npos) break;
+    out.push_back(html.substr(at, end + 6 - at));
+  }
+  return out;
+}
+
+TEST_F(ReportTest, EveryKindGetsASectionPlotsTablesAndCsv) {
+  fs::create_directories(results());
+  testing::write_sample_results(results());
+  auto written = write_report({results(), results()});
+  ASSERT_TRUE(written) << written.error().message();
+  EXPECT_EQ(written->html, results() / "report.html");
+  EXPECT_EQ(written->experiments, kSampleExperiments);
+  EXPECT_EQ(written->plots, kSamplePlots);
+  EXPECT_TRUE(written->warnings.empty());
+  EXPECT_EQ(written->csv_files.size(), static_cast<std::size_t>(kSampleExperiments));
+
+  const std::string html = read(written->html);
+  EXPECT_TRUE(html.starts_with("<!DOCTYPE html>"));
+  EXPECT_EQ(count(html, "<section class=\"experiment\""), static_cast<std::size_t>(kSampleExperiments));
+  EXPECT_EQ(count(html, "<svg class=\"plot\""), static_cast<std::size_t>(kSamplePlots));
+  EXPECT_EQ(count(html, "<table class=\"results\">"), static_cast<std::size_t>(kSampleExperiments));
+  EXPECT_TRUE(contains(html, "data-plots-expected=\"6\""));
+  for (const char* experiment : {"reclaim", "sizes", "utilization", "cpu", "interference", "plug"}) {
+    EXPECT_TRUE(contains(html, fmt::format("data-experiment=\"{}\"", experiment))) << experiment;
+    EXPECT_TRUE(contains(html, fmt::format("id=\"exp-{}\"", experiment))) << experiment;
+  }
+  // In the format document's order, the unknown kind last.
+  EXPECT_LT(html.find("id=\"exp-reclaim\""), html.find("id=\"exp-sizes\""));
+  EXPECT_LT(html.find("id=\"exp-sizes\""), html.find("id=\"exp-utilization\""));
+  EXPECT_LT(html.find("id=\"exp-cpu\""), html.find("id=\"exp-interference\""));
+  EXPECT_LT(html.find("id=\"exp-plug\""), html.find("id=\"exp-warmup\""));
+
+  // Host line and config.
+  EXPECT_TRUE(contains(html, "Host: tcg, 2 CPUs, Example CPU @ 2.0GHz, kernel 6.1.0-56-amd64, 2025-01-02T03:04:05Z"));
+  EXPECT_TRUE(contains(html, "<code>instances</code> 10"));
+  EXPECT_TRUE(contains(html, "<code>modes</code> hotmem, virtio-mem"));
+  // Text from the files is escaped.
+  EXPECT_TRUE(contains(html, "&lt;b&gt;&amp;&quot;quoted&quot;, &#39;x&#39;&lt;/b&gt;"));
+  EXPECT_FALSE(contains(html, "<b>&"));
+
+  // Self-contained: nothing to fetch, and the render check is inline.
+  EXPECT_FALSE(contains(html, "http://"));
+  EXPECT_FALSE(contains(html, "https://"));
+  EXPECT_FALSE(contains(html, "<script src"));
+  EXPECT_FALSE(contains(html, "@import"));
+  EXPECT_FALSE(contains(html, "@font-face"));
+  EXPECT_FALSE(contains(html, "url("));
+  EXPECT_EQ(count(html, "<script>"), 1u);
+  EXPECT_TRUE(contains(html, "dataset.plotsRendered"));
+  EXPECT_TRUE(contains(html, "dataset.plotsTotal"));
+
+  // Each chart is well-formed and has data marks.
+  const auto svgs = svgs_in(html);
+  ASSERT_EQ(svgs.size(), static_cast<std::size_t>(kSamplePlots));
+  for (const std::string& svg : svgs) {
+    EXPECT_EQ(testing::xml_problem(svg), "") << svg;
+    EXPECT_TRUE(contains(svg, "class=\"data\"")) << svg;
+  }
+
+  // Tables: numbers read well, lists are shortened to comma lists.
+  EXPECT_TRUE(contains(html, "<th>reclaim_ms</th>"));
+  EXPECT_TRUE(contains(html, "<td class=\"num\">108, 120, 144</td>"));
+  EXPECT_TRUE(contains(html, "<td>hotmem</td>"));
+}
+
+TEST_F(ReportTest, ChartsFollowTheKind) {
+  fs::create_directories(results());
+  testing::write_sample_results(results());
+  auto set = load_result_files(results());
+  ASSERT_TRUE(set) << set.error().message();
+  for (const ResultFile& file : set->files) {
+    const ExperimentView view = view_experiment(file, file.benchmark);
+    if (file.benchmark == "warmup") {
+      EXPECT_TRUE(view.charts.empty());
+      continue;
+    }
+    ASSERT_EQ(view.charts.size(), 1u) << file.benchmark;
+    const bool line = std::holds_alternative<LineChart>(view.charts[0]);
+    EXPECT_EQ(line, file.benchmark == "sizes" || file.benchmark == "utilization") << file.benchmark;
+    if (file.benchmark == "sizes") {
+      const auto& chart = std::get<LineChart>(view.charts[0]);
+      EXPECT_EQ(chart.x_scale, ScaleKind::kLog2);
+      EXPECT_EQ(chart.y_scale, ScaleKind::kLog10);
+      ASSERT_EQ(chart.series.size(), 4u);  // 2 modes x 2 zeroing settings
+      EXPECT_EQ(chart.series[0].name, "hotmem, zeroing off");
+      EXPECT_EQ(chart.series[3].name, "virtio-mem, zeroing on");
+      EXPECT_TRUE(chart.series[3].dashed);
+      EXPECT_EQ(chart.series[0].points.size(), 4u);
+    }
+    if (file.benchmark == "utilization") {
+      const auto& chart = std::get<LineChart>(view.charts[0]);
+      ASSERT_EQ(chart.series.size(), 3u);
+      EXPECT_EQ(chart.series[2].name, "balloon");
+      EXPECT_DOUBLE_EQ(chart.series[0].points[0].x, 10);  // percent
+    }
+    if (file.benchmark == "interference") {
+      const auto& chart = std::get<BarChart>(view.charts[0]);
+      EXPECT_EQ(chart.categories, (std::vector<std::string>{"hotmem", "virtio-mem", "balloon-fpr"}));
+      EXPECT_EQ(chart.series.size(), 4u);
+    }
+    if (file.benchmark == "reclaim") {
+      const auto& chart = std::get<BarChart>(view.charts[0]);
+      EXPECT_EQ(chart.categories, (std::vector<std::string>{"hotmem", "virtio-mem"}));
+      ASSERT_EQ(chart.series.size(), 2u);
+      EXPECT_EQ(chart.series[1].name, "zeroing on");
+      EXPECT_DOUBLE_EQ(chart.series[1].values[1], 1800);
+    }
+  }
+}
+
+TEST_F(ReportTest, ReclaimPlotsWhicheverVariableVaries) {
+  const auto view_of = [](testing::ordered_json rows) {
+    auto file = parse_result_file("r.json", testing::document("reclaim", {}, std::move(rows)).dump());
+    EXPECT_TRUE(file && file->has_value());
+    return view_experiment(**file, "reclaim");
+  };
+  using testing::reclaim_row;
+  auto by_size = view_of({reclaim_row("hotmem", 0, 0.9, 512, 10), reclaim_row("hotmem", 0, 0.9, 1024, 20)});
+  ASSERT_EQ(by_size.charts.size(), 1u);
+  EXPECT_EQ(std::get<LineChart>(by_size.charts[0]).x_scale, ScaleKind::kLog2);
+
+  auto by_share = view_of({reclaim_row("hotmem", 0, 0.5, 512, 10), reclaim_row("hotmem", 0, 0.9, 512, 20)});
+  ASSERT_EQ(by_share.charts.size(), 1u);
+  EXPECT_EQ(std::get<LineChart>(by_share.charts[0]).x_scale, ScaleKind::kLinear);
+
+  auto both = view_of({reclaim_row("hotmem", 0, 0.5, 512, 10), reclaim_row("hotmem", 0, 0.9, 1024, 20),
+                       reclaim_row("hotmem", 0, 0.5, 1024, 15)});
+  ASSERT_EQ(both.charts.size(), 1u);
+  const auto& lines = std::get<LineChart>(both.charts[0]);
+  ASSERT_EQ(lines.series.size(), 2u);  // split by utilisation
+  EXPECT_EQ(lines.series[0].name, "hotmem, 50%");
+
+  auto neither = view_of({reclaim_row("hotmem", 0, 0.9, 512, 10), reclaim_row("virtio-mem", 0, 0.9, 512, 90)});
+  ASSERT_EQ(neither.charts.size(), 1u);
+  const auto& bars = std::get<BarChart>(neither.charts[0]);
+  EXPECT_EQ(bars.series.size(), 1u);
+  EXPECT_TRUE(contains(bars.frame.title, "512 MiB at 90%"));
+
+  EXPECT_TRUE(view_of(testing::ordered_json::array()).charts.empty());
+}
+
+TEST_F(ReportTest, CsvFilesHoldEveryRowQuoted) {
+  fs::create_directories(results());
+  testing::write_sample_results(results());
+  const fs::path out = dir() / "out" / "nested";
+  auto written = write_report({results(), out});
+  ASSERT_TRUE(written) << written.error().message();
+  EXPECT_EQ(written->html, out / "report.html");
+  EXPECT_FALSE(fs::exists(results() / "report.html"));
+
+  const std::string reclaim = read(out / "reclaim.csv");
+  EXPECT_TRUE(reclaim.starts_with("mode,init_on_alloc,utilization,instances_running,reclaim_mib,reclaim_ms,"
+                                  "reclaim_ms_all,migrated_pages,migrated_pages_all,host_rss_released_mib,"
+                                  "guest_cpu_ms,host_cpu_ms\r\n"))
+      << reclaim;
+  EXPECT_EQ(count(reclaim, "\r\n"), 5u);  // header and 4 rows
+  EXPECT_TRUE(contains(reclaim, "\r\nhotmem,0,0.9,9,2048.0,120.0,108.0;120.0;144.0,0,0;0;0,"));
+
+  const std::string cpu = read(out / "cpu.csv");
+  EXPECT_TRUE(contains(cpu, ",120.0;80.0,")) << cpu;  // guest_cpu_ms_per_vcpu
+
+  // Unknown kind: columns as they come, a field with a comma and quotes quoted.
+  const std::string warmup = read(out / "warmup.csv");
+  EXPECT_TRUE(warmup.starts_with("mode,boot_ms,label,extra\r\n")) << warmup;
+  EXPECT_TRUE(contains(warmup, "hotmem,9240.5,\"a,b \"\"c\"\"\",\r\n")) << warmup;
+  EXPECT_TRUE(contains(warmup, "virtio-mem,9300,,true\r\n")) << warmup;
+}
+
+TEST_F(ReportTest, UnknownBenchmarkGetsATableOnly) {
+  fs::create_directories(results());
+  write_text(results() / "warmup.json", testing::sample_unknown().dump());
+  auto written = write_report({results(), results()});
+  ASSERT_TRUE(written) << written.error().message();
+  EXPECT_EQ(written->plots, 0);
+  const std::string html = read(written->html);
+  EXPECT_EQ(count(html, "<svg"), 0u);
+  EXPECT_TRUE(contains(html, "No plot for this benchmark"));
+  EXPECT_TRUE(contains(html, "<th>boot_ms</th>"));
+  EXPECT_TRUE(contains(html, "<td class=\"num\">9300</td>"));
+  EXPECT_TRUE(contains(html, "data-plots-expected=\"0\""));
+}
+
+TEST_F(ReportTest, MalformedJsonIsAnErrorNamingTheFile) {
+  fs::create_directories(results());
+  testing::write_sample_results(results());
+  write_text(results() / "broken.json", "{\"benchmark\": \"sizes\", \"results\": [");
+  auto written = write_report({results(), results()});
+  ASSERT_FALSE(written);
+  EXPECT_TRUE(contains(written.error().message(), "broken.json")) << written.error().message();
+  EXPECT_TRUE(contains(written.error().message(), "malformed JSON")) << written.error().message();
+  EXPECT_FALSE(fs::exists(results() / "report.html"));
+}
+
+TEST_F(ReportTest, WrongTypesInAResultFileAreErrors) {
+  const auto error_of = [](const std::string& text) {
+    auto file = parse_result_file("/r/x.json", text);
+    EXPECT_FALSE(file) << text;
+    return file ? std::string() : file.error().message();
+  };
+  EXPECT_TRUE(contains(error_of(R"({"benchmark": "sizes"})"), "\"results\" must be a list"));
+  EXPECT_TRUE(contains(error_of(R"({"benchmark": "sizes", "results": {}})"), "x.json"));
+  EXPECT_TRUE(contains(error_of(R"({"benchmark": 3, "results": []})"), "\"benchmark\" must be"));
+  EXPECT_TRUE(contains(error_of(R"({"benchmark": "", "results": []})"), "non-empty"));
+  EXPECT_TRUE(contains(error_of(R"({"benchmark": "cpu", "results": [1]})"), "results[0] must be an object"));
+  EXPECT_TRUE(contains(error_of(R"({"benchmark": "cpu", "host": [], "results": []})"), "\"host\" must be an object"));
+}
+
+TEST_F(ReportTest, NonResultFilesAreSkippedWithAWarning) {
+  fs::create_directories(results());
+  write_text(results() / "sizes.json", testing::sample_sizes().dump());
+  write_text(results() / "empty.json", "{}");  // what a benchmark leaves when it is interrupted
+  write_text(results() / "list.json", "[1, 2]");
+  write_text(results() / "notes.txt", "not json at all");
+  fs::create_directories(results() / "dir.json");
+  auto written = write_report({results(), results()});
+  ASSERT_TRUE(written) << written.error().message();
+  EXPECT_EQ(written->experiments, 1);
+  ASSERT_EQ(written->warnings.size(), 2u);
+  EXPECT_TRUE(contains(written->warnings[0], "empty.json"));
+  EXPECT_TRUE(contains(written->warnings[1], "list.json"));
+  const std::string html = read(written->html);
+  EXPECT_TRUE(contains(html, "class=\"warnings\""));
+}
+
+TEST_F(ReportTest, MissingOrEmptyDirectorySaysHowToGetResults) {
+  auto missing = write_report({dir() / "nope", dir() / "nope"});
+  ASSERT_FALSE(missing);
+  EXPECT_TRUE(contains(missing.error().message(), "hotmem bench all --quick")) << missing.error().message();
+
+  fs::create_directories(results());
+  write_text(results() / "empty.json", "{}");
+  auto empty = write_report({results(), results()});
+  ASSERT_FALSE(empty);
+  EXPECT_TRUE(contains(empty.error().message(), "no benchmark results")) << empty.error().message();
+  EXPECT_TRUE(contains(empty.error().message(), "hotmem bench all --quick"));
+}
+
+TEST_F(ReportTest, TwoFilesOfOneBenchmarkShareACsvWithAFileColumn) {
+  fs::create_directories(results());
+  write_text(results() / "sizes-a.json", testing::sample_sizes().dump());
+  write_text(results() / "sizes-b.json", testing::sample_sizes().dump());
+  auto written = write_report({results(), results()});
+  ASSERT_TRUE(written) << written.error().message();
+  EXPECT_EQ(written->experiments, 2);
+  EXPECT_EQ(written->plots, 2);
+  ASSERT_EQ(written->csv_files.size(), 1u);
+  const std::string csv = read(written->csv_files[0]);
+  EXPECT_TRUE(csv.starts_with("file,mode,")) << csv;
+  EXPECT_TRUE(contains(csv, "\r\nsizes-b.json,virtio-mem,1,"));
+  const std::string html = read(written->html);
+  EXPECT_TRUE(contains(html, "id=\"exp-sizes\""));
+  EXPECT_TRUE(contains(html, "id=\"exp-sizes-2\""));
+  EXPECT_TRUE(contains(html, "data-experiment=\"sizes-2\""));
+  EXPECT_TRUE(contains(html, "against the size reclaimed (sizes-a.json)</h2>"));
+  EXPECT_TRUE(contains(html, "against the size reclaimed (sizes-b.json)</a>"));
+}
+
+TEST_F(ReportTest, BenchmarkNamesBecomeSafeFileNames) {
+  fs::create_directories(results());
+  write_text(results() / "odd.json",
+             testing::document("../evil name", {}, testing::ordered_json::array({{{"mode", "hotmem"}, {"x", 1}}})).dump());
+  auto written = write_report({results(), results()});
+  ASSERT_TRUE(written) << written.error().message();
+  ASSERT_EQ(written->csv_files.size(), 1u);
+  EXPECT_EQ(written->csv_files[0], results() / "___evil_name.csv");
+  EXPECT_TRUE(contains(read(written->html), "../evil name"));
+}
+
+}  // namespace
+}  // namespace hotmem::report

@@ -1,0 +1,160 @@
+// Result files of every benchmark kind, as docs/results-format.md describes
+// them, for the report's tests. Header-only: only tests include it.
+#pragma once
+
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+namespace hotmem::report::testing {
+
+using nlohmann::ordered_json;
+
+inline ordered_json sample_host() {
+  return {{"accel", "tcg"},
+          {"cpu_model", "Example CPU @ 2.0GHz"},
+          {"cpus", 2},
+          {"mem_total_bytes", 8589934592ULL},
+          {"kernel", "6.1.0-56-amd64"},
+          {"date", "2025-01-02T03:04:05Z"}};
+}
+
+inline ordered_json reclaim_row(const std::string& mode, int zeroing, double utilization, double mib, double ms) {
+  return {{"mode", mode},
+          {"init_on_alloc", zeroing},
+          {"utilization", utilization},
+          {"instances_running", 9},
+          {"reclaim_mib", mib},
+          {"reclaim_ms", ms},
+          {"reclaim_ms_all", {ms * 0.9, ms, ms * 1.2}},
+          {"migrated_pages", mode == "hotmem" ? 0 : 131072},
+          {"migrated_pages_all", {0, 0, 0}},
+          {"host_rss_released_mib", mib * 0.95},
+          {"guest_cpu_ms", ms / 2},
+          {"host_cpu_ms", ms / 3}};
+}
+
+inline ordered_json document(const std::string& benchmark, ordered_json config, ordered_json results) {
+  return {{"benchmark", benchmark}, {"host", sample_host()}, {"config", std::move(config)},
+          {"results", std::move(results)}};
+}
+
+// reclaim: one size, one utilisation, both zeroing settings (a bar chart).
+inline ordered_json sample_reclaim() {
+  ordered_json rows = ordered_json::array();
+  for (const std::string mode : {"hotmem", "virtio-mem"}) {
+    for (const int zeroing : {0, 1}) {
+      rows.push_back(reclaim_row(mode, zeroing, 0.9, 2048, (mode == "hotmem" ? 120.0 : 900.0) * (1 + zeroing)));
+    }
+  }
+  return document("reclaim",
+                  {{"modes", {"hotmem", "virtio-mem"}},
+                   {"instances", 10},
+                   {"reclaim_mib", 2048},
+                   {"note", "<b>&\"quoted\", 'x'</b>"}},
+                  rows);
+}
+
+inline ordered_json sample_sizes() {
+  ordered_json rows = ordered_json::array();
+  for (const std::string mode : {"hotmem", "virtio-mem"}) {
+    for (const int zeroing : {0, 1}) {
+      for (const double mib : {512.0, 1024.0, 2048.0, 4096.0}) {
+        rows.push_back(reclaim_row(mode, zeroing, 0.9, mib, mib / (mode == "hotmem" ? 20 : 2) * (1 + zeroing)));
+      }
+    }
+  }
+  return document("sizes", {{"modes", {"hotmem", "virtio-mem"}}, {"reclaim_mibs", {512, 1024, 2048, 4096}}}, rows);
+}
+
+inline ordered_json sample_utilization() {
+  ordered_json rows = ordered_json::array();
+  for (const std::string mode : {"hotmem", "virtio-mem", "balloon"}) {
+    for (const double u : {0.1, 0.5, 0.9, 1.0}) {
+      rows.push_back(reclaim_row(mode, 0, u, 1024, mode == "hotmem" ? 60 : mode == "balloon" ? 150 + 500 * u : 100 + 800 * u));
+    }
+  }
+  return document("utilization", {{"utilizations", {0.1, 0.5, 0.9, 1.0}}, {"reclaim_mib", 1024}}, rows);
+}
+
+inline ordered_json sample_cpu() {
+  ordered_json rows = ordered_json::array();
+  for (const std::string mode : {"hotmem", "virtio-mem", "balloon"}) {
+    const double guest = mode == "hotmem" ? 40 : 400;
+    rows.push_back({{"mode", mode},
+                    {"init_on_alloc", 0},
+                    {"reclaims", 5},
+                    {"reclaimed_mib", 5120},
+                    {"guest_cpu_ms", guest * 5},
+                    {"guest_cpu_ms_per_vcpu", {guest * 3, guest * 2}},
+                    {"host_cpu_ms", guest * 2},
+                    {"guest_cpu_ms_per_gib", guest},
+                    {"host_cpu_ms_per_gib", guest / 2.5}});
+  }
+  return document("cpu", {{"reclaims", 5}}, rows);
+}
+
+inline ordered_json sample_interference() {
+  ordered_json rows = ordered_json::array();
+  for (const std::string mode : {"hotmem", "virtio-mem", "balloon-fpr"}) {
+    const double slow = mode == "hotmem" ? 1.1 : 6;
+    rows.push_back({{"mode", mode},
+                    {"idle_p50_ms", 2.0},
+                    {"idle_p99_ms", 4.0},
+                    {"idle_samples", 500},
+                    {"reclaim_p50_ms", 2.0 * slow},
+                    {"reclaim_p99_ms", 4.0 * slow},
+                    {"reclaim_samples", 480},
+                    {"p99_ratio", slow},
+                    {"reclaim_ms", mode == "hotmem" ? 110 : 950}});
+  }
+  return document("interference", {{"requests_per_second", 100}}, rows);
+}
+
+inline ordered_json sample_plug() {
+  ordered_json rows = ordered_json::array();
+  for (const std::string mode : {"hotmem", "virtio-mem", "static"}) {
+    const double plug = mode == "static" ? 0 : 90;
+    rows.push_back({{"mode", mode},
+                    {"plug_ms", plug},
+                    {"plug_ms_all", {plug, plug}},
+                    {"start_ms", 300 + plug},
+                    {"start_ms_all", {300 + plug, 310 + plug}},
+                    {"overhead_vs_static_ms", plug}});
+  }
+  return document("plug", {{"starts", 2}}, rows);
+}
+
+// A benchmark the report does not know: table only.
+inline ordered_json sample_unknown() {
+  return document("warmup", {{"rounds", 2}},
+                  ordered_json::array({{{"mode", "hotmem"}, {"boot_ms", 9240.5}, {"label", "a,b \"c\""}},
+                                       {{"mode", "virtio-mem"}, {"boot_ms", 9300}, {"extra", true}}}));
+}
+
+// File name -> document, one per kind.
+inline std::map<std::string, ordered_json> sample_results() {
+  return {{"reclaim.json", sample_reclaim()},   {"sizes.json", sample_sizes()},
+          {"utilization.json", sample_utilization()}, {"cpu.json", sample_cpu()},
+          {"interference.json", sample_interference()}, {"plug.json", sample_plug()},
+          {"warmup.json", sample_unknown()}};
+}
+
+// One plot per known kind; none for the unknown one.
+constexpr int kSamplePlots = 6;
+constexpr int kSampleExperiments = 7;
+
+inline void write_text(const std::filesystem::path& path, const std::string& text) {
+  std::ofstream out(path, std::ios::binary);
+  out << text;
+}
+
+inline void write_sample_results(const std::filesystem::path& dir) {
+  for (const auto& [name, doc] : sample_results()) write_text(dir / name, doc.dump(2) + "\n");
+}
+
+}  // namespace hotmem::report::testing
