@@ -13,6 +13,8 @@ Result<StartedInstance> InstancePool::start(const InstanceRequest& request) {
     std::lock_guard lock(mutex_);
     if (grants_.contains(request.name)) return Error(fmt::format("instance '{}' already exists", request.name));
   }
+  if (request.argv.empty()) return Error("an instance needs a program to run");
+  if (Status s = preload_once(request.argv.front()); !s) return s.error().context("preload " + request.argv.front());
   const auto started = Clock::now();
   auto grant = mode_.begin_grant(request.name);
   if (!grant) return grant.error();
@@ -55,6 +57,21 @@ Result<StartedInstance> InstancePool::start(const InstanceRequest& request) {
     grants_.emplace(request.name, *grant);
   }
   return StartedInstance{request.name, *pid, *grant, *plugged, Clock::now() - started};
+}
+
+Status InstancePool::preload_once(const std::string& program) {
+  // A bare name is looked up in the instance's PATH inside the guest; only
+  // an absolute path names the file for sure.
+  if (program.empty() || program.front() != '/') return ok_status();
+  {
+    std::lock_guard lock(mutex_);
+    if (preloaded_.contains(program)) return ok_status();
+  }
+  auto bytes = vm_.agent().preload({program});
+  if (!bytes) return bytes.error();
+  std::lock_guard lock(mutex_);
+  preloaded_.insert(program);
+  return ok_status();
 }
 
 Result<StoppedInstance> InstancePool::stop(const std::string& name, Clock::duration grace) {

@@ -7,6 +7,7 @@
 #include <future>
 #include <map>
 #include <mutex>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -59,8 +60,13 @@ class InstancePool {
   FunctionVm& vm_;
   MemoryMode& mode_;
   FunctionShape shape_;
+  // Reads the program of a new kind of instance into node 0's page cache
+  // (once per program), so its shared file pages never land in a partition.
+  Status preload_once(const std::string& program);
+
   mutable std::mutex mutex_;
   std::map<std::string, Grant> grants_;
+  std::set<std::string> preloaded_;
 };
 
 }  // namespace hotmem::host
