@@ -1,7 +1,13 @@
 #include "agent/guest_system.h"
 
+#include <net/if.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
 #include <sys/utsname.h>
 #include <time.h>
+
+#include <cerrno>
+#include <cstring>
 
 #include <algorithm>
 #include <filesystem>
@@ -10,6 +16,7 @@
 #include <fmt/format.h>
 
 #include "common/proc_stats.h"
+#include "common/unique_fd.h"
 
 namespace hotmem::agent {
 
@@ -94,6 +101,17 @@ std::uint64_t uptime_ms() {
   timespec ts{};
   ::clock_gettime(CLOCK_BOOTTIME, &ts);
   return static_cast<std::uint64_t>(ts.tv_sec) * 1000 + static_cast<std::uint64_t>(ts.tv_nsec) / 1000000;
+}
+
+Status bring_up_loopback() {
+  UniqueFd fd(::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0));
+  if (!fd.valid()) return Error(fmt::format("socket: {}", std::strerror(errno)));
+  ifreq request{};
+  std::strncpy(request.ifr_name, "lo", IFNAMSIZ - 1);
+  if (::ioctl(fd.get(), SIOCGIFFLAGS, &request) != 0) return Error(fmt::format("lo: {}", std::strerror(errno)));
+  request.ifr_flags = static_cast<short>(request.ifr_flags | IFF_UP | IFF_RUNNING);
+  if (::ioctl(fd.get(), SIOCSIFFLAGS, &request) != 0) return Error(fmt::format("lo up: {}", std::strerror(errno)));
+  return ok_status();
 }
 
 }  // namespace hotmem::agent
