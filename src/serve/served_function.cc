@@ -256,6 +256,11 @@ const char* ServedFunction::state_name(SlotState state) {
   return "?";
 }
 
+std::uint64_t ServedFunction::rss_bytes() {
+  auto rss = deployment_->vm().vmm().rss_bytes();
+  return rss ? *rss : 0;
+}
+
 json ServedFunction::describe() {
   auto& vm = deployment_->vm();
   json instances = json::array();

@@ -66,6 +66,8 @@ class ServedFunction {
   std::variant<InvocationResult, InvokeError> invoke(const json& params, Clock::duration timeout);
   json describe();
   const FunctionSpec& spec() const { return spec_; }
+  // QEMU's resident memory now (0 once the VM is gone).
+  std::uint64_t rss_bytes();
 
   // Stops the reaper, fails queued invocations and stops the VM (QEMU ends
   // at once; invocations in flight fail). Idempotent.
