@@ -102,17 +102,17 @@ Status run_replay(const ReplayArgs& args) {
 
   nlohmann::json results = nlohmann::json::array();
   for (const auto& o : free_runs) results.push_back(o.to_json());
-  nlohmann::json limited = nlohmann::json::array();
-  for (const auto& o : limited_runs) limited.push_back(o.to_json());
+  for (const auto& o : limited_runs) {
+    results.push_back(o.to_json());
+    results.back()["host_memory_cap_mib"] = limit / kMiB;
+  }
   bench::ExperimentContext context;
   context.vm = *vm;
   nlohmann::json config{{"trace", args.trace}, {"plan", plan->to_json()}, {"rate_rps", args.rate},
                         {"minute_s", args.minute_s}, {"minutes", args.minutes}, {"keep_alive_s", args.keep_alive_s},
                         {"tail_s", args.tail_s}, {"seed", args.seed}};
+  config["limited_fraction"] = args.limited_fraction;
   auto document = bench::result_document("replay", context, config, results);
-  if (!limited.empty()) {
-    document["limited"] = {{"memory_max_mib", limit / kMiB}, {"fraction", args.limited_fraction}, {"results", limited}};
-  }
   if (Status s = bench::write_json(args.json_path, document); !s) return s;
   fmt::print("results in {}\n", args.json_path);
   return ok_status();

@@ -132,6 +132,7 @@ json ModeOutcome::to_json() const {
   json samples_json = json::array();
   for (const auto& s : samples) samples_json.push_back({s.t_s, s.rss_bytes});
   return json{{"mode", mode},
+              {"host_memory_cap_mib", 0},
               {"answered", answered},
               {"failed", failed},
               {"errors", errors},
