@@ -22,17 +22,27 @@ namespace {
 
 constexpr std::size_t kMaxErrorsKept = 5;
 
-// A host cgroup for the replay's QEMU processes, removed when done.
+// A host cgroup for the replay's QEMU processes, removed when done: on the
+// unified hierarchy (cgroup v2) memory.max, on the legacy one (v1) the
+// memory controller's memory.limit_in_bytes. Swap is left as the host has it.
 class HostCgroup {
  public:
   static Result<HostCgroup> create(const std::string& name, std::uint64_t memory_max) {
+    const std::filesystem::path root("/sys/fs/cgroup");
+    const bool v2 = std::filesystem::exists(root / "cgroup.controllers");
     HostCgroup g;
-    g.path_ = std::filesystem::path("/sys/fs/cgroup") / name;
+    g.path_ = (v2 ? root : root / "memory") / name;
     std::error_code ec;
-    std::filesystem::create_directory(g.path_, ec);
-    if (ec) return Error(fmt::format("cannot create the cgroup {}: {} (root and cgroup v2 needed)", g.path_.string(), ec.message()));
-    std::ofstream(g.path_ / "memory.max") << memory_max << "\n";
-    std::ofstream(g.path_ / "memory.swap.max") << 0 << "\n";
+    if (!std::filesystem::create_directory(g.path_, ec) || !std::filesystem::exists(g.path_ / "cgroup.procs")) {
+      std::filesystem::remove(g.path_, ec);
+      return Error(fmt::format("cannot create the memory cgroup {} (root and a mounted memory controller needed)",
+                               g.path_.string()));
+    }
+    const auto limit = g.path_ / (v2 ? "memory.max" : "memory.limit_in_bytes");
+    std::ofstream out(limit);
+    out << memory_max << "\n";
+    out.close();
+    if (!out) return Error(fmt::format("cannot write {}", limit.string()));
     return g;
   }
   HostCgroup() = default;

@@ -48,7 +48,7 @@ struct VmSpec {
   Accel accel = Accel::kAuto;
   // Sockets and logs of this VM live here (it must exist).
   std::filesystem::path run_dir;
-  // A host cgroup v2 directory QEMU runs in from its first instruction (so
+  // A host cgroup directory (v2, or a v1 controller's) QEMU runs in from its first instruction (so
   // all its memory is charged there), e.g. to cap the host memory of VMs.
   std::filesystem::path host_cgroup;
 };

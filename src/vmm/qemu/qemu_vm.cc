@@ -31,7 +31,7 @@ Result<std::unique_ptr<QemuVm>> QemuVm::launch(const VmSpec& spec) {
   options.output = qemu_log(spec);
   if (!spec.host_cgroup.empty()) {
     if (!std::filesystem::exists(spec.host_cgroup / "cgroup.procs")) {
-      return Error(fmt::format("{} is not a cgroup v2 directory", spec.host_cgroup.string()));
+      return Error(fmt::format("{} is not a cgroup directory", spec.host_cgroup.string()));
     }
     // In the child between fork and exec: only async-signal-safe calls.
     options.before_exec = [procs = (spec.host_cgroup / "cgroup.procs").string()] {
