@@ -1,0 +1,171 @@
+// End to end: Python functions run from the VM's read-only Debian rootfs.
+// A VM boots with the rootfs image (scripts/build-rootfs) as a virtio-blk
+// disk; the agent mounts it at /rootfs. An instance chrooted there, bound to
+// its partition, runs the OpenWhisk runner with the matmul action given at
+// start and reports ready; its memory lies on its partition node. A second
+// instance in the rootfs imports numpy, PIL, pyaes and chameleon, runs every
+// shipped function and calls the runner's /run over 127.0.0.1, and reports
+// the results. When the runner stops, nothing it allocated stays on its node.
+#include <filesystem>
+#include <thread>
+
+#include <fmt/format.h>
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include "common/proc_stats.h"
+#include "host/guest_workloads.h"
+#include "image/guest_image.h"
+#include "protocol/channel.h"
+#include "vm_fixture.h"
+
+namespace hotmem::e2e {
+namespace {
+
+using nlohmann::json;
+
+constexpr std::uint64_t kPartition = 512 * kMiB;
+constexpr const char* kPort = "8080";
+
+// Runs inside the guest's rootfs: every function once with {}, then one
+// activation through the runner; "ready" and the results on the status pipe
+// (fd 3) only if all of it worked, so a failure ends it before ready.
+constexpr const char* kClientScript = R"(import importlib.util, json, os, signal, sys, urllib.request
+import numpy, PIL, pyaes, chameleon
+out = {"numpy": numpy.__version__, "PIL": PIL.__version__}
+for name in ("pyaes", "chameleon", "matmul", "json_serdes", "image_rotate"):
+    spec = importlib.util.spec_from_file_location("fn_" + name, "/opt/hotmem/functions/%s.py" % name)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    out[name] = module.main({})
+body = json.dumps({"value": {"N": 64, "M": 32}}).encode()
+request = urllib.request.Request("http://127.0.0.1:%s/run" % os.environ["PORT"], data=body,
+                                 headers={"Content-Type": "application/json"})
+out["runner"] = json.load(urllib.request.urlopen(request, timeout=120))
+out["root_is_readonly"] = os.statvfs("/").f_flag & os.ST_RDONLY != 0
+out["tmp_is_writable"] = os.access("/tmp", os.W_OK)
+os.write(3, b"ready\n" + json.dumps(out).encode() + b"\n")
+signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+signal.pause()
+)";
+
+std::string console_tail(host::FunctionVm& vm) { return tail_of_file(vm.console_log(), 3000); }
+
+// The newest report line of instance `name`, waiting up to `timeout`.
+Result<json> wait_for_report(host::AgentClient& agent, const std::string& name, Clock::duration timeout) {
+  Deadline deadline(timeout);
+  for (;;) {
+    auto list = agent.list_instances();
+    if (!list) return list.error();
+    for (const auto& status : *list) {
+      if (status.name == name && status.reports > 0) {
+        auto parsed = json::parse(status.report, nullptr, false);
+        if (parsed.is_discarded()) return Error("the report is not JSON: " + status.report);
+        return parsed;
+      }
+    }
+    if (deadline.expired()) return Error(fmt::format("instance {} wrote no report", name));
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+}
+
+TEST(PythonRootfs, MissingImageSaysToRunSetup) {
+  auto config = test_vm_config("e2e-py-missing");
+  config.rootfs_image = "/nonexistent/python-bookworm.squashfs";
+  auto vm = host::FunctionVm::boot(config);
+  ASSERT_FALSE(vm) << "booted without its rootfs image";
+  EXPECT_NE(vm.error().message().find("./scripts/setup"), std::string::npos) << vm.error().message();
+}
+
+TEST(PythonRootfs, FunctionsRunFromTheReadOnlyRootfsInTheirPartition) {
+  const std::filesystem::path image = image::default_rootfs_image();
+  ASSERT_TRUE(std::filesystem::is_regular_file(image))
+      << "no Python rootfs image at " << image.string() << ": run ./scripts/setup (or ./scripts/build-rootfs)";
+  auto config = test_vm_config("e2e-python", kPartition);
+  config.rootfs_image = image;
+  auto vm = boot_or_fail(config);
+  ASSERT_TRUE(vm);
+  const std::string device = config.memory_devices.front().id;
+  const int node = config.memory_devices.front().node;
+  auto plugged = vm->resize(device, kPartition);
+  ASSERT_TRUE(plugged) << plugged.error().message();
+
+  // A root that does not exist is refused with the reason.
+  host::InstanceLaunch bad;
+  bad.name = "bad-root";
+  bad.argv = {"/usr/bin/python3", "-c", "pass"};
+  bad.root = "/rootfs/../etc";
+  auto refused = vm->agent().start_instance(bad);
+  ASSERT_FALSE(refused);
+  EXPECT_NE(refused.error().message().find("'..'"), std::string::npos) << refused.error().message();
+
+  auto before = host::wait_for_guest_memory(
+      vm->agent(), [&](const auto& r) { return r.node_total_bytes(node) >= kPartition; }, std::chrono::seconds(30),
+      "partition plugged");
+  ASSERT_TRUE(before) << before.error().message();
+
+  // The runner, bound to the partition, ready with its action loaded.
+  host::InstanceLaunch runner;
+  runner.name = "py-matmul";
+  runner.argv = {"/usr/bin/python3", "/opt/hotmem/ow_runner.py"};
+  runner.env = {{"PORT", kPort}, {"HOTMEM_ACTION", "/opt/hotmem/functions/matmul.py"}};
+  runner.root = protocol::kRootfsMountPoint;
+  runner.node = node;
+  runner.memory_max = 256 * kMiB;
+  runner.wait_ready = true;
+  runner.ready_timeout = std::chrono::seconds(180);
+  const auto started_at = Clock::now();
+  auto pid = vm->agent().start_instance(runner);
+  ASSERT_TRUE(pid) << pid.error().message() << "\nconsole:\n" << console_tail(*vm);
+  const double ready_ms = to_ms(Clock::now() - started_at);
+  auto running = vm->agent().memory_report();
+  ASSERT_TRUE(running) << running.error().message();
+  const std::uint64_t grown = running->node_used_bytes(node) - before->node_used_bytes(node);
+  EXPECT_GE(grown, 8 * kMiB) << "python3 and numpy (heap and the files it read) lie on the partition node";
+  std::printf("runner ready in %.0f ms; node %d holds %.1f MiB of it\n", ready_ms, node,
+              static_cast<double>(grown) / kMiB);
+
+  // A client in the rootfs, unbound: imports, every function, one activation.
+  host::InstanceLaunch client;
+  client.name = "py-client";
+  client.argv = {"/usr/bin/python3", "-c", kClientScript};
+  client.env = {{"PORT", kPort}};
+  client.root = protocol::kRootfsMountPoint;
+  client.memory_max = 256 * kMiB;
+  client.wait_ready = true;
+  client.ready_timeout = std::chrono::seconds(300);
+  auto client_pid = vm->agent().start_instance(client);
+  ASSERT_TRUE(client_pid) << client_pid.error().message() << "\nconsole:\n" << console_tail(*vm);
+  auto report = wait_for_report(vm->agent(), client.name, std::chrono::seconds(30));
+  ASSERT_TRUE(report) << report.error().message();
+  const json& r = *report;
+  std::printf("client report: %s\n", r.dump().c_str());
+  EXPECT_EQ(r["pyaes"]["round_trip_ok"], true);
+  EXPECT_EQ(r["chameleon"]["cells"], 100 * 100);
+  EXPECT_EQ(r["matmul"]["shape"], json({128, 128}));
+  EXPECT_EQ(r["json_serdes"]["records"], 1024);
+  EXPECT_EQ(r["json_serdes"]["round_trip_ok"], true);
+  EXPECT_EQ(r["image_rotate"]["size"], json({508, 678})) << "img072k.jpeg (678x508) turned by 90 degrees";
+  EXPECT_EQ(r["runner"]["shape"], json({64, 64})) << "the runner's /run answered matmul's result";
+  EXPECT_EQ(r["root_is_readonly"], true);
+  EXPECT_EQ(r["tmp_is_writable"], true);
+
+  auto client_end = vm->agent().stop_instance(client.name, std::chrono::seconds(5));
+  ASSERT_TRUE(client_end) << client_end.error().message();
+  EXPECT_EQ(client_end->exit, "exited with status 0");
+
+  // The runner ends; its heap, scratch and page cache leave its node.
+  auto end = vm->agent().stop_instance(runner.name, std::chrono::seconds(5));
+  ASSERT_TRUE(end) << end.error().message();
+  EXPECT_EQ(end->exit, "exited with status 0") << "the runner ends cleanly on SIGTERM";
+  EXPECT_TRUE(end->cleanup_error.empty()) << end->cleanup_error;
+  ASSERT_EQ(end->node, node);
+  EXPECT_LE(end->node_used_bytes, before->node_used_bytes(node) + 2 * kMiB)
+      << "left on node " << node << ": anon " << end->node_anon_bytes << ", file " << end->node_file_bytes
+      << ", shmem " << end->node_shmem_bytes;
+  auto unplugged = vm->resize(device, 0);
+  EXPECT_TRUE(unplugged) << unplugged.error().message();
+}
+
+}  // namespace
+}  // namespace hotmem::e2e
