@@ -41,6 +41,7 @@ Agent::Agent(UniqueFd port)
   ::sigprocmask(SIG_BLOCK, &mask, nullptr);
   sigchld_.reset(::signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC));
   if (Status s = prepare_instance_roots(); !s) log("instances will lack sandboxes: " + s.error().message());
+  if (Status s = bring_up_loopback(); !s) log("instances cannot use 127.0.0.1: " + s.error().message());
   if (auto rootfs = mount_function_rootfs(); !rootfs) {
     log("no function root filesystem: " + rootfs.error().message());
   } else if (*rootfs) {

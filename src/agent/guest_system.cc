@@ -1,15 +1,22 @@
 #include "agent/guest_system.h"
 
+#include <net/if.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
 #include <sys/utsname.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 
 #include <fmt/format.h>
 
 #include "common/proc_stats.h"
+#include "common/unique_fd.h"
 
 namespace hotmem::agent {
 
@@ -94,6 +101,18 @@ std::uint64_t uptime_ms() {
   timespec ts{};
   ::clock_gettime(CLOCK_BOOTTIME, &ts);
   return static_cast<std::uint64_t>(ts.tv_sec) * 1000 + static_cast<std::uint64_t>(ts.tv_nsec) / 1000000;
+}
+
+Status bring_up_loopback() {
+  UniqueFd sock(::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0));
+  if (!sock.valid()) return Error(fmt::format("socket: {}", std::strerror(errno)));
+  ifreq req{};
+  std::strncpy(req.ifr_name, "lo", IFNAMSIZ - 1);
+  if (::ioctl(sock.get(), SIOCGIFFLAGS, &req) != 0) return Error(fmt::format("lo: {}", std::strerror(errno)));
+  if (req.ifr_flags & IFF_UP) return ok_status();
+  req.ifr_flags = static_cast<short>(req.ifr_flags | IFF_UP);
+  if (::ioctl(sock.get(), SIOCSIFFLAGS, &req) != 0) return Error(fmt::format("set lo up: {}", std::strerror(errno)));
+  return ok_status();
 }
 
 }  // namespace hotmem::agent

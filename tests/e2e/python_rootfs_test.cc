@@ -160,6 +160,9 @@ TEST(PythonRootfs, FunctionsRunFromTheReadOnlyRootfsInTheirPartition) {
   EXPECT_EQ(end->exit, "exited with status 0") << "the runner ends cleanly on SIGTERM";
   EXPECT_TRUE(end->cleanup_error.empty()) << end->cleanup_error;
   ASSERT_EQ(end->node, node);
+  std::printf("after the runner: node %d holds %.2f MiB (%.2f MiB before it started)\n", node,
+              static_cast<double>(end->node_used_bytes) / kMiB,
+              static_cast<double>(before->node_used_bytes(node)) / kMiB);
   EXPECT_LE(end->node_used_bytes, before->node_used_bytes(node) + 2 * kMiB)
       << "left on node " << node << ": anon " << end->node_anon_bytes << ", file " << end->node_file_bytes
       << ", shmem " << end->node_shmem_bytes;
