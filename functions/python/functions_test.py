@@ -7,7 +7,6 @@ inside the rootfs every one runs).
   chroot ROOTFS /usr/bin/python3 - < functions/python/functions_test.py   (HOTMEM_FUNCTIONS_DIR=/opt/hotmem/functions)
 """
 
-import hashlib
 import importlib.util
 import os
 import sys
