@@ -20,19 +20,6 @@ std::filesystem::path default_image_dir() {
   return HOTMEM_DEFAULT_IMAGE_DIR;
 }
 
-std::filesystem::path default_rootfs_image() {
-  if (const char* env = std::getenv("HOTMEM_ROOTFS"); env && *env) return env;
-  std::filesystem::path cache;
-  if (const char* env = std::getenv("HOTMEM_CACHE"); env && *env) {
-    cache = env;
-  } else if (const char* home = std::getenv("HOME"); home && *home) {
-    cache = std::filesystem::path(home) / ".cache/hotmem";
-  } else {
-    cache = "/root/.cache/hotmem";
-  }
-  return cache / "rootfs/python-bookworm.squashfs";
-}
-
 Result<GuestImage> load_image(const std::filesystem::path& dir) {
   const auto manifest_path = dir / kManifestName;
   if (!std::filesystem::exists(manifest_path)) {

@@ -26,11 +26,6 @@ struct GuestImage {
 // the build produced.
 std::filesystem::path default_image_dir();
 
-// The function root filesystem image when none is given: $HOTMEM_ROOTFS,
-// else python-bookworm.squashfs in $HOTMEM_CACHE/rootfs (default
-// ~/.cache/hotmem/rootfs), where scripts/build-rootfs puts it.
-std::filesystem::path default_rootfs_image();
-
 // Loads and checks an image; says how to build one when it is missing.
 Result<GuestImage> load_image(const std::filesystem::path& dir);
 Status write_manifest(const GuestImage& image);
