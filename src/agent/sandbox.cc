@@ -171,7 +171,7 @@ void Sandbox::enter_from_child() const {
     if (::mount(scratch_.c_str(), "/tmp", nullptr, MS_BIND, nullptr) != 0) ::_exit(125);
   } else {
     // The mounts live in this namespace only and go with its last process.
-    // A fresh proc is allocated by the kernel, not by the instance's pages.
+    // proc's inodes are unmovable kernel allocations: never on the partition.
     if (::mount(scratch_.c_str(), root_tmp_.c_str(), nullptr, MS_BIND, nullptr) != 0) ::_exit(125);
     if (::mount("proc", root_proc_.c_str(), "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, nullptr) != 0) ::_exit(125);
     if (::mount("/dev", root_dev_.c_str(), nullptr, MS_BIND | MS_REC, nullptr) != 0) ::_exit(125);
