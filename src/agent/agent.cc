@@ -34,14 +34,15 @@ protocol::Response fail(std::uint64_t id, std::string error) { return {id, false
 Agent::Agent(UniqueFd port)
     : port_(std::move(port)),
       instances_([this](protocol::Response r) { send(r); }),
-      chores_([this](protocol::Response r) { send(r); }) {
+      chores_([this](protocol::Response r) { send(r); }),
+      invocations_([this](protocol::Response r) { send(r); }) {
   sigset_t mask;
   sigemptyset(&mask);
   sigaddset(&mask, SIGCHLD);
   ::sigprocmask(SIG_BLOCK, &mask, nullptr);
   sigchld_.reset(::signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC));
   if (Status s = prepare_instance_roots(); !s) log("instances will lack sandboxes: " + s.error().message());
-  if (Status s = bring_up_loopback(); !s) log("instances cannot use 127.0.0.1: " + s.error().message());
+  if (Status s = bring_up_loopback(); !s) log("instances cannot be invoked: " + s.error().message());
   if (auto rootfs = mount_function_rootfs(); !rootfs) {
     log("no function root filesystem: " + rootfs.error().message());
   } else if (*rootfs) {
@@ -54,8 +55,10 @@ int Agent::run() {
   for (;;) {
     std::vector<pollfd> fds{{port_.get(), POLLIN, 0}, {sigchld_.get(), POLLIN, 0}};
     instances_.poll_fds(fds);
+    invocations_.poll_fds(fds);
     int timeout = static_cast<int>(std::chrono::ceil<Millis>(
-                                       std::min(instances_.until_next_deadline(), chores_.until_next_deadline()))
+                                       std::min({instances_.until_next_deadline(), chores_.until_next_deadline(),
+                                                 invocations_.until_next_deadline()}))
                                        .count());
     // While the host is away the port reports POLLHUP continuously: look
     // again every so often instead of spinning.
@@ -71,8 +74,10 @@ int Agent::run() {
     if (fds[1].revents) reap_children();
     if (!host_connected_ || fds[0].revents) on_port_readable();
     instances_.on_poll(fds);
+    invocations_.on_poll(fds);
     instances_.tick();
     chores_.tick();
+    invocations_.tick();
   }
 }
 
@@ -135,6 +140,7 @@ void Agent::handle(const protocol::Request& request) {
     return instances_.start(id, std::move(*spec));
   }
   if (request.type == "preload") return send(preload(request));
+  if (request.type == "invoke") return invoke(request);
   if (request.type == "instance_signal") {
     auto name = protocol::get_string(request.body, "name", 64);
     if (!name) return send(fail(id, name.error().message()));
@@ -199,6 +205,23 @@ protocol::Response Agent::preload(const protocol::Request& request) {
   auto bytes = preload_files(*paths);
   if (!bytes) return fail(request.id, bytes.error().message());
   return ok(request.id, json{{"bytes", *bytes}});
+}
+
+void Agent::invoke(const protocol::Request& request) {
+  const std::uint64_t id = request.id;
+  auto name = protocol::get_string(request.body, "name", 64);
+  if (!name) return send(fail(id, name.error().message()));
+  auto port = protocol::get_i64(request.body, "port", 1024, 65535);
+  if (!port) return send(fail(id, port.error().message()));
+  auto target = protocol::get_string(request.body, "path", 64);
+  if (!target) return send(fail(id, target.error().message()));
+  if (*target != "/init" && *target != "/run") return send(fail(id, "field 'path' must be /init or /run"));
+  auto body = protocol::get_string(request.body, "body", Invocations::kMaxBodyBytes);
+  if (!body) return send(fail(id, body.error().message()));
+  auto timeout_ms = protocol::get_u64(request.body, "timeout_ms", kMaxWaitMs);
+  if (!timeout_ms) return send(fail(id, timeout_ms.error().message()));
+  if (!instances_.running(*name)) return send(fail(id, fmt::format("instance '{}' is not running", *name)));
+  invocations_.start(id, static_cast<int>(*port), *target, *body, Millis(*timeout_ms));
 }
 
 }  // namespace hotmem::agent

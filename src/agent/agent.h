@@ -1,6 +1,6 @@
 // The guest agent: answers the host over the control port and runs function
 // instances. Single-threaded: one poll loop over the port, the readiness pipes
-// of instances and a signalfd for SIGCHLD (it is the guest's PID 1, so it
+// of instances, the sockets of invocations in flight and a signalfd for SIGCHLD (it is the guest's PID 1, so it
 // reaps every orphan too).
 #pragma once
 
@@ -9,6 +9,7 @@
 
 #include "agent/chores.h"
 #include "agent/instance_table.h"
+#include "agent/invocations.h"
 #include "common/unique_fd.h"
 #include "protocol/frame.h"
 #include "protocol/messages.h"
@@ -32,12 +33,14 @@ class Agent {
   protocol::Response ping(const protocol::Request& request);
   protocol::Response memory_report(const protocol::Request& request);
   protocol::Response preload(const protocol::Request& request);
+  void invoke(const protocol::Request& request);
 
   UniqueFd port_;
   UniqueFd sigchld_;
   protocol::FrameDecoder decoder_;
   InstanceTable instances_;
   Chores chores_;
+  Invocations invocations_;
   bool host_connected_ = true;
 };
 

@@ -1,5 +1,6 @@
 #include "agent/chores.h"
 
+#include <sched.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -25,6 +26,11 @@ void Chores::offline_node(std::uint64_t request_id, int node, Clock::duration ti
     sigset_t none;
     sigemptyset(&none);
     ::sigprocmask(SIG_SETMASK, &none, nullptr);
+    // Offlining is kernel work done in this process's context: at SCHED_IDLE
+    // it yields the vCPU to running instances (with preempt=full, at once),
+    // so a neighbour's requests are not held up by a reclaim.
+    sched_param idle{};
+    ::sched_setscheduler(0, SCHED_IDLE, &idle);
     auto done = offline_node_memory(node);
     if (!done) std::fprintf(stderr, "hotmem-agent: %s\n", done.error().message().c_str());
     ::_exit(done ? 0 : 1);

@@ -5,11 +5,11 @@
 #include <sys/socket.h>
 #include <sys/utsname.h>
 #include <time.h>
-#include <unistd.h>
 
-#include <algorithm>
 #include <cerrno>
 #include <cstring>
+
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 
@@ -104,14 +104,13 @@ std::uint64_t uptime_ms() {
 }
 
 Status bring_up_loopback() {
-  UniqueFd sock(::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0));
-  if (!sock.valid()) return Error(fmt::format("socket: {}", std::strerror(errno)));
-  ifreq req{};
-  std::strncpy(req.ifr_name, "lo", IFNAMSIZ - 1);
-  if (::ioctl(sock.get(), SIOCGIFFLAGS, &req) != 0) return Error(fmt::format("lo: {}", std::strerror(errno)));
-  if (req.ifr_flags & IFF_UP) return ok_status();
-  req.ifr_flags = static_cast<short>(req.ifr_flags | IFF_UP);
-  if (::ioctl(sock.get(), SIOCSIFFLAGS, &req) != 0) return Error(fmt::format("set lo up: {}", std::strerror(errno)));
+  UniqueFd fd(::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0));
+  if (!fd.valid()) return Error(fmt::format("socket: {}", std::strerror(errno)));
+  ifreq request{};
+  std::strncpy(request.ifr_name, "lo", IFNAMSIZ - 1);
+  if (::ioctl(fd.get(), SIOCGIFFLAGS, &request) != 0) return Error(fmt::format("lo: {}", std::strerror(errno)));
+  request.ifr_flags = static_cast<short>(request.ifr_flags | IFF_UP | IFF_RUNNING);
+  if (::ioctl(fd.get(), SIOCSIFFLAGS, &request) != 0) return Error(fmt::format("lo up: {}", std::strerror(errno)));
   return ok_status();
 }
 

@@ -28,8 +28,8 @@ Result<int> offline_node_memory(int node);
 // partition; returns the bytes read.
 Result<std::uint64_t> preload_files(const std::vector<std::string>& paths);
 std::uint64_t uptime_ms();
-// Brings the loopback interface up: instances serve on 127.0.0.1 (the
-// OpenWhisk runner does), and nothing else in the initramfs does it.
+// Brings up the guest's loopback interface, where instances listen for
+// their invocations.
 Status bring_up_loopback();
 
 }  // namespace hotmem::agent

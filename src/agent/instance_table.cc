@@ -221,6 +221,11 @@ json InstanceTable::list() const {
   return out;
 }
 
+bool InstanceTable::running(const std::string& name) const {
+  auto it = instances_.find(name);
+  return it != instances_.end() && it->second.state == State::kRunning;
+}
+
 void InstanceTable::poll_fds(std::vector<pollfd>& fds) const {
   for (const auto& [name, instance] : instances_) {
     if (instance.status_fd.valid()) fds.push_back(pollfd{instance.status_fd.get(), POLLIN, 0});

@@ -74,6 +74,7 @@ class InstanceTable {
   // Sends SIGUSR1 or SIGUSR2 to the instance's main process.
   Status signal(const std::string& name, int signo);
   json list() const;
+  bool running(const std::string& name) const;
 
   void poll_fds(std::vector<pollfd>& fds) const;
   void on_poll(const std::vector<pollfd>& fds);

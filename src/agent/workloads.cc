@@ -1,5 +1,7 @@
 #include "agent/workloads.h"
 
+#include "agent/action_server.h"
+
 #include <signal.h>
 #include <sys/mman.h>
 #include <unistd.h>
@@ -19,7 +21,8 @@ namespace {
 int usage() {
   std::fprintf(stderr,
                "usage: hotmem-agent workload touch --mib N [--file-mib F] [--seed S]\n"
-               "       hotmem-agent workload serve --mib N [--work-kib K] [--period-us P] [--seed S]\n");
+               "       hotmem-agent workload serve --mib N [--work-kib K] [--period-us P] [--seed S]\n"
+               "       hotmem-agent workload action [--mib HOLD]   (serves on 127.0.0.1:$PORT)\n");
   return 2;
 }
 
@@ -201,6 +204,15 @@ int run_workload(int argc, char** argv) {
     } else {
       return usage();
     }
+  }
+  if (kind == "action") {
+    const char* port = std::getenv("PORT");
+    const int p = port ? std::atoi(port) : 0;
+    if (p < 1024 || p > 65535 || mib >= (1ULL << 24)) return usage();
+    return run_action_server(p, mib, [] {
+      write_line(status_fd(), "ready\n");
+      ::close(status_fd());
+    });
   }
   if (kind == "touch" && mib > 0 && mib < (1ULL << 24) && file_mib < (1ULL << 24)) return touch(mib, file_mib, seed);
   if (kind == "serve" && mib > 0 && mib < (1ULL << 24) && work_kib > 0 && work_kib < (mib << 10) &&

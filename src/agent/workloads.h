@@ -11,6 +11,7 @@ namespace hotmem::agent {
 // `serve --mib N [--work-kib K] [--period-us P]`: a latency-sensitive
 // instance that times one small request every P us and reports the latencies
 // of a window (SIGUSR1 opens it, SIGUSR2 reports it) on its status pipe.
+// `action [--mib HOLD]`: the native OpenWhisk action (see action_server.h).
 int run_workload(int argc, char** argv);
 
 }  // namespace hotmem::agent

@@ -49,6 +49,10 @@ Status Fleet::shrink_to(std::size_t count) {
 Result<ReclaimSample> measure_reclaim(host::Deployment& d, Fleet& fleet, std::size_t victims) {
   auto stopped = fleet.stop(victims);
   if (!stopped) return stopped.error();
+  return measure_reclaim(d, *stopped);
+}
+
+Result<ReclaimSample> measure_reclaim(host::Deployment& d, const std::vector<host::StoppedInstance>& stopped) {
   const pid_t qemu = d.vm().vmm().pid();
   auto before = d.vm().agent().memory_report();
   if (!before) return before.error();
@@ -56,7 +60,7 @@ Result<ReclaimSample> measure_reclaim(host::Deployment& d, Fleet& fleet, std::si
   if (!rss_before) return rss_before.error();
   auto host_before = process_cpu_ms(qemu);
   if (!host_before) return host_before.error();
-  auto reclaimed = d.pool().reclaim(*stopped);
+  auto reclaimed = d.pool().reclaim(stopped);
   if (!reclaimed) return reclaimed.error();
   auto host_after = process_cpu_ms(qemu);
   if (!host_after) return host_after.error();

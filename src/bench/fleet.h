@@ -52,5 +52,7 @@ struct ReclaimSample {
 
 // Stops `victims` instances of the fleet and reclaims their memory.
 Result<ReclaimSample> measure_reclaim(host::Deployment& d, Fleet& fleet, std::size_t victims);
+// Reclaims the memory of instances already stopped.
+Result<ReclaimSample> measure_reclaim(host::Deployment& d, const std::vector<host::StoppedInstance>& stopped);
 
 }  // namespace hotmem::bench

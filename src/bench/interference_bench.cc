@@ -114,11 +114,20 @@ Result<json> run_interference_bench(const InterferenceConfig& config, const Expe
     }
     for (int w = 1; w <= config.windows; ++w) {
       if (Status s = fleet.grow_to(others); !s) return s.error().context(mode);
+      // The victims end before the window: what it measures is the reclaim
+      // of their memory, not their own exit work.
+      auto stopped = fleet.stop(victims);
+      if (!stopped) return stopped.error().context(mode);
       std::this_thread::sleep_for(config.settle);
+      // A reclaim window lasts at least as long as an idle one, so both
+      // percentiles come from comparable numbers of requests (a short
+      // reclaim in a short window would make p99 the single worst request).
       auto samples = measure_window(**d, [&]() -> Status {
-        auto r = measure_reclaim(**d, fleet, victims);
+        const auto began = Clock::now();
+        auto r = measure_reclaim(**d, *stopped);
         if (!r) return r.error();
         reclaim_ms.push_back(r->reclaim_ms);
+        std::this_thread::sleep_until(began + config.idle_window);
         return ok_status();
       });
       if (!samples) return samples.error().context(mode);

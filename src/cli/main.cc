@@ -34,6 +34,8 @@ int main(int argc, char** argv) {
   cli::add_demo_command(app, exit_code);
   cli::add_bench_commands(app, exit_code);
   cli::add_report_command(app, exit_code);
+  cli::add_serve_command(app, exit_code);
+  cli::add_replay_command(app, exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

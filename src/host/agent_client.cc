@@ -266,4 +266,21 @@ Result<std::uint64_t> AgentClient::preload(const std::vector<std::string>& paths
   return protocol::get_u64(*answer, "bytes");
 }
 
+Result<ActionAnswer> AgentClient::invoke(const std::string& name, int port, const std::string& path,
+                                         const std::string& body, Clock::duration timeout) {
+  const auto timeout_ms = std::chrono::duration_cast<Millis>(timeout).count();
+  // The agent's own deadline comes first, so its answer says what was slow.
+  auto answer = call("invoke",
+                     json{{"name", name}, {"port", port}, {"path", path}, {"body", body}, {"timeout_ms", timeout_ms}},
+                     timeout + std::chrono::seconds(5));
+  if (!answer) return answer.error();
+  auto status = protocol::get_i64(*answer, "status", 100, 599);
+  if (!status) return status.error();
+  auto text = protocol::get_string(*answer, "body", 1 << 20);
+  if (!text) return text.error();
+  auto elapsed_us = protocol::get_u64(*answer, "elapsed_us");
+  if (!elapsed_us) return elapsed_us.error();
+  return ActionAnswer{static_cast<int>(*status), std::move(*text), std::chrono::microseconds(*elapsed_us)};
+}
+
 }  // namespace hotmem::host

@@ -77,6 +77,14 @@ struct InstanceStatus {
   std::string report;         // the newest one
 };
 
+// An instance's answer to an invocation, as the agent carried it back: the
+// HTTP status and the body, still untrusted.
+struct ActionAnswer {
+  int status = 0;
+  std::string body;
+  Clock::duration elapsed{};  // in the guest, from connecting to the answer
+};
+
 class AgentClient {
  public:
   static Result<std::unique_ptr<AgentClient>> connect(const std::filesystem::path& socket, Deadline deadline);
@@ -110,6 +118,11 @@ class AgentClient {
   // Has the agent read these files (or directories) into node 0's page cache.
   Result<std::uint64_t> preload(const std::vector<std::string>& paths,
                                 Clock::duration timeout = std::chrono::seconds(120));
+
+  // Has the agent POST `body` to the instance's action server on its
+  // loopback port (`path` is /init or /run).
+  Result<ActionAnswer> invoke(const std::string& name, int port, const std::string& path, const std::string& body,
+                              Clock::duration timeout);
 
   // Set once the channel is unusable; says why.
   std::optional<std::string> broken() const;

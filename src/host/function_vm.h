@@ -34,6 +34,8 @@ struct FunctionVmConfig {
   Clock::duration boot_timeout = std::chrono::seconds(120);
   // Where the VM's sockets and logs go; a fresh directory under /tmp when empty.
   std::filesystem::path run_dir;
+  // Host cgroup v2 directory to run QEMU in (empty: the caller's).
+  std::filesystem::path host_cgroup;
 };
 
 // The usual single-partition layout: one virtio-mem device "vmem1" of `max`

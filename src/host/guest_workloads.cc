@@ -11,6 +11,10 @@ std::vector<std::string> touch_argv(std::uint64_t mib, std::uint64_t file_mib, s
           std::to_string(file_mib), "--seed", std::to_string(seed)};
 }
 
+std::vector<std::string> action_argv(std::uint64_t hold_mib) {
+  return {"/sbin/hotmem-agent", "workload", "action", "--mib", std::to_string(hold_mib)};
+}
+
 InstanceLaunch touch_workload(const std::string& name, std::uint64_t mib, std::optional<int> node,
                               std::uint64_t seed) {
   InstanceLaunch launch;

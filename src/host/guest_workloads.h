@@ -14,6 +14,10 @@ namespace hotmem::host {
 // its memory is intact.
 std::vector<std::string> touch_argv(std::uint64_t mib, std::uint64_t file_mib = 0, std::uint64_t seed = 1);
 
+// The agent's native OpenWhisk action server (serves on $PORT), holding
+// `hold_mib` MiB while it runs.
+std::vector<std::string> action_argv(std::uint64_t hold_mib = 0);
+
 // The touch workload as a direct agent launch, bound to `node` when given.
 InstanceLaunch touch_workload(const std::string& name, std::uint64_t mib, std::optional<int> node,
                               std::uint64_t seed = 1);

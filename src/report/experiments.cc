@@ -256,6 +256,52 @@ std::vector<Chart> plug_charts(const ResultFile& file, const std::string& experi
                        {{"start_ms", "start (ask to ready)", 0}, {"plug_ms", "plug memory", 4}})};
 }
 
+// Replay rows: one per mode and host memory cap (0: none). The plots show
+// the uncapped runs: footprint over time and the latency distribution.
+std::vector<const Json*> uncapped(const ResultFile& file) {
+  std::vector<const Json*> rows;
+  for (const Json& row : file.rows) {
+    const double cap = number_at(row, "host_memory_cap_mib");
+    if (!std::isfinite(cap) || cap == 0) rows.push_back(&row);
+  }
+  return rows;
+}
+
+std::vector<Chart> replay_charts(const ResultFile& file, const std::string& experiment) {
+  LineChart footprint;
+  footprint.frame = ChartFrame{experiment, "Host footprint over the replay (QEMU RSS, all function VMs)",
+                               "time since the first arrival (s)", "QEMU RSS (MiB)"};
+  LineChart cdf;
+  cdf.frame = ChartFrame{experiment, "Invocation latency distribution (CDF)", "latency, queueing and cold start "
+                         "included (ms, log scale)", "share of invocations (%)"};
+  cdf.x_scale = ScaleKind::kLog2;
+  for (const Json* row : uncapped(file)) {
+    const std::string mode = mode_of(*row);
+    LineSeries rss{mode, {}, mode_rank(mode), false};
+    if (row->contains("rss_samples") && (*row)["rss_samples"].is_array()) {
+      for (const Json& sample : (*row)["rss_samples"]) {
+        if (sample.is_array() && sample.size() == 2 && sample[0].is_number() && sample[1].is_number()) {
+          rss.points.push_back(Point{sample[0].get<double>(), sample[1].get<double>() / (1024.0 * 1024.0)});
+        }
+      }
+    }
+    footprint.series.push_back(std::move(rss));
+    std::vector<double> latencies;
+    if (row->contains("latencies_ms") && (*row)["latencies_ms"].is_array()) {
+      for (const Json& v : (*row)["latencies_ms"]) {
+        if (v.is_number() && v.get<double>() > 0) latencies.push_back(v.get<double>());
+      }
+    }
+    std::sort(latencies.begin(), latencies.end());
+    LineSeries share{mode, {}, mode_rank(mode), false};
+    for (std::size_t i = 0; i < latencies.size(); ++i) {
+      share.points.push_back(Point{latencies[i], 100.0 * double(i + 1) / double(latencies.size())});
+    }
+    cdf.series.push_back(std::move(share));
+  }
+  return {footprint, cdf};
+}
+
 // --- the kinds ------------------------------------------------------------
 
 struct Kind {
@@ -299,6 +345,13 @@ const std::vector<Kind>& kinds() {
        "spent plugging the instance's memory.",
        {"mode", "init_on_alloc", "plug_ms", "plug_ms_all", "start_ms", "start_ms_all", "overhead_vs_static_ms"},
        plug_charts},
+      {"replay", "the Azure-derived trace replayed per mode",
+       "Invocations of the busiest trace functions, scaled to this machine, against one VM per function; latency "
+       "includes queueing and cold starts, the footprint integrates the QEMU processes' RSS over the replay. Rows "
+       "with a host memory cap ran with the VMs' host memory limited (cgroup memory.max).",
+       {"mode", "host_memory_cap_mib", "answered", "failed", "cold_starts", "p50_ms", "p99_ms", "footprint_gib_s",
+        "peak_rss_mib", "migrated_pages", "reclaims"},
+       replay_charts},
   };
   return kKinds;
 }

@@ -322,3 +322,31 @@ TEST_F(ReportTest, BenchmarkNamesBecomeSafeFileNames) {
 
 }  // namespace
 }  // namespace hotmem::report
+
+namespace hotmem::report {
+namespace {
+
+TEST(ReplayView, FootprintOverTimeAndLatencyCdfOfTheUncappedRuns) {
+  ResultFile file;
+  file.benchmark = "replay";
+  for (const char* mode : {"hotmem", "static"}) {
+    file.rows.push_back(Json{{"mode", mode},
+                             {"host_memory_cap_mib", 0},
+                             {"latencies_ms", {30.0, 10.0, 20.0, 40.0}},
+                             {"rss_samples", {{0.0, 300.0 * 1048576}, {1.0, 500.0 * 1048576}}}});
+  }
+  file.rows.push_back(Json{{"mode", "hotmem"}, {"host_memory_cap_mib", 700}, {"latencies_ms", {1.0}}});
+  const ExperimentView view = view_experiment(file, "replay");
+  ASSERT_EQ(view.charts.size(), 2u);
+  const auto& footprint = std::get<LineChart>(view.charts[0]);
+  ASSERT_EQ(footprint.series.size(), 2u);
+  EXPECT_EQ(footprint.series[1].name, "static");
+  EXPECT_DOUBLE_EQ(footprint.series[0].points[1].y, 500);  // MiB
+  const auto& cdf = std::get<LineChart>(view.charts[1]);
+  ASSERT_EQ(cdf.series[0].points.size(), 4u);
+  EXPECT_DOUBLE_EQ(cdf.series[0].points[0].x, 10);  // sorted
+  EXPECT_DOUBLE_EQ(cdf.series[0].points[3].y, 100);
+}
+
+}  // namespace
+}  // namespace hotmem::report

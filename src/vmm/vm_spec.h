@@ -53,6 +53,9 @@ struct VmSpec {
   std::optional<std::filesystem::path> rootfs_image;
   // Sockets and logs of this VM live here (it must exist).
   std::filesystem::path run_dir;
+  // A host cgroup v2 directory QEMU runs in from its first instruction (so
+  // all its memory is charged there), e.g. to cap the host memory of VMs.
+  std::filesystem::path host_cgroup;
 };
 
 // Checks sizes, nodes and ids; says what to change.

@@ -1,5 +1,9 @@
 #include "vmm/qemu/qemu_vm.h"
 
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <filesystem>
 
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
@@ -25,6 +29,17 @@ Result<std::unique_ptr<QemuVm>> QemuVm::launch(const VmSpec& spec) {
   SpawnOptions options;
   options.argv = build_command_line(spec, accel);
   options.output = qemu_log(spec);
+  if (!spec.host_cgroup.empty()) {
+    if (!std::filesystem::exists(spec.host_cgroup / "cgroup.procs")) {
+      return Error(fmt::format("{} is not a cgroup v2 directory", spec.host_cgroup.string()));
+    }
+    // In the child between fork and exec: only async-signal-safe calls.
+    options.before_exec = [procs = (spec.host_cgroup / "cgroup.procs").string()] {
+      const int fd = ::open(procs.c_str(), O_WRONLY | O_CLOEXEC);
+      if (fd < 0 || ::write(fd, "0\n", 2) != 2) ::_exit(126);
+      ::close(fd);
+    };
+  }
   spdlog::debug("starting {}", fmt::join(options.argv, " "));
   auto process = ChildProcess::spawn(options);
   if (!process) {

@@ -1,0 +1,78 @@
+// hotmem serve: the host daemon (REST API, one VM per function).
+#include <memory>
+#include <string>
+#include <fstream>
+#include <thread>
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include "cli/commands.h"
+#include "cli/options.h"
+#include "common/interrupt.h"
+#include "serve/api_server.h"
+#include "serve/function_registry.h"
+
+namespace hotmem::cli {
+namespace {
+
+struct ServeArgs {
+  GuestOptions guest;
+  std::string host = "127.0.0.1";
+  int port = 8080;
+  std::string unix_socket;
+  int max_functions = 8;
+  std::string port_file;
+};
+
+Status run_serve(const ServeArgs& args) {
+  auto vm = args.guest.resolve("function");
+  if (!vm) return vm.error();
+  if (!std::filesystem::exists(vm->image_dir / "image.json")) {
+    return Error(fmt::format("no guest image in {}: run ./scripts/setup (or hotmem image build)", vm->image_dir.string()));
+  }
+  serve::Metrics metrics;
+  serve::FunctionRegistry registry(*vm, metrics, static_cast<std::size_t>(args.max_functions));
+  serve::ApiServer api(registry, metrics);
+  if (Status s = api.bind(args.host, args.port, args.unix_socket); !s) return s;
+  const std::string where = args.unix_socket.empty() ? fmt::format("http://{}:{}", args.host, api.port())
+                                                     : "unix:" + args.unix_socket;
+  fmt::print("hotmem serve: listening on {} (Ctrl-C stops it and every function VM)\n", where);
+  std::fflush(stdout);
+  if (!args.port_file.empty()) {
+    std::ofstream(args.port_file) << api.port() << "\n";
+  }
+  Status served = ok_status();
+  std::thread server([&] { served = api.run(); });
+  while (!interrupted()) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  fmt::print("hotmem serve: stopping\n");
+  api.stop();
+  server.join();
+  registry.shutdown();
+  if (!args.unix_socket.empty()) std::filesystem::remove(args.unix_socket);
+  return served;
+}
+
+}  // namespace
+
+void add_serve_command(CLI::App& app, int& exit_code) {
+  auto args = std::make_shared<ServeArgs>();
+  CLI::App* serve = app.add_subcommand("serve", "Run the HotMem daemon: a REST API that deploys and invokes functions");
+  args->guest.vcpus = 1;
+  args->guest.add_to(*serve);
+  serve->add_option("--host", args->host, "Address to listen on (loopback by default)")->capture_default_str();
+  serve->add_option("--port", args->port, "TCP port (0: any free port)")
+      ->check(CLI::Range(0, 65535))
+      ->capture_default_str();
+  serve->add_option("--unix-socket", args->unix_socket, "Listen on this unix socket instead of TCP");
+  serve->add_option("--max-functions", args->max_functions, "Functions (VMs) served at once")
+      ->check(CLI::Range(1, 256))
+      ->capture_default_str();
+  serve->add_option("--port-file", args->port_file, "Write the port listened on to this file (for scripts)");
+  serve->callback([args, &exit_code] {
+    Status s = run_serve(*args);
+    if (!s) exit_code = report_error(s.error().message());
+  });
+}
+
+}  // namespace hotmem::cli

@@ -1,0 +1,48 @@
+// The REST API of `hotmem serve` (JSON over HTTP, cpp-httplib): a thin
+// layer that checks each request, hands it to the registry or a function
+// and maps the outcome to a status code. Every error is
+// {"error": "<what>", "detail": "<why / what to do>"} with a 4xx (the
+// client's fault) or 5xx (ours or the guest's).
+//
+//   PUT    /v1/functions/{name}         deploy (boots the function's VM)
+//   GET    /v1/functions                list
+//   GET    /v1/functions/{name}         VM, partitions, instances
+//   DELETE /v1/functions/{name}         stop its VM
+//   POST   /v1/functions/{name}/invoke  run it with the body as parameters
+//   GET    /metrics                     Prometheus text
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "common/result.h"
+#include "serve/function_registry.h"
+#include "serve/metrics.h"
+
+namespace hotmem::serve {
+
+struct ApiLimits {
+  std::size_t max_body_bytes = 256 * 1024;
+  Clock::duration invoke_timeout = std::chrono::seconds(300);
+};
+
+class ApiServer {
+ public:
+  ApiServer(FunctionRegistry& registry, Metrics& metrics, ApiLimits limits = {});
+  ~ApiServer();
+
+  // Binds to host:port (port 0: any free port), or to a unix socket when
+  // `unix_socket` is not empty.
+  Status bind(const std::string& host, int port, const std::string& unix_socket = "");
+  int port() const { return port_; }
+  // Serves until stop(); returns at once if not bound.
+  Status run();
+  void stop();
+
+ private:
+  struct Routes;
+  std::unique_ptr<Routes> routes_;
+  int port_ = 0;
+};
+
+}  // namespace hotmem::serve

@@ -1,0 +1,117 @@
+// The REST API's answers to bad input, without booting anything: every bad
+// request gets a 4xx with {"error", "detail"} and the daemon keeps serving.
+#include "serve/api_server.h"
+
+#include <httplib.h>
+
+#include <thread>
+
+#include <gtest/gtest.h>
+
+namespace hotmem::serve {
+namespace {
+
+class ApiServerTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    host::FunctionVmConfig vm;
+    vm.image_dir = "/nonexistent/hotmem-image";  // deployments fail fast
+    registry_ = std::make_unique<FunctionRegistry>(vm, metrics_, 4);
+    ApiLimits limits;
+    limits.max_body_bytes = 64 * 1024;
+    api_ = std::make_unique<ApiServer>(*registry_, metrics_, limits);
+    ASSERT_TRUE(api_->bind("127.0.0.1", 0));
+    server_ = std::thread([this] { (void)api_->run(); });
+    client_ = std::make_unique<httplib::Client>("127.0.0.1", api_->port());
+    client_->set_read_timeout(10, 0);
+    for (int i = 0; i < 100 && !client_->Get("/v1/functions"); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  void TearDown() override {
+    api_->stop();
+    server_.join();
+  }
+
+  // Sends a request; returns status and parsed body.
+  std::pair<int, json> send(const std::string& method, const std::string& path, const std::string& body = "") {
+    httplib::Result r = method == "GET"    ? client_->Get(path)
+                        : method == "PUT"  ? client_->Put(path, body, "application/json")
+                        : method == "POST" ? client_->Post(path, body, "application/json")
+                        : method == "DELETE" ? client_->Delete(path)
+                                             : client_->Patch(path, body, "application/json");
+    if (!r) return {0, json()};
+    return {r->status, json::parse(r->body, nullptr, false)};
+  }
+
+  Metrics metrics_;
+  std::unique_ptr<FunctionRegistry> registry_;
+  std::unique_ptr<ApiServer> api_;
+  std::thread server_;
+  std::unique_ptr<httplib::Client> client_;
+};
+
+struct BadRequest {
+  std::string method, path, body;
+  int status;
+  std::string error;
+};
+
+TEST_F(ApiServerTest, EveryBadRequestGetsA4xxWithAClearErrorAndTheDaemonKeepsServing) {
+  const std::vector<BadRequest> table{
+      {"PUT", "/v1/functions/f", "{nope", 400, "malformed JSON"},
+      {"PUT", "/v1/functions/f", "[1,2]", 400, "malformed JSON"},
+      {"PUT", "/v1/functions/f", R"({"memory_mib": "lots"})", 400, "invalid function"},
+      {"PUT", "/v1/functions/f", R"({"memory_mib": 1})", 400, "invalid function"},
+      {"PUT", "/v1/functions/f", R"({"memory_mib": 1e9})", 400, "invalid function"},
+      {"PUT", "/v1/functions/f", R"({"concurrency": 0})", 400, "invalid function"},
+      {"PUT", "/v1/functions/f", R"({"concurrency": 65})", 400, "invalid function"},
+      {"PUT", "/v1/functions/f", R"({"vcpus": -1})", 400, "invalid function"},
+      {"PUT", "/v1/functions/f", R"({"mode": "zram"})", 400, "invalid function"},
+      {"PUT", "/v1/functions/f", R"({"runtime": "cobol"})", 400, "invalid function"},
+      {"PUT", "/v1/functions/f", R"({"runtime": "python"})", 400, "invalid function"},
+      {"PUT", "/v1/functions/f", R"({"command": "rm -rf /"})", 400, "invalid function"},
+      {"PUT", "/v1/functions/f", R"({"command": ["relative/path"]})", 400, "invalid function"},
+      {"PUT", "/v1/functions/f", R"({"unknown_field": 1})", 400, "invalid function"},
+      {"PUT", "/v1/functions/f;rm%20-rf", "{}", 400, "bad function name"},
+      {"PUT", "/v1/functions/%2e%2e", "{}", 400, "bad function name"},
+      {"PUT", "/v1/functions/.hidden", "{}", 400, "bad function name"},
+      {"PUT", "/v1/functions/" + std::string(65, 'a'), "{}", 400, "bad function name"},
+      {"PUT", "/v1/functions/f", std::string(70 * 1024, ' '), 413, "body too large"},
+      {"POST", "/v1/functions/nothere/invoke", "{}", 404, "unknown function"},
+      {"POST", "/v1/functions/nothere/invoke", "{bad", 400, "malformed JSON"},
+      {"GET", "/v1/functions/nothere", "", 404, "unknown function"},
+      {"DELETE", "/v1/functions/nothere", "", 404, "unknown function"},
+      {"GET", "/v2/elsewhere", "", 404, "not found"},
+      {"PATCH", "/v1/functions/f", "{}", 404, "not found"},
+  };
+  for (const BadRequest& bad : table) {
+    auto [status, body] = send(bad.method, bad.path, bad.body);
+    EXPECT_EQ(status, bad.status) << bad.method << " " << bad.path << " " << bad.body.substr(0, 60);
+    ASSERT_TRUE(body.is_object()) << bad.method << " " << bad.path << ": not JSON";
+    EXPECT_EQ(body.value("error", ""), bad.error) << bad.method << " " << bad.path << " " << body.dump();
+    EXPECT_FALSE(body.value("detail", "").empty()) << bad.method << " " << bad.path;
+    auto [alive, list] = send("GET", "/v1/functions");
+    ASSERT_EQ(alive, 200) << "the daemon stopped answering after " << bad.method << " " << bad.path;
+  }
+}
+
+TEST_F(ApiServerTest, AFailedDeploymentSaysWhyAndFreesTheName) {
+  auto [status, body] = send("PUT", "/v1/functions/f", "{}");
+  EXPECT_EQ(status, 500);
+  EXPECT_EQ(body.value("error", ""), "deployment failed");
+  EXPECT_NE(body.value("detail", "").find("/nonexistent/hotmem-image"), std::string::npos) << body.dump();
+  auto [listed, list] = send("GET", "/v1/functions");
+  EXPECT_EQ(listed, 200);
+  EXPECT_TRUE(list["functions"].empty());
+}
+
+TEST_F(ApiServerTest, MetricsAreServedAsPrometheusText) {
+  metrics_.add(kInvocations, "f", 3);
+  auto r = client_->Get("/metrics");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 200);
+  EXPECT_NE(r->body.find("hotmem_invocations_total{function=\"f\"} 3"), std::string::npos) << r->body;
+  EXPECT_NE(r->body.find("# TYPE hotmem_reclaim_seconds histogram"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace hotmem::serve

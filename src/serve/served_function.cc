@@ -1,0 +1,289 @@
+#include "serve/served_function.h"
+
+#include <algorithm>
+#include <set>
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include "host/guest_workloads.h"
+#include "protocol/messages.h"
+
+namespace hotmem::serve {
+namespace {
+
+constexpr int kFirstPort = 8000;
+constexpr auto kStopGrace = std::chrono::seconds(5);
+constexpr auto kReclaimTimeout = std::chrono::seconds(120);
+constexpr auto kReapPeriod = std::chrono::milliseconds(250);
+
+double seconds(Clock::duration d) { return std::chrono::duration<double>(d).count(); }
+double ms(Clock::duration d) { return std::chrono::duration<double, std::milli>(d).count(); }
+
+}  // namespace
+
+json InvocationResult::to_json() const {
+  return json{{"status", status},
+              {"result", result},
+              {"cold_start", cold},
+              {"instance", instance},
+              {"timings_ms",
+               {{"queued", ms(queued)}, {"cold_start", ms(cold_start)}, {"plug", ms(plug)},
+                {"execution", ms(execution)}, {"total", ms(total)}}}};
+}
+
+Result<std::shared_ptr<ServedFunction>> ServedFunction::deploy(const FunctionSpec& spec,
+                                                               const host::FunctionVmConfig& vm, Metrics& metrics) {
+  if (spec.runtime == "python") {
+    return Error("the python runtime needs the guest root filesystem, which this build does not have yet");
+  }
+  std::shared_ptr<ServedFunction> f(new ServedFunction(spec, metrics));
+  host::DeploymentSpec d;
+  d.mode = spec.mode;
+  d.shape.max_instances = spec.concurrency;
+  d.shape.instance_bytes = spec.memory_mib * kMiB;
+  d.vm = vm;
+  d.vm.name = spec.name;
+  d.vm.vcpus = spec.vcpus;
+  auto deployment = host::Deployment::create(d);
+  if (!deployment) return deployment.error().context(fmt::format("boot the VM of '{}'", spec.name));
+  f->deployment_ = std::move(*deployment);
+  if (auto rss = f->deployment_->vm().vmm().rss_bytes()) metrics.set_gauge(kQemuRss, spec.name, double(*rss));
+  f->reaper_ = std::thread([raw = f.get()] { raw->reap_loop(); });
+  return f;
+}
+
+ServedFunction::~ServedFunction() { shutdown(); }
+
+void ServedFunction::shutdown() {
+  {
+    std::lock_guard lock(mutex_);
+    if (closing_) return;
+    closing_ = true;
+  }
+  changed_.notify_all();
+  if (reaper_.joinable()) reaper_.join();
+  // QEMU ends now; calls in flight on other threads fail with the channel.
+  if (deployment_) deployment_->vm().vmm().shutdown(std::chrono::seconds(2));
+  metrics_.forget(spec_.name);
+}
+
+std::vector<std::string> ServedFunction::launch_argv() const {
+  if (!spec_.command.empty()) return spec_.command;
+  return host::action_argv();
+}
+
+int ServedFunction::free_port() const {
+  std::set<int> used;
+  for (const Slot& s : slots_) used.insert(s.port);
+  int port = kFirstPort;
+  while (used.contains(port)) ++port;
+  return port;
+}
+
+std::variant<InvocationResult, InvokeError> ServedFunction::invoke(const json& params, Clock::duration timeout) {
+  const auto arrived = Clock::now();
+  const auto deadline = arrived + timeout;
+  InvocationResult out;
+  Slot* slot = nullptr;
+  {
+    std::unique_lock lock(mutex_);
+    const std::uint64_t ticket = next_ticket_++;
+    queue_.push_back(ticket);
+    for (;;) {
+      if (closing_) {
+        std::erase(queue_, ticket);
+        return InvokeError{InvokeFailure::kUnavailable, "the function is being deleted"};
+      }
+      if (queue_.front() == ticket) {
+        auto idle = std::find_if(slots_.begin(), slots_.end(), [](const Slot& s) { return s.state == SlotState::kIdle; });
+        if (idle != slots_.end()) {
+          slot = &*idle;
+          slot->state = SlotState::kBusy;
+        } else if (slots_.size() < static_cast<std::size_t>(spec_.concurrency)) {
+          slot = &slots_.emplace_back(Slot{fmt::format("i{}", ++next_instance_), free_port(), SlotState::kStarting, {}, 0});
+          out.cold = true;
+        }
+        if (slot) {
+          queue_.pop_front();
+          break;
+        }
+      }
+      if (changed_.wait_until(lock, deadline) == std::cv_status::timeout) {
+        std::erase(queue_, ticket);
+        changed_.notify_all();
+        return InvokeError{InvokeFailure::kBusy,
+                           fmt::format("no instance became free within {:.0f} s ({} running, {} queued)",
+                                       seconds(timeout), slots_.size(), queue_.size())};
+      }
+    }
+  }
+  changed_.notify_all();  // the next in line may now be first
+  out.instance = slot->instance;
+  out.queued = Clock::now() - arrived;
+
+  if (out.cold) {
+    const auto cold_begin = Clock::now();
+    auto plug = start_instance(*slot);
+    out.cold_start = Clock::now() - cold_begin;
+    if (!plug) {
+      // The pool has already given back what the start took.
+      metrics_.add(kInvocationErrors, spec_.name);
+      {
+        std::lock_guard lock(mutex_);
+        slots_.remove_if([slot](const Slot& s) { return &s == slot; });
+      }
+      changed_.notify_all();
+      return InvokeError{InvokeFailure::kUnavailable, plug.error().context("start an instance").message()};
+    }
+    out.plug = *plug;
+    metrics_.add(kColdStarts, spec_.name);
+  }
+
+  const auto left = std::max<Clock::duration>(deadline - Clock::now(), std::chrono::seconds(1));
+  auto answer = deployment_->vm().agent().invoke(slot->instance, slot->port, "/run", json{{"value", params}}.dump(),
+                                                 left);
+  if (!answer) {
+    // The instance (or the VM) is gone or wedged: it is not used again.
+    metrics_.add(kInvocationErrors, spec_.name);
+    {
+      std::lock_guard lock(mutex_);
+      slot->state = SlotState::kStopping;
+    }
+    retire({slot}, "its invocation failed");
+    return InvokeError{InvokeFailure::kUnavailable, answer.error().context("invoke " + out.instance).message()};
+  }
+  {
+    std::lock_guard lock(mutex_);
+    slot->state = SlotState::kIdle;
+    slot->idle_since = Clock::now();
+    ++slot->invocations;
+  }
+  changed_.notify_all();
+  out.status = answer->status;
+  out.execution = answer->elapsed;
+  out.total = Clock::now() - arrived;
+  // The answer comes from code in the guest: it must be a JSON object.
+  auto result = protocol::parse_object(answer->body);
+  if (!result) {
+    metrics_.add(kInvocationErrors, spec_.name);
+    return InvokeError{InvokeFailure::kBadAnswer, "the action's answer is not a JSON object: " + result.error().message()};
+  }
+  out.result = std::move(*result);
+  if (out.status < 200 || out.status > 299) {
+    metrics_.add(kInvocationErrors, spec_.name);
+    return InvokeError{InvokeFailure::kActionFailed,
+                       fmt::format("the action answered {}: {}", out.status, out.result.dump())};
+  }
+  metrics_.add(kInvocations, spec_.name);
+  metrics_.observe_invocation(spec_.name, seconds(out.total));
+  return out;
+}
+
+Result<Clock::duration> ServedFunction::start_instance(Slot& slot) {
+  host::InstanceRequest request;
+  request.name = slot.instance;
+  request.argv = launch_argv();
+  request.env = {{"PORT", std::to_string(slot.port)}};
+  auto started = deployment_->pool().start(request);
+  if (!started) return started.error();
+  metrics_.add(kPluggedBytes, spec_.name, double(started->grant.bytes));
+  return started->plug_latency;
+}
+
+void ServedFunction::retire(const std::vector<Slot*>& slots, const char* why) {
+  auto& pool = deployment_->pool();
+  auto& agent = deployment_->vm().agent();
+  std::vector<host::StoppedInstance> stopped;
+  for (Slot* slot : slots) {
+    auto end = pool.stop(slot->instance, kStopGrace);
+    if (end) {
+      stopped.push_back(*end);
+    } else {
+      spdlog::warn("{}: stopping instance {} ({}): {}", spec_.name, slot->instance, why, end.error().message());
+    }
+  }
+  if (!stopped.empty()) {
+    auto before = agent.memory_report();
+    auto reclaimed = pool.reclaim(stopped, kReclaimTimeout);
+    auto after = agent.memory_report();
+    if (reclaimed) {
+      metrics_.add(kReclaims, spec_.name, double(stopped.size()));
+      metrics_.add(kUnpluggedBytes, spec_.name, double(reclaimed->bytes));
+      metrics_.observe_reclaim(spec_.name, seconds(reclaimed->latency));
+      if (before && after) {
+        metrics_.add(kMigratedPages, spec_.name, double(after->pgmigrate_success() - before->pgmigrate_success()));
+      }
+    } else {
+      spdlog::warn("{}: reclaiming {} instance(s): {}", spec_.name, stopped.size(), reclaimed.error().message());
+    }
+  }
+  if (auto rss = deployment_->vm().vmm().rss_bytes()) metrics_.set_gauge(kQemuRss, spec_.name, double(*rss));
+  {
+    std::lock_guard lock(mutex_);
+    for (Slot* slot : slots) slots_.remove_if([slot](const Slot& s) { return &s == slot; });
+  }
+  changed_.notify_all();
+}
+
+void ServedFunction::reap_loop() {
+  std::unique_lock lock(mutex_);
+  while (!closing_) {
+    changed_.wait_for(lock, kReapPeriod);
+    if (closing_) break;
+    const auto now = Clock::now();
+    std::vector<Slot*> expired;
+    for (Slot& s : slots_) {
+      if (s.state == SlotState::kIdle && now - s.idle_since >= spec_.keep_alive) {
+        s.state = SlotState::kStopping;
+        expired.push_back(&s);
+      }
+    }
+    if (expired.empty()) continue;
+    lock.unlock();
+    retire(expired, "keep-alive expired");
+    lock.lock();
+  }
+}
+
+const char* ServedFunction::state_name(SlotState state) {
+  switch (state) {
+    case SlotState::kStarting: return "starting";
+    case SlotState::kIdle: return "idle";
+    case SlotState::kBusy: return "busy";
+    case SlotState::kStopping: return "stopping";
+  }
+  return "?";
+}
+
+std::uint64_t ServedFunction::rss_bytes() {
+  auto rss = deployment_->vm().vmm().rss_bytes();
+  return rss ? *rss : 0;
+}
+
+json ServedFunction::describe() {
+  auto& vm = deployment_->vm();
+  json instances = json::array();
+  std::size_t queued = 0;
+  {
+    std::lock_guard lock(mutex_);
+    const auto now = Clock::now();
+    for (const Slot& s : slots_) {
+      json i{{"name", s.instance}, {"port", s.port}, {"state", state_name(s.state)},
+             {"invocations", s.invocations}};
+      if (s.state == SlotState::kIdle) i["idle_s"] = seconds(now - s.idle_since);
+      instances.push_back(std::move(i));
+    }
+    queued = queue_.size();
+  }
+  json vm_json{{"pid", vm.vmm().pid()}, {"accel", vm.vmm().accel()},
+               {"boot_ms", ms(vm.boot_time())}, {"alive", vm.vmm().alive()}};
+  if (auto rss = vm.vmm().rss_bytes()) vm_json["rss_bytes"] = *rss;
+  return json{{"function", spec_.to_json()},
+              {"vm", vm_json},
+              {"memory", deployment_->mode().describe()},
+              {"instances", instances},
+              {"queued", queued}};
+}
+
+}  // namespace hotmem::serve

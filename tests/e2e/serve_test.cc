@@ -1,0 +1,136 @@
+// End to end: the daemon's autoscaler on a real guest. A native function of
+// concurrency 4 gets 8 concurrent invocations: 4 cold starts, each in its
+// own partition, and 4 queued requests, all answered correctly. After the
+// keep-alive every partition is unplugged with 0 pages migrated and QEMU's
+// RSS is back within 10% of its idle baseline; DELETE ends the VM.
+#include <httplib.h>
+
+#include <future>
+#include <set>
+#include <thread>
+
+#include <gtest/gtest.h>
+
+#include "serve/api_server.h"
+#include "serve/function_registry.h"
+#include "vm_fixture.h"
+
+namespace hotmem::e2e {
+namespace {
+
+using serve::json;
+
+constexpr int kConcurrency = 4;
+constexpr int kInvocations = 8;
+constexpr int kRunMs = 3000;
+constexpr int kRunMib = 96;
+
+class Serve : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    host::FunctionVmConfig vm = test_vm_config("e2e-serve");
+    vm.memory_devices.clear();
+    vm.vcpus = 1;
+    registry_ = std::make_unique<serve::FunctionRegistry>(vm, metrics_, 2);
+    api_ = std::make_unique<serve::ApiServer>(*registry_, metrics_);
+    ASSERT_TRUE(api_->bind("127.0.0.1", 0));
+    server_ = std::thread([this] { (void)api_->run(); });
+  }
+  void TearDown() override {
+    api_->stop();
+    server_.join();
+    registry_->shutdown();
+  }
+
+  httplib::Client client() {
+    httplib::Client c("127.0.0.1", api_->port());
+    c.set_read_timeout(300, 0);
+    return c;
+  }
+  json get(const std::string& path) {
+    auto r = client().Get(path);
+    if (!r || r->status != 200) {
+      ADD_FAILURE() << "GET " << path << " failed";
+      return json::object();
+    }
+    return json::parse(r->body);
+  }
+
+  serve::Metrics metrics_;
+  std::unique_ptr<serve::FunctionRegistry> registry_;
+  std::unique_ptr<serve::ApiServer> api_;
+  std::thread server_;
+};
+
+TEST_F(Serve, ConcurrentInvocationsScaleToNPartitionsQueueTheRestAndKeepAliveReclaimsWithoutMigration) {
+  auto deployed = client().Put("/v1/functions/native-fn",
+                               json{{"runtime", "native"}, {"memory_mib", 256}, {"concurrency", kConcurrency},
+                                    {"mode", "hotmem"}, {"keep_alive_s", 3}}
+                                   .dump(),
+                               "application/json");
+  ASSERT_TRUE(deployed);
+  ASSERT_EQ(deployed->status, 201) << deployed->body;
+  const json idle = get("/v1/functions/native-fn");
+  const pid_t qemu = idle["vm"]["pid"].get<pid_t>();
+  const double rss_idle = idle["vm"]["rss_bytes"].get<double>();
+
+  std::vector<std::future<std::pair<int, json>>> calls;
+  for (int i = 0; i < kInvocations; ++i) {
+    calls.push_back(std::async(std::launch::async, [this, i] {
+      auto r = client().Post("/v1/functions/native-fn/invoke",
+                             json{{"mib", kRunMib}, {"ms", kRunMs}, {"echo", i}}.dump(), "application/json");
+      if (!r) return std::pair{0, json()};
+      return std::pair{r->status, json::parse(r->body, nullptr, false)};
+    }));
+  }
+  // Mid-flight: N instances, the rest queued, each instance in its partition.
+  std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+  const json busy = get("/v1/functions/native-fn");
+  EXPECT_EQ(busy["instances"].size(), static_cast<std::size_t>(kConcurrency)) << busy.dump(2);
+  EXPECT_EQ(busy["queued"].get<int>(), kInvocations - kConcurrency) << busy.dump(2);
+  int assigned = 0;
+  for (const json& p : busy["memory"]["partitions"]) assigned += p["state"] == "assigned";
+  EXPECT_EQ(assigned, kConcurrency) << busy["memory"].dump(2);
+
+  int cold = 0, queued = 0;
+  std::set<std::string> instances;
+  for (int i = 0; i < kInvocations; ++i) {
+    auto [status, body] = calls[static_cast<std::size_t>(i)].get();
+    ASSERT_EQ(status, 200) << body.dump();
+    EXPECT_EQ(body["result"]["echo"], i);
+    EXPECT_EQ(body["result"]["mib"], kRunMib);
+    instances.insert(body["instance"].get<std::string>());
+    if (body["cold_start"].get<bool>()) ++cold;
+    if (body["timings_ms"]["queued"].get<double>() >= kRunMs / 2) ++queued;
+  }
+  EXPECT_EQ(cold, kConcurrency);
+  EXPECT_EQ(queued, kInvocations - kConcurrency);
+  EXPECT_EQ(instances.size(), static_cast<std::size_t>(kConcurrency));
+
+  // Keep-alive: every instance stops and its partition is unplugged.
+  json after;
+  for (int i = 0; i < 120; ++i) {
+    after = get("/v1/functions/native-fn");
+    bool empty = after["instances"].empty();
+    for (const json& p : after["memory"]["partitions"]) empty = empty && p["state"] == "empty";
+    if (empty) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  }
+  ASSERT_TRUE(after["instances"].empty()) << after.dump(2);
+  for (const json& p : after["memory"]["partitions"]) EXPECT_EQ(p["state"], "empty") << p.dump();
+  EXPECT_EQ(metrics_.counter(serve::kReclaims, "native-fn"), kConcurrency);
+  EXPECT_EQ(metrics_.counter(serve::kMigratedPages, "native-fn"), 0);
+  EXPECT_EQ(metrics_.counter(serve::kUnpluggedBytes, "native-fn"), metrics_.counter(serve::kPluggedBytes, "native-fn"));
+  const double rss_after = after["vm"]["rss_bytes"].get<double>();
+  const double rss_peak = busy["vm"]["rss_bytes"].get<double>();
+  EXPECT_GT(rss_peak, rss_idle + 200.0 * kMiB) << "the invocations did not grow QEMU";
+  EXPECT_LE(rss_after, rss_idle * 1.10) << "idle " << rss_idle / kMiB << " MiB, after " << rss_after / kMiB << " MiB";
+
+  auto removed = client().Delete("/v1/functions/native-fn");
+  ASSERT_TRUE(removed);
+  EXPECT_EQ(removed->status, 200);
+  EXPECT_TRUE(process_gone(qemu, std::chrono::seconds(10))) << "QEMU " << qemu << " outlived DELETE";
+}
+
+}  // namespace
+}  // namespace hotmem::e2e
