@@ -16,6 +16,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/proc_stats.h"
+#include "host/deployment.h"
 #include "host/guest_workloads.h"
 #include "image/rootfs_image.h"
 #include "protocol/channel.h"
@@ -199,6 +200,54 @@ TEST(PythonRootfs, FunctionsRunFromTheReadOnlyRootfsInTheirPartitions) {
     auto unplugged = vm->resize(d.id, 0);
     EXPECT_TRUE(unplugged) << unplugged.error().message();
   }
+}
+
+// The way a service starts Python instances: through a deployment's
+// instance pool, which plugs the partition, preloads the rootfs's shared
+// files (under the root) and starts the runner chrooted there.
+TEST(PythonRootfs, PoolStartsARunnerInTheRootfsAndReclaimsItsPartition) {
+  const std::filesystem::path image = image::default_rootfs_image();
+  ASSERT_TRUE(std::filesystem::is_regular_file(image))
+      << "no Python rootfs image at " << image.string() << ": run ./scripts/setup (or ./scripts/build-rootfs)";
+  auto preload = image::rootfs_preload_paths(image);
+  ASSERT_TRUE(preload) << preload.error().message();
+  host::DeploymentSpec spec;
+  spec.mode = "hotmem";
+  spec.shape.max_instances = 2;
+  spec.shape.instance_bytes = 256 * kMiB;
+  spec.vm = test_vm_config("e2e-py-pool");  // the mode lays out the memory
+  spec.vm.rootfs_image = image;
+  auto d = host::Deployment::create(spec);
+  ASSERT_TRUE(d) << d.error().message();
+  auto& pool = (*d)->pool();
+
+  host::InstanceRequest request;
+  request.name = "py-pool";
+  request.argv = {"/usr/bin/python3", "/opt/hotmem/ow_runner.py"};
+  request.env = {{"PORT", "8080"}, {"HOTMEM_ACTION", "/opt/hotmem/functions/json_serdes.py"}};
+  request.root = protocol::kRootfsMountPoint;
+  request.preload = *preload;
+  request.ready_timeout = std::chrono::seconds(180);
+  auto started = pool.start(request);
+  ASSERT_TRUE(started) << started.error().message() << "\nconsole:\n" << console_tail((*d)->vm());
+  ASSERT_TRUE(started->grant.node.has_value());
+  const int node = *started->grant.node;
+  auto report = (*d)->vm().agent().memory_report();
+  ASSERT_TRUE(report) << report.error().message();
+  EXPECT_GE(report->node_used_bytes(node), 8 * kMiB) << "the runner lies on its partition node " << node;
+  std::printf("pool start (plug, preload, ready): %.0f ms; node %d holds %.1f MiB\n", to_ms(started->start_latency),
+              node, static_cast<double>(report->node_used_bytes(node)) / kMiB);
+
+  auto stopped = pool.stop(request.name, std::chrono::seconds(5));
+  ASSERT_TRUE(stopped) << stopped.error().message();
+  EXPECT_EQ(stopped->end.exit, "exited with status 0");
+  EXPECT_LE(stopped->end.node_used_bytes, 2 * kMiB) << "left on node " << node;
+  const std::uint64_t migrated_before = report->pgmigrate_success();
+  auto reclaimed = pool.reclaim({*stopped});
+  ASSERT_TRUE(reclaimed) << reclaimed.error().message();
+  auto after = (*d)->vm().agent().memory_report();
+  ASSERT_TRUE(after) << after.error().message();
+  EXPECT_EQ(after->pgmigrate_success() - migrated_before, 0u) << "an emptied partition unplugs without migration";
 }
 
 }  // namespace
