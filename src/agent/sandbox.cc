@@ -216,8 +216,13 @@ Status Sandbox::cleanup() {
   fs::remove(scratch_, ec);
   // Page cache the instance read is charged to its cgroup; drop it now, or
   // it would stay on the partition node after the cgroup is gone.
-  const std::uint64_t charged = read_key(cgroup_ / "memory.stat", "file");
-  if (charged > 0) (void)write_file(cgroup_ / "memory.reclaim", std::to_string(charged));
+  // One pass may leave some (memory.reclaim gives up early on pages it
+  // skipped), so go again while any is left, a few times at most.
+  for (int pass = 0; pass < 4; ++pass) {
+    const std::uint64_t charged = read_key(cgroup_ / "memory.stat", "file");
+    if (charged == 0) break;
+    (void)write_file(cgroup_ / "memory.reclaim", std::to_string(charged));
+  }
   if (fs::exists(cgroup_) && ::rmdir(cgroup_.c_str()) != 0) {
     problems += fmt::format("rmdir {}: {}; ", cgroup_.string(), std::strerror(errno));
   }

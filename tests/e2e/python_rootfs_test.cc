@@ -242,7 +242,14 @@ TEST(PythonRootfs, PoolStartsARunnerInTheRootfsAndReclaimsItsPartition) {
   ASSERT_TRUE(stopped) << stopped.error().message();
   EXPECT_EQ(stopped->end.exit, "exited with status 0");
   EXPECT_LE(stopped->end.node_used_bytes, 2 * kMiB) << "left on node " << node;
-  const std::uint64_t migrated_before = report->pgmigrate_success();
+  std::printf("after the runner: node %d holds %.2f MiB (anon %llu, file %llu, shmem %llu bytes)\n", node,
+              static_cast<double>(stopped->end.node_used_bytes) / kMiB,
+              static_cast<unsigned long long>(stopped->end.node_anon_bytes),
+              static_cast<unsigned long long>(stopped->end.node_file_bytes),
+              static_cast<unsigned long long>(stopped->end.node_shmem_bytes));
+  auto before_reclaim = (*d)->vm().agent().memory_report();
+  ASSERT_TRUE(before_reclaim) << before_reclaim.error().message();
+  const std::uint64_t migrated_before = before_reclaim->pgmigrate_success();
   auto reclaimed = pool.reclaim({*stopped});
   ASSERT_TRUE(reclaimed) << reclaimed.error().message();
   auto after = (*d)->vm().agent().memory_report();
