@@ -14,6 +14,7 @@
 #include <fmt/format.h>
 
 #include "agent/guest_system.h"
+#include "agent/rootfs.h"
 #include "common/proc_stats.h"
 #include "common/socket.h"
 
@@ -42,6 +43,11 @@ Agent::Agent(UniqueFd port)
   sigchld_.reset(::signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC));
   if (Status s = prepare_instance_roots(); !s) log("instances will lack sandboxes: " + s.error().message());
   if (Status s = bring_up_loopback(); !s) log("instances cannot be invoked: " + s.error().message());
+  if (auto rootfs = mount_function_rootfs(); !rootfs) {
+    log("no function root filesystem: " + rootfs.error().message());
+  } else if (*rootfs) {
+    log("function root filesystem mounted read-only at " + (*rootfs)->string());
+  }
 }
 
 int Agent::run() {

@@ -74,6 +74,12 @@ Result<InstanceSpec> parse_instance_spec(const json& body) {
     if (!scratch) return scratch.error();
     spec.scratch_bytes = *scratch;
   }
+  if (protocol::has(body, "root") && !body["root"].is_null()) {
+    auto root = protocol::get_string(body, "root", kMaxArgBytes);
+    if (!root) return root.error();
+    if (Status s = check_instance_root(*root); !s) return s.error();
+    spec.root = std::move(*root);
+  }
   if (protocol::has(body, "node_bytes")) {
     auto need = protocol::get_u64(body, "node_bytes", 1ull << 40);
     if (!need) return need.error();
@@ -108,7 +114,7 @@ void InstanceTable::start(std::uint64_t request_id, InstanceSpec spec) {
   if (instances_.size() >= kMaxInstances) {
     return reply_error(request_id, fmt::format("at most {} instances", kMaxInstances));
   }
-  auto sandbox = Sandbox::create({spec.name, spec.node, spec.memory_max, spec.scratch_bytes});
+  auto sandbox = Sandbox::create({spec.name, spec.node, spec.memory_max, spec.scratch_bytes, spec.root});
   if (!sandbox) return reply_error(request_id, sandbox.error().message());
   const std::string name = spec.name;
   Instance& instance = instances_.emplace(name, Instance{}).first->second;

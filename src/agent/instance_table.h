@@ -46,6 +46,8 @@ struct InstanceSpec {
   std::optional<int> node;                  // cpuset.mems of its cgroup
   std::optional<std::uint64_t> memory_max;  // memory.max of its cgroup
   std::uint64_t scratch_bytes = 64ull << 20;
+  // Run chrooted here (its scratch as <root>/tmp); see check_instance_root.
+  std::optional<std::string> root;
   // Start only once `node` has this much memory (its partition is plugged).
   std::uint64_t node_bytes = 0;
   bool wait_ready = false;

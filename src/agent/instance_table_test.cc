@@ -1,8 +1,11 @@
 #include "agent/instance_table.h"
 
+#include <filesystem>
 #include <string>
 
 #include <gtest/gtest.h>
+
+#include "common/temp_dir.h"
 
 namespace hotmem::agent {
 namespace {
@@ -210,6 +213,74 @@ TEST(ParseInstanceSpec, ReadinessFieldsAreChecked) {
   EXPECT_TRUE(contains(error_of(body), "'ready_timeout_ms'"));
   body["ready_timeout_ms"] = -5;
   EXPECT_TRUE(contains(error_of(body), "'ready_timeout_ms'"));
+}
+
+// A directory shaped like a function rootfs: it has tmp, proc and dev.
+class InstanceRootTest : public testing::Test {
+ protected:
+  void SetUp() override {
+    auto dir = TempDir::create(std::filesystem::temp_directory_path(), "hotmem-root-test-");
+    ASSERT_TRUE(dir.ok()) << dir.error().message();
+    dir_.emplace(std::move(*dir));
+    for (const char* d : {"tmp", "proc", "dev"}) std::filesystem::create_directory(root() / d);
+  }
+  std::filesystem::path root() const { return dir_->path(); }
+
+  std::optional<TempDir> dir_;
+};
+
+TEST_F(InstanceRootTest, HasNoRootByDefault) {
+  auto spec = parse(valid_body());
+  ASSERT_TRUE(spec.ok()) << spec.error().message();
+  EXPECT_FALSE(spec->root.has_value());
+  json body = valid_body();
+  body["root"] = nullptr;
+  EXPECT_FALSE(parse(body)->root.has_value());
+}
+
+TEST_F(InstanceRootTest, ReadsAnExistingRoot) {
+  json body = valid_body();
+  body["root"] = root().string();
+  auto spec = parse(body);
+  ASSERT_TRUE(spec.ok()) << spec.error().message();
+  EXPECT_EQ(spec->root, root().string());
+}
+
+TEST_F(InstanceRootTest, RootMustBeAbsolute) {
+  json body = valid_body();
+  body["root"] = "rootfs";
+  EXPECT_TRUE(contains(error_of(body), "must be an absolute path"));
+  body["root"] = "";
+  EXPECT_TRUE(contains(error_of(body), "must be an absolute path"));
+}
+
+TEST_F(InstanceRootTest, RootMustNotClimb) {
+  json body = valid_body();
+  body["root"] = (root() / ".." / root().filename()).string();
+  EXPECT_TRUE(contains(error_of(body), "must not contain '..'"));
+  body["root"] = "/rootfs/../etc";
+  EXPECT_TRUE(contains(error_of(body), "must not contain '..'"));
+}
+
+TEST_F(InstanceRootTest, RootMustExistAndSaySoForTheRootfs) {
+  json body = valid_body();
+  body["root"] = (root() / "missing").string();
+  EXPECT_TRUE(contains(error_of(body), "is not a directory"));
+  body["root"] = "/rootfs-that-is-not-here";
+  EXPECT_TRUE(contains(error_of(body), "rootfs disk"));
+  body["root"] = 5;
+  EXPECT_TRUE(contains(error_of(body), "'root'"));
+}
+
+TEST_F(InstanceRootTest, RootNeedsItsMountPoints) {
+  for (const char* d : {"tmp", "proc", "dev"}) {
+    std::filesystem::remove(root() / d);
+    json body = valid_body();
+    body["root"] = root().string();
+    const std::string m = error_of(body);
+    EXPECT_TRUE(contains(m, std::string("no ") + d + " directory")) << m;
+    std::filesystem::create_directory(root() / d);
+  }
 }
 
 TEST(ParseInstanceSpec, BodyMustBeAnObject) {

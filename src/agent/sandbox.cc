@@ -17,6 +17,7 @@
 
 #include "agent/guest_system.h"
 #include "common/proc_stats.h"
+#include "protocol/channel.h"
 #include "protocol/guest_reports.h"
 
 namespace hotmem::agent {
@@ -66,9 +67,36 @@ Status prepare_instance_roots() {
   return write_file(fs::path(kInstancesCgroup) / "cgroup.subtree_control", "+cpuset +memory");
 }
 
+Status check_instance_root(const std::string& root) {
+  const fs::path path(root);
+  if (!path.is_absolute()) return Error(fmt::format("root '{}' must be an absolute path", root));
+  for (const fs::path& part : path) {
+    if (part == "..") return Error(fmt::format("root '{}' must not contain '..'", root));
+  }
+  std::error_code ec;
+  if (!fs::is_directory(path, ec)) {
+    return Error(fmt::format("root {} is not a directory in the guest (for {}, does the VM have its rootfs disk?)",
+                             root, protocol::kRootfsMountPoint));
+  }
+  for (const char* mount_point : {"tmp", "proc", "dev"}) {
+    if (!fs::is_directory(path / mount_point, ec)) {
+      return Error(fmt::format("root {} has no {} directory to mount the instance's /{} on; add it to the image",
+                               root, mount_point, mount_point));
+    }
+  }
+  return ok_status();
+}
+
 Result<Sandbox> Sandbox::create(const SandboxSpec& spec) {
   Sandbox box;
   box.name_ = spec.name;
+  if (spec.root) {
+    if (Status s = check_instance_root(spec.root->string()); !s) return s.error();
+    box.root_ = spec.root->string();
+    box.root_tmp_ = (*spec.root / "tmp").string();
+    box.root_proc_ = (*spec.root / "proc").string();
+    box.root_dev_ = (*spec.root / "dev").string();
+  }
   box.cgroup_ = fs::path(kInstancesCgroup) / spec.name;
   box.scratch_ = fs::path(kScratchRoot) / spec.name;
   std::error_code ec;
@@ -98,6 +126,10 @@ Sandbox::Sandbox(Sandbox&& other) noexcept
     : name_(std::move(other.name_)),
       cgroup_(std::move(other.cgroup_)),
       scratch_(std::move(other.scratch_)),
+      root_(std::move(other.root_)),
+      root_tmp_(std::move(other.root_tmp_)),
+      root_proc_(std::move(other.root_proc_)),
+      root_dev_(std::move(other.root_dev_)),
       node_(other.node_),
       mounted_(std::exchange(other.mounted_, false)),
       cleaned_(std::exchange(other.cleaned_, true)) {}
@@ -135,11 +167,22 @@ void Sandbox::enter_from_child() const {
   }
   if (::unshare(CLONE_NEWNS) != 0) ::_exit(125);
   if (::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0) ::_exit(125);
-  if (::mount(scratch_.c_str(), "/tmp", nullptr, MS_BIND, nullptr) != 0) ::_exit(125);
+  if (root_.empty()) {
+    if (::mount(scratch_.c_str(), "/tmp", nullptr, MS_BIND, nullptr) != 0) ::_exit(125);
+  } else {
+    // The mounts live in this namespace only and go with its last process.
+    // proc's inodes are unmovable kernel allocations: never on the partition.
+    if (::mount(scratch_.c_str(), root_tmp_.c_str(), nullptr, MS_BIND, nullptr) != 0) ::_exit(125);
+    if (::mount("proc", root_proc_.c_str(), "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, nullptr) != 0) ::_exit(125);
+    if (::mount("/dev", root_dev_.c_str(), nullptr, MS_BIND | MS_REC, nullptr) != 0) ::_exit(125);
+  }
   // This namespace got a copy of every other instance's scratch mount; a
   // copy would keep that tmpfs (and its pages on another partition) alive
   // after its owner is gone. Drop them all.
   if (::umount2(kScratchRoot, MNT_DETACH) != 0) ::_exit(125);
+  // chroot, not pivot_root: the guest's / is the initramfs, which
+  // pivot_root refuses to move.
+  if (!root_.empty() && ::chroot(root_.c_str()) != 0) ::_exit(125);
   if (::chdir("/tmp") != 0) ::_exit(125);
 }
 
@@ -173,8 +216,13 @@ Status Sandbox::cleanup() {
   fs::remove(scratch_, ec);
   // Page cache the instance read is charged to its cgroup; drop it now, or
   // it would stay on the partition node after the cgroup is gone.
-  const std::uint64_t charged = read_key(cgroup_ / "memory.stat", "file");
-  if (charged > 0) (void)write_file(cgroup_ / "memory.reclaim", std::to_string(charged));
+  // One pass may leave some (memory.reclaim gives up early on pages it
+  // skipped), so go again while any is left, a few times at most.
+  for (int pass = 0; pass < 4; ++pass) {
+    const std::uint64_t charged = read_key(cgroup_ / "memory.stat", "file");
+    if (charged == 0) break;
+    (void)write_file(cgroup_ / "memory.reclaim", std::to_string(charged));
+  }
   if (fs::exists(cgroup_) && ::rmdir(cgroup_.c_str()) != 0) {
     problems += fmt::format("rmdir {}: {}; ", cgroup_.string(), std::strerror(errno));
   }

@@ -1,7 +1,10 @@
 // An instance's sandbox in the guest: a cgroup v2 (memory.max = its limit,
 // OOM kills the whole group, cpuset.mems = node 0 and its partition's node),
 // a memory policy binding its pages to its partition's node, and a private
-// tmpfs scratch directory that the instance sees as /tmp.
+// tmpfs scratch directory that the instance sees as /tmp. Optionally a root
+// directory (the VM's read-only function rootfs, say) that the instance is
+// chrooted into, with its scratch at <root>/tmp, a fresh /proc and the
+// guest's /dev.
 //
 // Invariant: after cleanup() nothing the instance allocated stays behind on
 // its node: the scratch is unmounted (its shmem pages freed), the page cache
@@ -30,7 +33,13 @@ struct SandboxSpec {
   std::optional<int> node;
   std::optional<std::uint64_t> memory_max;
   std::uint64_t scratch_bytes = 64ull << 20;
+  std::optional<std::filesystem::path> root;  // checked with check_instance_root
 };
+
+// An instance root must be an absolute path without "..", to a directory
+// that already has the mount points tmp, proc and dev (it is usually
+// read-only, so they cannot be made on the fly). Says what is wrong.
+Status check_instance_root(const std::string& root);
 
 // What an instance left on its node once it was cleaned up.
 struct NodeLeftovers {
@@ -55,8 +64,8 @@ class Sandbox {
   // Binds the cgroup to the node; the node must have memory by now.
   Status bind_node(int node);
   // In the forked child, before exec: join the cgroup, bind its memory to
-  // the node, get a private mount namespace in which the scratch is /tmp,
-  // and work in it.
+  // the node, get a private mount namespace in which the scratch is /tmp
+  // (inside the root, if it has one, which then becomes its /), and work in it.
   void enter_from_child() const;
 
   // Sends `signo` to every process in the cgroup.
@@ -77,6 +86,9 @@ class Sandbox {
   std::string name_;
   std::filesystem::path cgroup_;
   std::filesystem::path scratch_;
+  // With a root: the root and its mount points, made before fork so the
+  // child only makes syscalls.
+  std::string root_, root_tmp_, root_proc_, root_dev_;
   std::optional<int> node_;
   bool mounted_ = false;
   bool cleaned_ = false;

@@ -199,6 +199,7 @@ Result<std::int64_t> AgentClient::start_instance(const InstanceLaunch& launch) {
             {"ready_timeout_ms", std::chrono::duration_cast<Millis>(launch.ready_timeout).count()}};
   if (launch.node) body["node"] = *launch.node;
   if (launch.memory_max) body["memory_max"] = *launch.memory_max;
+  if (launch.root) body["root"] = *launch.root;
   auto answer = call("instance_start", body, launch.ready_timeout + std::chrono::seconds(10));
   if (!answer) return answer.error();
   auto pid = protocol::get_i64(*answer, "pid", 1, INT32_MAX);

@@ -44,6 +44,10 @@ struct InstanceLaunch {
   std::optional<int> node;
   std::optional<std::uint64_t> memory_max;
   std::uint64_t scratch_bytes = 64 * kMiB;
+  // The root directory it runs in (e.g. protocol::kRootfsMountPoint, the
+  // VM's read-only function rootfs), with its scratch as <root>/tmp; the
+  // agent's own root when unset.
+  std::optional<std::string> root;
   // The agent starts it once `node` holds this much memory, so the launch
   // can be sent while the partition is still being plugged.
   std::uint64_t node_bytes = 0;

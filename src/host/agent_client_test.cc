@@ -355,6 +355,7 @@ TEST_F(AgentClientTest, StartInstanceSendsTheLaunchAndReturnsThePid) {
   EXPECT_EQ(request.body["node"], 2);
   EXPECT_EQ(request.body["wait_ready"], true);
   EXPECT_EQ(request.body["ready_timeout_ms"], 3000);
+  EXPECT_FALSE(request.body.contains("root"));
   agent_->answer_ok(request.id, json{{"pid", 321}});
 
   auto pid = await(result);
@@ -374,6 +375,19 @@ TEST_F(AgentClientTest, StartInstanceWithoutNodeOmitsIt) {
   auto pid = await(result);
   ASSERT_FALSE(pid.ok()) << "pid 0 accepted";
   EXPECT_TRUE(contains(pid.error().message(), "'pid'")) << pid.error().message();
+}
+
+TEST_F(AgentClientTest, StartInstanceSendsItsRootDirectory) {
+  InstanceLaunch launch;
+  launch.name = "py-1";
+  launch.argv = {"/usr/bin/python3", "/opt/hotmem/ow_runner.py"};
+  launch.root = "/rootfs";
+  auto result = in_background([&] { return client_->start_instance(launch); });
+  const protocol::Request request = agent_->read_request();
+  EXPECT_EQ(request.body["root"], "/rootfs");
+  agent_->answer_ok(request.id, json{{"pid", 77}});
+  auto pid = await(result);
+  ASSERT_TRUE(pid.ok()) << pid.error().message();
 }
 
 TEST_F(AgentClientTest, StopInstanceReturnsHowItEnded) {

@@ -25,6 +25,9 @@ struct FunctionVmConfig {
   bool balloon = false;
   bool free_page_reporting = false;
   vmm::Accel accel = vmm::Accel::kAuto;
+  // A read-only root filesystem disk (image::default_rootfs_image(), made by
+  // scripts/build-rootfs) that the agent mounts at /rootfs; none when unset.
+  std::optional<std::filesystem::path> rootfs_image;
   // Guest kernel settings on top of the image's command line.
   std::optional<int> guest_init_on_alloc;
   std::string extra_cmdline;

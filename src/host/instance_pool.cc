@@ -14,7 +14,7 @@ Result<StartedInstance> InstancePool::start(const InstanceRequest& request) {
     if (grants_.contains(request.name)) return Error(fmt::format("instance '{}' already exists", request.name));
   }
   if (request.argv.empty()) return Error("an instance needs a program to run");
-  if (Status s = preload_once(request.argv.front()); !s) return s.error().context("preload " + request.argv.front());
+  if (Status s = preload_once(request); !s) return s.error().context("preload for " + request.name);
   const auto started = Clock::now();
   auto grant = mode_.begin_grant(request.name);
   if (!grant) return grant.error();
@@ -27,6 +27,7 @@ Result<StartedInstance> InstancePool::start(const InstanceRequest& request) {
   launch.memory_max = shape_.instance_bytes;
   launch.scratch_bytes = request.scratch_bytes;
   launch.ready_timeout = request.ready_timeout;
+  launch.root = request.root;
 
   Result<Clock::duration> plugged = Error("not plugged");
   Result<std::int64_t> pid = Error("not started");
@@ -59,18 +60,24 @@ Result<StartedInstance> InstancePool::start(const InstanceRequest& request) {
   return StartedInstance{request.name, *pid, *grant, *plugged, Clock::now() - started};
 }
 
-Status InstancePool::preload_once(const std::string& program) {
+Status InstancePool::preload_once(const InstanceRequest& request) {
+  std::vector<std::string> wanted = request.preload;
   // A bare name is looked up in the instance's PATH inside the guest; only
   // an absolute path names the file for sure.
-  if (program.empty() || program.front() != '/') return ok_status();
+  const std::string& program = request.argv.front();
+  if (!program.empty() && program.front() == '/') wanted.push_back(request.root ? *request.root + program : program);
+  std::vector<std::string> paths;
   {
     std::lock_guard lock(mutex_);
-    if (preloaded_.contains(program)) return ok_status();
+    for (std::string& path : wanted) {
+      if (!preloaded_.contains(path)) paths.push_back(std::move(path));
+    }
   }
-  auto bytes = vm_.agent().preload({program});
+  if (paths.empty()) return ok_status();
+  auto bytes = vm_.agent().preload(paths);
   if (!bytes) return bytes.error();
   std::lock_guard lock(mutex_);
-  preloaded_.insert(program);
+  preloaded_.insert(paths.begin(), paths.end());
   return ok_status();
 }
 

@@ -7,6 +7,7 @@
 #include <future>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
@@ -23,6 +24,12 @@ struct InstanceRequest {
   std::map<std::string, std::string> env;
   std::uint64_t scratch_bytes = 64 * kMiB;
   Clock::duration ready_timeout = std::chrono::seconds(120);
+  // Run chrooted here (e.g. protocol::kRootfsMountPoint, the VM's Python
+  // rootfs); argv[0] is then a path inside it.
+  std::optional<std::string> root;
+  // More guest files to read into node 0 before the first instance that
+  // names them (e.g. image::rootfs_preload_paths()).
+  std::vector<std::string> preload;
 };
 
 struct StartedInstance {
@@ -60,9 +67,10 @@ class InstancePool {
   FunctionVm& vm_;
   MemoryMode& mode_;
   FunctionShape shape_;
-  // Reads the program of a new kind of instance into node 0's page cache
-  // (once per program), so its shared file pages never land in a partition.
-  Status preload_once(const std::string& program);
+  // Reads the program of a new kind of instance (under its root, if it has
+  // one) and the files it asks for into node 0's page cache, each file once,
+  // so its shared file pages never land in a partition.
+  Status preload_once(const InstanceRequest& request);
 
   mutable std::mutex mutex_;
   std::map<std::string, Grant> grants_;

@@ -18,9 +18,10 @@ struct ImageBuildOptions {
   std::filesystem::path out;
   KernelCmdline cmdline = default_cmdline();
   // Kernel modules the guest loads at boot (with their dependencies).
+  // virtio_blk and squashfs: the read-only function rootfs disk.
   std::vector<std::string> modules = {"virtio_pci",      "virtio_mem",    "virtio_balloon",
                                       "virtio_console",  "vmw_vsock_virtio_transport",
-                                      "virtio_blk"};
+                                      "virtio_blk",      "squashfs"};
 };
 
 Result<GuestImage> build_image(const ImageBuildOptions& options);

@@ -50,6 +50,10 @@ Status validate(const VmSpec& spec) {
                                f.string()));
     }
   }
+  if (spec.rootfs_image && !std::filesystem::is_regular_file(*spec.rootfs_image)) {
+    return Error(fmt::format("root filesystem image {} is missing: run ./scripts/setup (or ./scripts/build-rootfs)",
+                             spec.rootfs_image->string()));
+  }
   if (!std::filesystem::is_directory(spec.run_dir)) return Error(fmt::format("run directory {} is missing", spec.run_dir.string()));
   return ok_status();
 }

@@ -3,6 +3,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -46,6 +47,10 @@ struct VmSpec {
   bool balloon = false;
   bool free_page_reporting = false;
   Accel accel = Accel::kAuto;
+  // A root filesystem image the guest sees as a read-only virtio-blk disk
+  // with serial protocol::kRootfsDiskSerial (the agent mounts it at
+  // protocol::kRootfsMountPoint).
+  std::optional<std::filesystem::path> rootfs_image;
   // Sockets and logs of this VM live here (it must exist).
   std::filesystem::path run_dir;
   // A host cgroup directory (v2, or a v1 controller's) QEMU runs in from its first instruction (so

@@ -158,6 +158,23 @@ TEST_F(VmSpecTest, RejectsADirectoryAsKernel) {
   EXPECT_TRUE(contains(error_of(spec), "missing"));
 }
 
+TEST_F(VmSpecTest, AcceptsAnExistingRootfsImage) {
+  VmSpec spec = valid_spec();
+  std::ofstream(dir_->path() / "rootfs.squashfs") << "not really a filesystem";
+  spec.rootfs_image = dir_->path() / "rootfs.squashfs";
+  EXPECT_TRUE(validate(spec).ok());
+}
+
+TEST_F(VmSpecTest, RejectsAMissingRootfsImageAndSaysHowToBuildIt) {
+  VmSpec spec = valid_spec();
+  spec.rootfs_image = dir_->path() / "no-such-rootfs.squashfs";
+  const std::string m = error_of(spec);
+  EXPECT_TRUE(contains(m, "no-such-rootfs.squashfs")) << m;
+  EXPECT_TRUE(contains(m, "./scripts/setup")) << m;
+  spec.rootfs_image = dir_->path();
+  EXPECT_TRUE(contains(error_of(spec), "missing"));
+}
+
 TEST_F(VmSpecTest, RejectsAMissingRunDirectory) {
   VmSpec spec = valid_spec();
   spec.run_dir = dir_->path() / "gone";

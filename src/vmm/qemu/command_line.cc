@@ -3,6 +3,19 @@
 #include <fmt/format.h>
 
 namespace hotmem::vmm::qemu {
+namespace {
+
+// QEMU option values end at a comma; a literal comma is written twice.
+std::string escape_option_value(const std::string& value) {
+  std::string out;
+  for (char c : value) {
+    out += c;
+    if (c == ',') out += ',';
+  }
+  return out;
+}
+
+}  // namespace
 
 QemuPaths paths_for(const VmSpec& spec) {
   return {spec.run_dir / "qmp.sock", spec.run_dir / "agent.sock", spec.run_dir / "console.log"};
@@ -57,6 +70,13 @@ std::vector<std::string> build_command_line(const VmSpec& spec, Accel accel, con
   if (spec.balloon) {
     add({"-device", fmt::format("virtio-balloon-pci,id=hmballoon,free-page-reporting={}",
                                 spec.free_page_reporting ? "on" : "off")});
+  }
+  if (spec.rootfs_image) {
+    // On the root bus (automatic slot), apart from the bridges that hold the
+    // virtio-mem devices. readonly=on: every VM can share one image file.
+    add({"-drive", fmt::format("file={},if=none,id=hmrootfs,format=raw,readonly=on",
+                               escape_option_value(spec.rootfs_image->string()))});
+    add({"-device", fmt::format("virtio-blk-pci,id=hmrootfsdisk,drive=hmrootfs,serial={}", protocol::kRootfsDiskSerial)});
   }
   add({"-device", "virtio-serial-pci,id=hmserial"});
   add({"-chardev", fmt::format("socket,id=hmagent,path={},server=on,wait=off", paths.agent_socket.string())});

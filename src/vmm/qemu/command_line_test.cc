@@ -210,6 +210,42 @@ TEST(BuildCommandLine, KernelInitrdAndCmdlineAreSingleArguments) {
   EXPECT_EQ(value_of(args, "-append"), spec.cmdline);
 }
 
+TEST(BuildCommandLine, NoDiskWithoutARootfsImage) {
+  const Args args = build_command_line(two_partitions(), Accel::kTcg);
+  EXPECT_THAT(args, Not(Contains("-drive")));
+  EXPECT_THAT(starting_with(values_of(args, "-device"), "virtio-blk"), testing::IsEmpty());
+}
+
+TEST(BuildCommandLine, RootfsImageIsAReadOnlyVirtioBlkDiskWithItsSerial) {
+  VmSpec spec = two_partitions();
+  spec.rootfs_image = "/cache/rootfs/python-bookworm.squashfs";
+  const Args args = build_command_line(spec, Accel::kTcg);
+  EXPECT_EQ(value_of(args, "-drive"),
+            "file=/cache/rootfs/python-bookworm.squashfs,if=none,id=hmrootfs,format=raw,readonly=on");
+  EXPECT_THAT(starting_with(values_of(args, "-device"), "virtio-blk-pci"),
+              ElementsAre("virtio-blk-pci,id=hmrootfsdisk,drive=hmrootfs,serial=hotmem-rootfs"));
+}
+
+TEST(BuildCommandLine, CommasInTheRootfsPathAreEscaped) {
+  VmSpec spec = two_partitions();
+  spec.rootfs_image = "/a,b/root.img";
+  const Args args = build_command_line(spec, Accel::kTcg);
+  EXPECT_THAT(value_of(args, "-drive"), HasSubstr("file=/a,,b/root.img,if=none"));
+}
+
+TEST(BuildCommandLine, RootfsDiskStaysOffTheBridgesOfSixtyFourPartitions) {
+  VmSpec spec = many_partitions(64);
+  spec.rootfs_image = "/cache/rootfs.img";
+  const Args args = build_command_line(spec, Accel::kTcg);
+  const Args disks = starting_with(values_of(args, "-device"), "virtio-blk-pci");
+  ASSERT_EQ(disks.size(), 1u);
+  // No bus= or addr=: QEMU gives it a free root-bus slot; bridge slots stay
+  // for the 64 virtio-mem devices.
+  EXPECT_THAT(disks.front(), Not(HasSubstr("bus=")));
+  EXPECT_THAT(disks.front(), Not(HasSubstr("addr=")));
+  EXPECT_EQ(starting_with(values_of(args, "-device"), "virtio-mem-pci").size(), 64u);
+}
+
 TEST(PathsFor, PutsSocketsAndLogInTheRunDirectory) {
   const QemuPaths paths = paths_for(two_partitions());
   EXPECT_EQ(paths.qmp_socket, std::filesystem::path("/run/hotmem/fn/qmp.sock"));
