@@ -1,12 +1,16 @@
 #include "serve/served_function.h"
 
 #include <algorithm>
+#include <array>
+#include <filesystem>
 #include <set>
 
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
 #include "host/guest_workloads.h"
+#include "image/rootfs_image.h"
+#include "protocol/channel.h"
 #include "protocol/messages.h"
 
 namespace hotmem::serve {
@@ -16,6 +20,9 @@ constexpr int kFirstPort = 8000;
 constexpr auto kStopGrace = std::chrono::seconds(5);
 constexpr auto kReclaimTimeout = std::chrono::seconds(120);
 constexpr auto kReapPeriod = std::chrono::milliseconds(250);
+constexpr auto kInitTimeout = std::chrono::seconds(60);
+// The OpenWhisk action runner of the python runtime, inside the rootfs.
+constexpr std::array<const char*, 2> kPythonRunner{"/usr/bin/python3", "/opt/hotmem/ow_runner.py"};
 
 double seconds(Clock::duration d) { return std::chrono::duration<double>(d).count(); }
 double ms(Clock::duration d) { return std::chrono::duration<double, std::milli>(d).count(); }
@@ -34,15 +41,25 @@ json InvocationResult::to_json() const {
 
 Result<std::shared_ptr<ServedFunction>> ServedFunction::deploy(const FunctionSpec& spec,
                                                                const host::FunctionVmConfig& vm, Metrics& metrics) {
-  if (spec.runtime == "python") {
-    return Error("the python runtime needs the guest root filesystem, which this build does not have yet");
-  }
   std::shared_ptr<ServedFunction> f(new ServedFunction(spec, metrics));
+  host::FunctionVmConfig vm_config = vm;
+  if (spec.runtime == "python") {
+    // Python instances run from the read-only Debian root filesystem.
+    const auto rootfs = vm.rootfs_image.value_or(image::default_rootfs_image());
+    if (!std::filesystem::exists(rootfs)) {
+      return Error(fmt::format("the python runtime needs the function root filesystem {}: run ./scripts/setup",
+                               rootfs.string()));
+    }
+    vm_config.rootfs_image = rootfs;
+    auto preload = image::rootfs_preload_paths(rootfs);
+    if (!preload) return preload.error();
+    f->preload_ = std::move(*preload);
+  }
   host::DeploymentSpec d;
   d.mode = spec.mode;
   d.shape.max_instances = spec.concurrency;
   d.shape.instance_bytes = spec.memory_mib * kMiB;
-  d.vm = vm;
+  d.vm = vm_config;
   d.vm.name = spec.name;
   d.vm.vcpus = spec.vcpus;
   auto deployment = host::Deployment::create(d);
@@ -68,9 +85,18 @@ void ServedFunction::shutdown() {
   metrics_.forget(spec_.name);
 }
 
-std::vector<std::string> ServedFunction::launch_argv() const {
-  if (!spec_.command.empty()) return spec_.command;
-  return host::action_argv();
+host::InstanceRequest ServedFunction::launch_request(const Slot& slot) const {
+  host::InstanceRequest request;
+  request.name = slot.instance;
+  request.env = {{"PORT", std::to_string(slot.port)}};
+  if (spec_.runtime == "python") {
+    request.argv = {kPythonRunner.begin(), kPythonRunner.end()};
+    request.root = protocol::kRootfsMountPoint;
+    request.preload = preload_;
+  } else {
+    request.argv = spec_.command.empty() ? host::action_argv() : spec_.command;
+  }
+  return request;
 }
 
 int ServedFunction::free_port() const {
@@ -181,13 +207,26 @@ std::variant<InvocationResult, InvokeError> ServedFunction::invoke(const json& p
 }
 
 Result<Clock::duration> ServedFunction::start_instance(Slot& slot) {
-  host::InstanceRequest request;
-  request.name = slot.instance;
-  request.argv = launch_argv();
-  request.env = {{"PORT", std::to_string(slot.port)}};
-  auto started = deployment_->pool().start(request);
+  auto started = deployment_->pool().start(launch_request(slot));
   if (!started) return started.error();
   metrics_.add(kPluggedBytes, spec_.name, double(started->grant.bytes));
+  if (spec_.runtime == "python") {
+    // The OpenWhisk way: the runner gets the action's code with /init.
+    const json init{{"value", {{"code", spec_.code}, {"main", spec_.main}, {"binary", false}}}};
+    auto answer = deployment_->vm().agent().invoke(slot.instance, slot.port, "/init", init.dump(), kInitTimeout);
+    Status ok = !answer                                       ? Status(answer.error())
+                : answer->status < 200 || answer->status > 299 ? Status(Error(fmt::format(
+                                                                     "the runner answered {}: {}", answer->status,
+                                                                     answer->body.substr(0, 512))))
+                                                               : ok_status();
+    if (!ok) {
+      // Its memory goes back like any ended instance's.
+      if (auto end = deployment_->pool().stop(slot.instance, kStopGrace)) {
+        (void)deployment_->pool().reclaim({*end}, kReclaimTimeout);
+      }
+      return ok.error().context("/init");
+    }
+  }
   return started->plug_latency;
 }
 

@@ -91,12 +91,13 @@ class ServedFunction {
   // Stops the instances and gives their memory back (the slots are kStopping).
   void retire(const std::vector<Slot*>& slots, const char* why);
   void reap_loop();
-  std::vector<std::string> launch_argv() const;
+  host::InstanceRequest launch_request(const Slot& slot) const;
   int free_port() const;
 
   FunctionSpec spec_;
   Metrics& metrics_;
   std::unique_ptr<host::Deployment> deployment_;
+  std::vector<std::string> preload_;  // python: the rootfs files every instance maps
 
   std::mutex mutex_;
   std::condition_variable changed_;
