@@ -232,6 +232,11 @@ Status Sandbox::cleanup() {
 }
 
 Result<NodeLeftovers> node_leftovers(int node) {
+  // A node's counters lag: each CPU keeps a small delta of its own and folds
+  // it in about once a second, so a page freed just now may still count.
+  // stat_refresh folds every CPU's deltas first (best effort: without it
+  // the numbers are only a little stale).
+  if (std::ofstream refresh("/proc/sys/vm/stat_refresh"); refresh) refresh << "1\n";
   auto text = node_meminfo_text(node);
   if (!text) return text.error();
   auto info = protocol::parse_node_meminfo(*text, node);
