@@ -17,6 +17,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/clock.h"
+#include "common/socket.h"
 #include "common/unique_fd.h"
 #include "protocol/http_message.h"
 #include "protocol/messages.h"
@@ -85,34 +86,25 @@ Reply dispatch(const protocol::HttpMessage& message) {
   return {404, json{{"error", "no such path: " + message.target}}};
 }
 
-// Reads one request from the connection and answers it.
+// Reads one request from the connection (non-blocking: every read and
+// write is bounded by the request's deadline) and answers it.
 void serve_connection(int fd) {
   protocol::HttpReader reader(protocol::HttpReader::Kind::kRequest, kMaxRequestBytes);
   const Deadline deadline(kRequestTimeout);
   char buffer[16384];
   while (!reader.complete() && !g_stop) {
-    pollfd p{fd, POLLIN, 0};
-    if (::poll(&p, 1, deadline.poll_timeout_ms()) <= 0) return;  // silent client: drop it
-    const ssize_t n = ::recv(fd, buffer, sizeof buffer, 0);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return;
-    if (Status s = reader.feed(std::string_view(buffer, static_cast<std::size_t>(n))); !s) {
-      const std::string out = protocol::format_response(400, json{{"error", s.error().message()}}.dump());
-      (void)!::send(fd, out.data(), out.size(), MSG_NOSIGNAL);
+    auto n = read_some(fd, buffer, deadline);
+    if (!n || *n == 0) return;  // silent or gone: drop it
+    if (Status s = reader.feed(std::string_view(buffer, *n)); !s) {
+      (void)write_all(fd, protocol::format_response(400, json{{"error", s.error().message()}}.dump()), deadline);
       return;
     }
   }
   if (!reader.complete()) return;
   const Reply reply = dispatch(reader.message());
-  const std::string out =
-      protocol::format_response(reply.status, reply.body.dump(-1, ' ', false, json::error_handler_t::replace));
-  std::size_t done = 0;
-  while (done < out.size()) {
-    const ssize_t n = ::send(fd, out.data() + done, out.size() - done, MSG_NOSIGNAL);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return;
-    done += static_cast<std::size_t>(n);
-  }
+  (void)write_all(
+      fd, protocol::format_response(reply.status, reply.body.dump(-1, ' ', false, json::error_handler_t::replace)),
+      deadline);
 }
 
 }  // namespace
@@ -149,7 +141,7 @@ int run_action_server(int port, std::uint64_t hold_mib, const std::function<void
   while (!g_stop) {
     pollfd p{listener.get(), POLLIN, 0};
     if (::poll(&p, 1, 200) <= 0) continue;
-    UniqueFd connection(::accept4(listener.get(), nullptr, nullptr, SOCK_CLOEXEC));
+    UniqueFd connection(::accept4(listener.get(), nullptr, nullptr, SOCK_CLOEXEC | SOCK_NONBLOCK));
     if (connection.valid()) serve_connection(connection.get());
   }
   return 0;

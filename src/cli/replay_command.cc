@@ -37,10 +37,9 @@ std::string table(const std::vector<replay::ModeOutcome>& outcomes, const std::s
                                 "answered", "failed", "cold", "P50 ms", "P99 ms", "footprint GiB*s", "peak MiB",
                                 "migrated");
   for (const auto& o : outcomes) {
-    const auto j = o.to_json();
     out += fmt::format("{:<12} {:>9} {:>7} {:>6} {:>10.1f} {:>10.1f} {:>15.1f} {:>10.0f} {:>9.0f}\n", o.mode,
-                       o.answered, o.failed, o.cold_starts, j["p50_ms"].get<double>(), j["p99_ms"].get<double>(),
-                       o.footprint_gib_s, j["peak_rss_mib"].get<double>(), o.migrated_pages);
+                       o.answered, o.failed, o.cold_starts, o.latency_percentile_ms(50), o.latency_percentile_ms(99),
+                       o.footprint_gib_s, to_mib(o.peak_rss_bytes), o.migrated_pages);
   }
   return out;
 }

@@ -111,7 +111,7 @@ Result<ModeOutcome> replay_mode(const ReplayPlan& plan, const std::string& mode,
     if (auto* ok = std::get_if<serve::InvocationResult>(&r)) {
       ++out.answered;
       out.cold_starts += ok->cold;
-      out.latencies_ms.push_back(std::chrono::duration<double, std::milli>(ok->total).count());
+      out.latencies_ms.push_back(to_ms(ok->total));
     } else {
       ++out.failed;
       if (out.errors.size() < kMaxErrorsKept) out.errors.push_back(std::get<serve::InvokeError>(r).message);
@@ -138,6 +138,10 @@ Result<ModeOutcome> replay_mode(const ReplayPlan& plan, const std::string& mode,
   return out;
 }
 
+double ModeOutcome::latency_percentile_ms(double p) const {
+  return latencies_ms.empty() ? 0 : bench::percentile(latencies_ms, p);
+}
+
 json ModeOutcome::to_json() const {
   json samples_json = json::array();
   for (const auto& s : samples) samples_json.push_back({s.t_s, s.rss_bytes});
@@ -147,11 +151,11 @@ json ModeOutcome::to_json() const {
               {"failed", failed},
               {"errors", errors},
               {"cold_starts", cold_starts},
-              {"p50_ms", latencies_ms.empty() ? 0 : bench::percentile(latencies_ms, 50)},
-              {"p99_ms", latencies_ms.empty() ? 0 : bench::percentile(latencies_ms, 99)},
+              {"p50_ms", latency_percentile_ms(50)},
+              {"p99_ms", latency_percentile_ms(99)},
               {"latencies_ms", latencies_ms},
               {"footprint_gib_s", footprint_gib_s},
-              {"peak_rss_mib", double(peak_rss_bytes) / double(kMiB)},
+              {"peak_rss_mib", to_mib(peak_rss_bytes)},
               {"migrated_pages", migrated_pages},
               {"reclaims", reclaims},
               {"rss_samples", samples_json}};

@@ -44,6 +44,7 @@ struct ModeOutcome {
   std::vector<FootprintSample> samples;
   double migrated_pages = 0;
   double reclaims = 0;
+  double latency_percentile_ms(double p) const;  // 0 when nothing was answered
   nlohmann::json to_json() const;
 };
 

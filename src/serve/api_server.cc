@@ -137,10 +137,7 @@ ApiServer::ApiServer(FunctionRegistry& registry, Metrics& metrics, ApiLimits lim
   });
 
   s.Get("/metrics", [&metrics, &registry](const httplib::Request&, httplib::Response& res) {
-    for (const auto& f : registry.list()) {
-      auto d = f->describe();
-      if (d["vm"].contains("rss_bytes")) metrics.set_gauge(kQemuRss, f->spec().name, d["vm"]["rss_bytes"].get<double>());
-    }
+    for (const auto& f : registry.list()) metrics.set_gauge(kQemuRss, f->spec().name, double(f->rss_bytes()));
     res.status = 200;
     res.set_content(metrics.render(), "text/plain; version=0.0.4");
   });

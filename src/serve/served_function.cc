@@ -25,7 +25,6 @@ constexpr auto kInitTimeout = std::chrono::seconds(60);
 constexpr std::array<const char*, 2> kPythonRunner{"/usr/bin/python3", "/opt/hotmem/ow_runner.py"};
 
 double seconds(Clock::duration d) { return std::chrono::duration<double>(d).count(); }
-double ms(Clock::duration d) { return std::chrono::duration<double, std::milli>(d).count(); }
 
 }  // namespace
 
@@ -35,8 +34,8 @@ json InvocationResult::to_json() const {
               {"cold_start", cold},
               {"instance", instance},
               {"timings_ms",
-               {{"queued", ms(queued)}, {"cold_start", ms(cold_start)}, {"plug", ms(plug)},
-                {"execution", ms(execution)}, {"total", ms(total)}}}};
+               {{"queued", to_ms(queued)}, {"cold_start", to_ms(cold_start)}, {"plug", to_ms(plug)},
+                {"execution", to_ms(execution)}, {"total", to_ms(total)}}}};
 }
 
 Result<std::shared_ptr<ServedFunction>> ServedFunction::deploy(const FunctionSpec& spec,
@@ -316,7 +315,7 @@ json ServedFunction::describe() {
     queued = queue_.size();
   }
   json vm_json{{"pid", vm.vmm().pid()}, {"accel", vm.vmm().accel()},
-               {"boot_ms", ms(vm.boot_time())}, {"alive", vm.vmm().alive()}};
+               {"boot_ms", to_ms(vm.boot_time())}, {"alive", vm.vmm().alive()}};
   if (auto rss = vm.vmm().rss_bytes()) vm_json["rss_bytes"] = *rss;
   return json{{"function", spec_.to_json()},
               {"vm", vm_json},
