@@ -106,7 +106,11 @@ ApiServer::ApiServer(FunctionRegistry& registry, Metrics& metrics, ApiLimits lim
 
   s.Get("/v1/functions", [&registry](const httplib::Request&, httplib::Response& res) {
     json functions = json::array();
-    for (const auto& f : registry.list()) functions.push_back(f->spec().to_json());
+    for (const auto& f : registry.list()) {
+      json entry = f->spec().to_json();
+      entry["state"] = f->failure() ? "failed" : "ready";
+      functions.push_back(std::move(entry));
+    }
     send_json(res, 200, json{{"functions", functions}});
   });
 
@@ -131,6 +135,7 @@ ApiServer::ApiServer(FunctionRegistry& registry, Metrics& metrics, ApiLimits lim
     switch (e.kind) {
       case InvokeFailure::kBusy: return send_error(res, 503, "no instance free", e.message);
       case InvokeFailure::kUnavailable: return send_error(res, 503, "function unavailable", e.message);
+      case InvokeFailure::kVmFailed: return send_error(res, 503, "function VM failed", e.message);
       case InvokeFailure::kActionFailed: return send_error(res, 502, "the action failed", e.message);
       case InvokeFailure::kBadAnswer: return send_error(res, 502, "bad answer from the action", e.message);
     }

@@ -1,5 +1,7 @@
 #include "serve/function_registry.h"
 
+#include <utility>
+
 #include <fmt/format.h>
 
 namespace hotmem::serve {
@@ -7,20 +9,25 @@ namespace hotmem::serve {
 FunctionRegistry::~FunctionRegistry() { shutdown(); }
 
 std::variant<std::shared_ptr<ServedFunction>, RegistryError> FunctionRegistry::deploy(const FunctionSpec& spec) {
+  std::shared_ptr<ServedFunction> failed;  // a failed VM of the same name, replaced
   {
     std::lock_guard lock(mutex_);
     if (closed_) return RegistryError{RegistryFailure::kClosed, "the daemon is shutting down"};
     if (auto it = functions_.find(spec.name); it != functions_.end()) {
       if (!it->second) return RegistryError{RegistryFailure::kDeploying, fmt::format("'{}' is being deployed", spec.name)};
-      return RegistryError{RegistryFailure::kExists,
-                           fmt::format("'{}' exists; delete it first to deploy it anew", spec.name)};
-    }
-    if (functions_.size() >= max_functions_) {
+      if (!it->second->failure()) {
+        return RegistryError{RegistryFailure::kExists,
+                             fmt::format("'{}' exists; delete it first to deploy it anew", spec.name)};
+      }
+      failed = std::exchange(it->second, nullptr);
+    } else if (functions_.size() >= max_functions_) {
       return RegistryError{RegistryFailure::kFull,
                            fmt::format("this daemon serves at most {} functions", max_functions_)};
+    } else {
+      functions_.emplace(spec.name, nullptr);
     }
-    functions_.emplace(spec.name, nullptr);
   }
+  if (failed) failed->shutdown();
   auto deployed = ServedFunction::deploy(spec, vm_, metrics_);
   std::lock_guard lock(mutex_);
   if (!deployed) {

@@ -1,6 +1,7 @@
 // The functions a daemon serves, by name. Deploying boots a VM (seconds), so
 // a name is reserved while its VM boots: a second deploy or a delete of it
-// meanwhile is refused, never interleaved. Thread-safe.
+// meanwhile is refused, never interleaved. Deploying a name whose VM has
+// failed replaces it. Thread-safe.
 #pragma once
 
 #include <map>

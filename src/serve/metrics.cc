@@ -16,6 +16,7 @@ const std::map<std::string, std::string> kHelp{
     {kInvocationErrors, "Invocations that failed"},
     {kColdStarts, "Invocations that started a new instance"},
     {kReclaims, "Reclaims of ended instances' memory"},
+    {kVmFailures, "Function VMs found dead or unresponsive (QEMU ended, agent broken or silent)"},
     {kQemuRss, "Resident memory of the function's QEMU process"},
 };
 
@@ -87,7 +88,7 @@ std::string Metrics::render() const {
   std::lock_guard lock(mutex_);
   std::string out;
   for (const char* name : {kPluggedBytes, kUnpluggedBytes, kMigratedPages, kInvocations, kInvocationErrors,
-                           kColdStarts, kReclaims}) {
+                           kColdStarts, kReclaims, kVmFailures}) {
     header(out, name, "counter");
     auto c = counters_.find(name);
     if (c == counters_.end()) continue;

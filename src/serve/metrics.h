@@ -55,6 +55,7 @@ inline constexpr const char* kInvocations = "invocations_total";
 inline constexpr const char* kInvocationErrors = "invocation_errors_total";
 inline constexpr const char* kColdStarts = "cold_starts_total";
 inline constexpr const char* kReclaims = "reclaims_total";
+inline constexpr const char* kVmFailures = "vm_failures_total";
 inline constexpr const char* kQemuRss = "qemu_rss_bytes";
 
 }  // namespace hotmem::serve

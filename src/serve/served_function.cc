@@ -8,6 +8,7 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include "common/poll.h"
 #include "host/guest_workloads.h"
 #include "image/rootfs_image.h"
 #include "protocol/channel.h"
@@ -21,6 +22,10 @@ constexpr auto kStopGrace = std::chrono::seconds(5);
 constexpr auto kReclaimTimeout = std::chrono::seconds(120);
 constexpr auto kReapPeriod = std::chrono::milliseconds(250);
 constexpr auto kInitTimeout = std::chrono::seconds(60);
+// The reaper pings an agent this often; one that stays silent for the
+// timeout (generous: emulated guests under load are slow) fails its VM.
+constexpr auto kProbePeriod = std::chrono::seconds(10);
+constexpr auto kProbeTimeout = std::chrono::seconds(20);
 // The OpenWhisk action runner of the python runtime, inside the rootfs.
 constexpr std::array<const char*, 2> kPythonRunner{"/usr/bin/python3", "/opt/hotmem/ow_runner.py"};
 
@@ -116,8 +121,10 @@ std::variant<InvocationResult, InvokeError> ServedFunction::invoke(const json& p
     const std::uint64_t ticket = next_ticket_++;
     queue_.push_back(ticket);
     for (;;) {
-      if (closing_) {
+      if (closing_ || failure_) {
         std::erase(queue_, ticket);
+        changed_.notify_all();
+        if (failure_) return vm_failed(*failure_);
         return InvokeError{InvokeFailure::kUnavailable, "the function is being deleted"};
       }
       if (queue_.front() == ticket) {
@@ -159,10 +166,13 @@ std::variant<InvocationResult, InvokeError> ServedFunction::invoke(const json& p
         slots_.remove_if([slot](const Slot& s) { return &s == slot; });
       }
       changed_.notify_all();
+      if (auto why = check_vm(true)) return vm_failed(*why);
       return InvokeError{InvokeFailure::kUnavailable, plug.error().context("start an instance").message()};
     }
     out.plug = *plug;
     metrics_.add(kColdStarts, spec_.name);
+    std::lock_guard lock(mutex_);
+    slot->state = SlotState::kBusy;
   }
 
   const auto left = std::max<Clock::duration>(deadline - Clock::now(), std::chrono::seconds(1));
@@ -175,7 +185,9 @@ std::variant<InvocationResult, InvokeError> ServedFunction::invoke(const json& p
       std::lock_guard lock(mutex_);
       slot->state = SlotState::kStopping;
     }
+    auto why = check_vm(true);
     retire({slot}, "its invocation failed");
+    if (why) return vm_failed(*why);
     return InvokeError{InvokeFailure::kUnavailable, answer.error().context("invoke " + out.instance).message()};
   }
   {
@@ -233,7 +245,9 @@ void ServedFunction::retire(const std::vector<Slot*>& slots, const char* why) {
   auto& pool = deployment_->pool();
   auto& agent = deployment_->vm().agent();
   std::vector<host::StoppedInstance> stopped;
+  const bool vm_failed = failure().has_value();  // then QEMU has ended: nothing to stop or reclaim
   for (Slot* slot : slots) {
+    if (vm_failed) break;
     auto end = pool.stop(slot->instance, kStopGrace);
     if (end) {
       stopped.push_back(*end);
@@ -256,7 +270,7 @@ void ServedFunction::retire(const std::vector<Slot*>& slots, const char* why) {
       spdlog::warn("{}: reclaiming {} instance(s): {}", spec_.name, stopped.size(), reclaimed.error().message());
     }
   }
-  if (auto rss = deployment_->vm().vmm().rss_bytes()) metrics_.set_gauge(kQemuRss, spec_.name, double(*rss));
+  metrics_.set_gauge(kQemuRss, spec_.name, double(rss_bytes()));
   {
     std::lock_guard lock(mutex_);
     for (Slot* slot : slots) slots_.remove_if([slot](const Slot& s) { return &s == slot; });
@@ -269,6 +283,12 @@ void ServedFunction::reap_loop() {
   while (!closing_) {
     changed_.wait_for(lock, kReapPeriod);
     if (closing_) break;
+    if (failure_) continue;
+    const bool probe = Clock::now() - last_probe_ >= kProbePeriod;
+    lock.unlock();
+    const bool failed = check_vm(probe).has_value();
+    lock.lock();
+    if (failed || closing_) continue;
     const auto now = Clock::now();
     std::vector<Slot*> expired;
     for (Slot& s : slots_) {
@@ -299,6 +319,54 @@ std::uint64_t ServedFunction::rss_bytes() {
   return rss ? *rss : 0;
 }
 
+std::optional<std::string> ServedFunction::failure() {
+  std::lock_guard lock(mutex_);
+  return failure_;
+}
+
+InvokeError ServedFunction::vm_failed(const std::string& why) const {
+  return InvokeError{InvokeFailure::kVmFailed,
+                     fmt::format("the VM of '{}' failed ({}); deploy the function again with PUT", spec_.name, why)};
+}
+
+std::optional<std::string> ServedFunction::check_vm(bool probe) {
+  {
+    std::lock_guard lock(mutex_);
+    if (failure_ || closing_) return failure_;
+    if (probe) last_probe_ = Clock::now();
+  }
+  auto& vm = deployment_->vm();
+  std::optional<std::string> why;
+  if (auto broken = vm.agent().broken()) {
+    // A QEMU that died closed the channel too: give it a moment to be
+    // reaped, so the reason says how it ended.
+    const bool exited =
+        poll_until([&vm]() -> Result<bool> { return !vm.vmm().alive(); }, std::chrono::seconds(1),
+                   [] { return std::string("QEMU to exit"); })
+            .ok();
+    why = exited ? vm.vmm().exit_description() : "the agent broke the channel: " + *broken;
+  } else if (!vm.vmm().alive()) {
+    why = vm.vmm().exit_description();
+  } else if (probe) {
+    if (auto ping = vm.agent().ping(kProbeTimeout); !ping) why = "the agent does not answer: " + ping.error().message();
+  }
+  if (!why) return std::nullopt;
+  {
+    std::lock_guard lock(mutex_);
+    if (failure_ || closing_) return failure_;
+    failure_ = why;
+    // Instances in use are dropped by the invocations holding them.
+    slots_.remove_if([](const Slot& s) { return s.state == SlotState::kIdle; });
+  }
+  spdlog::error("{}: the VM failed: {}", spec_.name, *why);
+  metrics_.add(kVmFailures, spec_.name);
+  // Whatever the guest does, QEMU ends and its memory goes back to the host.
+  vm.vmm().shutdown(std::chrono::seconds(2));
+  metrics_.set_gauge(kQemuRss, spec_.name, 0);
+  changed_.notify_all();
+  return why;
+}
+
 json ServedFunction::describe() {
   auto& vm = deployment_->vm();
   json instances = json::array();
@@ -315,7 +383,14 @@ json ServedFunction::describe() {
     queued = queue_.size();
   }
   json vm_json{{"pid", vm.vmm().pid()}, {"accel", vm.vmm().accel()},
-               {"boot_ms", to_ms(vm.boot_time())}, {"alive", vm.vmm().alive()}};
+               {"boot_ms", to_ms(vm.boot_time())}, {"alive", vm.vmm().alive()},
+               {"run_dir", vm.spec().run_dir.string()}, {"console_log", vm.console_log().string()}};
+  if (auto why = failure()) {
+    vm_json["state"] = "failed";
+    vm_json["failure"] = *why;
+  } else {
+    vm_json["state"] = "ready";
+  }
   if (auto rss = vm.vmm().rss_bytes()) vm_json["rss_bytes"] = *rss;
   return json{{"function", spec_.to_json()},
               {"vm", vm_json},

@@ -7,6 +7,11 @@
 // instance idle for keep_alive is stopped and its memory reclaimed through
 // the mode (for hotmem: its partition unplugged, nothing migrated).
 //
+// A VM whose QEMU ended, or whose agent broke the protocol or stopped
+// answering, is failed: QEMU is ended (its memory goes back), waiting and
+// later invocations fail at once saying why, and the registry lets the
+// function be deployed again.
+//
 // Thread-safe: invocations run on the API server's threads, the reaper on
 // its own. shutdown() stops everything; objects stay valid until the last
 // shared owner (an invocation still in flight) lets go.
@@ -18,6 +23,7 @@
 #include <list>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <variant>
@@ -47,7 +53,7 @@ struct InvocationResult {
 };
 
 // Why an invocation failed, for the API's status code.
-enum class InvokeFailure { kBusy, kUnavailable, kActionFailed, kBadAnswer };
+enum class InvokeFailure { kBusy, kUnavailable, kVmFailed, kActionFailed, kBadAnswer };
 struct InvokeError {
   InvokeFailure kind;
   std::string message;
@@ -68,6 +74,8 @@ class ServedFunction {
   const FunctionSpec& spec() const { return spec_; }
   // QEMU's resident memory now (0 once the VM is gone).
   std::uint64_t rss_bytes();
+  // Why the VM failed; empty while it is healthy.
+  std::optional<std::string> failure();
 
   // Stops the reaper, fails queued invocations and stops the VM (QEMU ends
   // at once; invocations in flight fail). Idempotent.
@@ -88,6 +96,11 @@ class ServedFunction {
   ServedFunction(FunctionSpec spec, Metrics& metrics) : spec_(std::move(spec)), metrics_(metrics) {}
 
   Result<Clock::duration> start_instance(Slot& slot);
+  // Looks at the VM (QEMU alive, agent channel intact; with `probe`, the
+  // agent answering a ping). The first time it is not healthy: records why,
+  // ends QEMU, drops idle instances and wakes the queue. Returns the failure.
+  std::optional<std::string> check_vm(bool probe);
+  InvokeError vm_failed(const std::string& why) const;
   // Stops the instances and gives their memory back (the slots are kStopping).
   void retire(const std::vector<Slot*>& slots, const char* why);
   void reap_loop();
@@ -106,6 +119,8 @@ class ServedFunction {
   std::uint64_t next_ticket_ = 0;
   std::uint64_t next_instance_ = 0;
   bool closing_ = false;
+  std::optional<std::string> failure_;
+  Clock::time_point last_probe_{};
   std::thread reaper_;
 };
 

@@ -47,7 +47,7 @@ Result<std::unique_ptr<QemuVm>> QemuVm::launch(const VmSpec& spec) {
   }
   std::unique_ptr<QemuVm> vm(new QemuVm(spec, accel, std::move(*process)));
   auto qmp = QmpClient::connect(paths_for(spec).qmp_socket, Deadline(kQmpConnectTimeout),
-                                [&vm] { return vm->process_.running(); });
+                                [&vm] { return vm->alive(); });
   if (!qmp) return vm->with_exit_reason(qmp.error().context("QEMU did not come up"));
   vm->qmp_ = std::move(*qmp);
   return vm;
@@ -55,13 +55,19 @@ Result<std::unique_ptr<QemuVm>> QemuVm::launch(const VmSpec& spec) {
 
 QemuVm::~QemuVm() { shutdown(std::chrono::seconds(2)); }
 
+bool QemuVm::alive() {
+  std::lock_guard lock(process_mutex_);
+  return process_.running();
+}
+
 std::string QemuVm::exit_description() {
+  std::lock_guard lock(process_mutex_);
   if (process_.running()) return "running";
   return fmt::format("QEMU {}", describe_wait_status(process_.wait_status().value_or(0)));
 }
 
 Error QemuVm::with_exit_reason(const Error& e) {
-  if (process_.running()) return e;
+  if (alive()) return e;
   std::string log = tail_of_file(qemu_log(spec_), 1500);
   return Error(fmt::format("{} ({}){}{}", e.message(), exit_description(), log.empty() ? "" : "; its log ends:\n",
                            log));
@@ -147,9 +153,15 @@ Result<std::uint64_t> QemuVm::balloon_actual() {
   return (*r)["actual"].get<std::uint64_t>();
 }
 
-Result<std::uint64_t> QemuVm::rss_bytes() { return process_rss_bytes(process_.pid()); }
+Result<std::uint64_t> QemuVm::rss_bytes() {
+  std::lock_guard lock(process_mutex_);
+  // Once reaped, the pid may be someone else's.
+  if (!process_.running()) return Error("QEMU is not running (" + exit_description() + ")");
+  return process_rss_bytes(process_.pid());
+}
 
 void QemuVm::shutdown(Clock::duration grace) {
+  std::lock_guard lock(process_mutex_);
   if (!process_.running()) return;
   if (qmp_) {
     // "quit" ends QEMU at once; the guest holds nothing that needs flushing.

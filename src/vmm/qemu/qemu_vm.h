@@ -4,6 +4,7 @@
 
 #include <map>
 #include <memory>
+#include <mutex>
 
 #include "common/process.h"
 #include "vmm/qemu/qmp_client.h"
@@ -20,7 +21,7 @@ class QemuVm final : public Vmm {
 
   pid_t pid() const override { return process_.pid(); }
   std::string accel() const override { return to_string(accel_); }
-  bool alive() override { return process_.running(); }
+  bool alive() override;
   std::string exit_description() override;
   std::filesystem::path agent_socket() const override;
 
@@ -45,6 +46,9 @@ class QemuVm final : public Vmm {
 
   VmSpec spec_;
   Accel accel_;
+  // A daemon asks from several threads whether QEMU lives, and may end it
+  // from one while others look: every use of the process holds this.
+  std::recursive_mutex process_mutex_;
   ChildProcess process_;
   std::unique_ptr<QmpClient> qmp_;
 };
