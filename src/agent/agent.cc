@@ -137,6 +137,14 @@ void Agent::handle(const protocol::Request& request) {
   if (request.type == "instance_start") {
     auto spec = parse_instance_spec(request.body);
     if (!spec) return send(fail(id, spec.error().message()));
+    if (spec->node) {
+      // An offlining of this node still under way (the host gave up waiting
+      // for its reclaim) must not take the new instance's memory away.
+      chores_.cancel_node(*spec->node);
+      if (auto back = online_node_memory(*spec->node); !back) {
+        std::fprintf(stderr, "hotmem-agent: %s\n", back.error().message().c_str());
+      }
+    }
     return instances_.start(id, std::move(*spec));
   }
   if (request.type == "preload") return send(preload(request));

@@ -43,7 +43,12 @@ bool Chores::on_child_exit(pid_t pid, int status) {
   auto it = std::find_if(chores_.begin(), chores_.end(), [pid](const Chore& c) { return c.pid == pid; });
   if (it == chores_.end()) return false;
   const double elapsed = to_ms(Clock::now() - it->started);
-  if (it->killed) {
+  if (it->cancelled) {
+    reply_({it->request_id, false,
+            fmt::format("taking node {} offline was cancelled after {:.0f} ms: an instance starts there", it->node,
+                        elapsed),
+            {}});
+  } else if (it->killed) {
     reply_({it->request_id, false,
             fmt::format("taking node {} offline did not finish in {:.0f} ms: a page on it is still in use", it->node,
                         elapsed),
@@ -55,6 +60,22 @@ bool Chores::on_child_exit(pid_t pid, int status) {
   }
   chores_.erase(it);
   return true;
+}
+
+void Chores::cancel_node(int node) {
+  std::vector<pid_t> ended;
+  for (Chore& c : chores_) {
+    if (c.node != node) continue;
+    ::kill(c.pid, SIGKILL);  // a fatal signal ends the kernel's offlining loop
+    c.cancelled = true;
+    ended.push_back(c.pid);
+  }
+  for (pid_t pid : ended) {
+    int status = 0;
+    while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+    }
+    on_child_exit(pid, status);
+  }
 }
 
 void Chores::tick() {

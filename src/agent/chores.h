@@ -24,6 +24,10 @@ class Chores {
 
   // Takes every memory block of `node` offline; replies when done.
   void offline_node(std::uint64_t request_id, int node, Clock::duration timeout);
+  // Ends the chores taking `node` offline and waits for them: the node is
+  // wanted again (an instance is about to start there, after a reclaim the
+  // host gave up on). Their requests fail saying so.
+  void cancel_node(int node);
   // Returns false when `pid` is not a chore's.
   bool on_child_exit(pid_t pid, int status);
   void tick();
@@ -37,6 +41,7 @@ class Chores {
     Clock::time_point started;
     Clock::time_point deadline;
     bool killed = false;
+    bool cancelled = false;
   };
 
   Reply reply_;

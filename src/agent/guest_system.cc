@@ -64,8 +64,10 @@ Result<std::uint64_t> preload_files(const std::vector<std::string>& paths) {
   return total;
 }
 
-Result<int> offline_node_memory(int node) {
-  int blocks_offlined = 0;
+namespace {
+
+// The state files of a node's memory blocks (memory<N>/state).
+Result<std::vector<std::filesystem::path>> memory_block_states(int node) {
   const std::filesystem::path dir = fmt::format("/sys/devices/system/node/node{}", node);
   std::error_code ec;
   if (!std::filesystem::is_directory(dir, ec)) return Error(fmt::format("no node {}", node));
@@ -76,7 +78,32 @@ Result<int> offline_node_memory(int node) {
       blocks.push_back(entry.path() / "state");
     }
   }
-  for (const auto& state : blocks) {
+  return blocks;
+}
+
+}  // namespace
+
+Result<int> online_node_memory(int node) {
+  auto blocks = memory_block_states(node);
+  if (!blocks) return blocks.error();
+  int blocks_onlined = 0;
+  for (const auto& state : *blocks) {
+    auto now = read_text_file(state, 64);
+    if (!now || !now->starts_with("offline")) continue;
+    std::ofstream out(state);
+    out << "online_movable";
+    out.flush();
+    if (!out) return Error(fmt::format("cannot bring {} back online", state.parent_path().string()));
+    ++blocks_onlined;
+  }
+  return blocks_onlined;
+}
+
+Result<int> offline_node_memory(int node) {
+  int blocks_offlined = 0;
+  auto blocks = memory_block_states(node);
+  if (!blocks) return blocks.error();
+  for (const auto& state : *blocks) {
     auto now = read_text_file(state, 64);
     if (!now || now->starts_with("offline")) continue;
     std::ofstream out(state);

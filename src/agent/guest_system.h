@@ -23,6 +23,9 @@ std::string kernel_release();
 // virtio-mem then unplugs the offline blocks without alloc_contig_range. It
 // blocks while a page there is in use (run it where that is harmless).
 Result<int> offline_node_memory(int node);
+// Brings a node's offline memory blocks back online (movable): undoes an
+// offlining that a new instance on the node overtook. Returns how many.
+Result<int> online_node_memory(int node);
 // Reads files (or every file under directories) once, so their page cache
 // is allocated by the agent, on node 0, before any instance is bound to a
 // partition; returns the bytes read.

@@ -2,6 +2,7 @@
 
 #include <sys/socket.h>
 
+#include <algorithm>
 #include <array>
 
 #include <fmt/format.h>
@@ -255,7 +256,10 @@ Status AgentClient::signal_instance(const std::string& name, const std::string& 
 
 Status AgentClient::offline_node(int node, Clock::duration timeout) {
   const auto ms = std::chrono::duration_cast<Millis>(timeout).count();
-  auto answer = call("offline_node", json{{"node", node}, {"timeout_ms", ms}}, timeout + std::chrono::seconds(5));
+  // The agent answers by its own deadline; the slack covers carrying the
+  // answer back, and stays small so a caller's budget is kept.
+  const auto slack = std::clamp<Clock::duration>(timeout / 4, std::chrono::seconds(1), std::chrono::seconds(5));
+  auto answer = call("offline_node", json{{"node", node}, {"timeout_ms", ms}}, timeout + slack);
   if (!answer) return answer.error();
   return ok_status();
 }

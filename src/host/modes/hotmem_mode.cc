@@ -1,9 +1,18 @@
 #include "host/modes/hotmem_mode.h"
 
+#include <algorithm>
+#include <map>
+
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
 namespace hotmem::host {
+namespace {
+
+// How long the guest may take to offline a partition's (free) blocks.
+constexpr auto kOfflineTimeout = std::chrono::seconds(10);
+
+}  // namespace
 
 void HotmemMode::configure(FunctionVmConfig& config, const FunctionShape& shape) const {
   for (int i = 0; i < shape.max_instances; ++i) add_partition_device(config, shape.partition_bytes());
@@ -17,7 +26,9 @@ Status HotmemMode::attach(FunctionVm& vm, const FunctionShape& shape) {
   // moves and zeroes nothing; the driver then just unplugs offline blocks:
   // 97 ms, and faster without zeroing too (117 against 162 ms).
   AgentClient* agent = &vm.agent();
-  return attach(vm.vmm(), vm.spec().memory_devices, shape, [agent](int node) { return agent->offline_node(node); });
+  return attach(vm.vmm(), vm.spec().memory_devices, shape, [agent](int node, Clock::duration timeout) {
+    return agent->offline_node(node, timeout);
+  });
 }
 
 Status HotmemMode::attach(vmm::Vmm& vmm, const std::vector<vmm::MemoryDeviceSpec>& devices, const FunctionShape&,
@@ -39,7 +50,20 @@ Status HotmemMode::attach(vmm::Vmm& vmm, const std::vector<vmm::MemoryDeviceSpec
   return ok_status();
 }
 
+void HotmemMode::repair_clean_partitions() {
+  for (const Partition& p : table_->snapshot()) {
+    if (p.state != PartitionState::kBroken) continue;
+    auto device = vmm_->memory_device(p.device);
+    if (!device || device->plugged_bytes != 0 || device->requested_bytes != 0) continue;
+    if (table_->move(p.index, PartitionState::kBroken, PartitionState::kEmpty)) {
+      spdlog::info("partition {} ({}) is empty again after: {}", p.index, p.device, p.problem);
+    }
+  }
+}
+
 Result<Grant> HotmemMode::begin_grant(const std::string& instance) {
+  if (!table_) return Error("hotmem mode is not attached to a VM");
+  repair_clean_partitions();
   auto claimed = table_->claim(instance);
   if (!claimed) return claimed.error();
   Status asked = vmm_->request_memory_device_size(claimed->device, claimed->bytes);
@@ -90,17 +114,22 @@ Result<ReclaimResult> HotmemMode::reclaim(const std::vector<Grant>& grants, Cloc
     draining.push_back(*p);
   }
   const auto start = Clock::now();
+  Deadline deadline(timeout);
   for (const Partition& p : draining) {
     if (Status s = table_->move(p.index, PartitionState::kAssigned, PartitionState::kDraining); !s) return s.error();
   }
   // Take the partitions offline in the guest first (see attach): their pages
   // are all free, so offlining moves and zeroes nothing, and virtio-mem then
-  // unplugs offline blocks without fake-offlining them.
+  // unplugs offline blocks without fake-offlining them. A page still in use
+  // there makes offlining fail: that is what a stuck unplug reports.
+  std::map<int, std::string> not_offline;
   if (offline_) {
     for (const Partition& p : draining) {
-      if (Status s = offline_(p.node); !s) {
+      const auto budget = std::min<Clock::duration>(kOfflineTimeout, deadline.remaining() / 2);
+      if (Status s = offline_(p.node, budget); !s) {
         // Not fatal: the unplug below falls back to the driver's own path.
         spdlog::warn("partition {} (node {}) could not be taken offline: {}", p.index, p.node, s.error().message());
+        not_offline[p.index] = s.error().message();
       }
     }
   }
@@ -118,12 +147,15 @@ Result<ReclaimResult> HotmemMode::reclaim(const std::vector<Grant>& grants, Cloc
     unplugging.push_back(p);
   }
   ReclaimResult result;
-  Deadline deadline(timeout);
   for (const Partition& p : unplugging) {
     auto waited = vmm_->wait_memory_device_size(p.device, 0, deadline.remaining());
     if (!waited) {
-      table_->mark_broken(p.index, waited.error().message());
-      failures += fmt::format("partition {}: {}; ", p.index, waited.error().message());
+      std::string problem = waited.error().message();
+      if (auto it = not_offline.find(p.index); it != not_offline.end()) {
+        problem += fmt::format(" (taking node {} offline first failed: {})", p.node, it->second);
+      }
+      table_->mark_broken(p.index, problem);
+      failures += fmt::format("partition {}: {}; ", p.index, problem);
       continue;
     }
     (void)table_->move(p.index, PartitionState::kUnplugging, PartitionState::kEmpty);

@@ -15,8 +15,8 @@ namespace hotmem::host {
 class HotmemMode final : public MemoryMode {
  public:
   // Takes a partition node's memory offline in the guest before its device
-  // is unplugged (the agent's offline_node).
-  using NodeOffliner = std::function<Status(int node)>;
+  // is unplugged (the agent's offline_node), giving up after `timeout`.
+  using NodeOffliner = std::function<Status(int node, Clock::duration timeout)>;
 
   std::string name() const override { return "hotmem"; }
   void configure(FunctionVmConfig& config, const FunctionShape& shape) const override;
@@ -34,6 +34,9 @@ class HotmemMode final : public MemoryMode {
 
  private:
   Result<Partition> partition_of(const Grant& grant) const;
+  // Broken partitions whose device the guest has emptied after all (an
+  // unplug that finished late) become empty, and usable, again.
+  void repair_clean_partitions();
 
   vmm::Vmm* vmm_ = nullptr;
   NodeOffliner offline_;

@@ -305,6 +305,46 @@ TEST_F(HotmemModeTest, ReclaimWhoseUnplugTimesOutBreaksThatPartitionAndUnplugsTh
   EXPECT_FALSE(mode_.begin_grant("fn-f").ok());
 }
 
+TEST_F(HotmemModeTest, ABrokenPartitionIsUsedAgainOnceItsDeviceIsEmpty) {
+  const Grant a = granted("fn-a");
+  fake_.set_response("vmem1", Response::kStall);
+  ASSERT_FALSE(mode_.reclaim({a}, kTimeout).ok());
+  ASSERT_EQ(state(0), PartitionState::kBroken);
+
+  // Still holding memory: the next instance gets another partition.
+  fake_.set_response("vmem1", Response::kApply);
+  EXPECT_EQ(granted("fn-b").partition, 1);
+  EXPECT_EQ(state(0), PartitionState::kBroken);
+
+  // The guest finishes the unplug late: the partition is clean, and reused.
+  fake_.set_plugged("vmem1", 0);
+  EXPECT_EQ(granted("fn-c").partition, 0);
+  EXPECT_EQ(state(0), PartitionState::kAssigned);
+  EXPECT_EQ(partition(0).problem, "");
+}
+
+TEST_F(HotmemModeTest, AStuckUnplugSaysWhyTheNodeWouldNotGoOfflineAndStaysWithinItsTimeout) {
+  std::vector<Clock::duration> budgets;
+  ASSERT_TRUE(mode_
+                  .attach(fake_, config_.memory_devices, shape_,
+                          [&budgets](int node, Clock::duration timeout) -> Status {
+                            budgets.push_back(timeout);
+                            return Error(fmt::format("cannot take memory32 offline (pages still in use on node {}?)",
+                                                     node));
+                          })
+                  .ok());
+  const Grant a = granted("fn-a");
+  fake_.set_response("vmem1", Response::kStall);
+  const auto began = Clock::now();
+  auto reclaimed = mode_.reclaim({a}, kTimeout);
+  EXPECT_LT(Clock::now() - began, kTimeout + 1s);
+  ASSERT_FALSE(reclaimed.ok());
+  EXPECT_TRUE(contains(reclaimed.error().message(), "pages still in use on node 1")) << reclaimed.error().message();
+  EXPECT_TRUE(contains(partition(0).problem, "taking node 1 offline first failed")) << partition(0).problem;
+  ASSERT_EQ(budgets.size(), 1u);
+  EXPECT_LE(budgets[0], kTimeout / 2);
+}
+
 TEST_F(HotmemModeTest, ReclaimWhoseUnplugIsRefusedBreaksThatPartition) {
   const Grant a = granted("fn-a");
   fake_.set_response("vmem1", Response::kRefuse);
