@@ -41,6 +41,8 @@ Agent::Agent(UniqueFd port)
   sigaddset(&mask, SIGCHLD);
   ::sigprocmask(SIG_BLOCK, &mask, nullptr);
   sigchld_.reset(::signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC));
+  if (auto cmdline = read_text_file("/proc/cmdline", 4096)) hostility_ = hostility_from_cmdline(*cmdline);
+  if (hostility_ != Hostility::kNone) log("booted hostile (hotmem.hostile): turns on the host at the first invocation");
   if (Status s = prepare_instance_roots(); !s) log("instances will lack sandboxes: " + s.error().message());
   if (Status s = bring_up_loopback(); !s) log("instances cannot be invoked: " + s.error().message());
   if (auto rootfs = mount_function_rootfs(); !rootfs) {
@@ -192,6 +194,7 @@ protocol::Response Agent::ping(const protocol::Request& request) {
 }
 
 protocol::Response Agent::memory_report(const protocol::Request& request) {
+  if (turned_ && hostility_ == Hostility::kLie) return lying_memory_report(request.id);
   json nodes = json::object();
   for (int node : list_nodes()) {
     auto text = node_meminfo_text(node);
@@ -229,6 +232,10 @@ void Agent::invoke(const protocol::Request& request) {
   auto timeout_ms = protocol::get_u64(request.body, "timeout_ms", kMaxWaitMs);
   if (!timeout_ms) return send(fail(id, timeout_ms.error().message()));
   if (!instances_.running(*name)) return send(fail(id, fmt::format("instance '{}' is not running", *name)));
+  if (hostility_ != Hostility::kNone) {
+    turned_ = true;
+    return turn_hostile(hostility_, port_.get(), id);
+  }
   invocations_.start(id, static_cast<int>(*port), *target, *body, Millis(*timeout_ms));
 }
 

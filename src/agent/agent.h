@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "agent/chores.h"
+#include "agent/hostile.h"
 #include "agent/instance_table.h"
 #include "agent/invocations.h"
 #include "common/unique_fd.h"
@@ -42,6 +43,8 @@ class Agent {
   Chores chores_;
   Invocations invocations_;
   bool host_connected_ = true;
+  Hostility hostility_ = Hostility::kNone;  // tests of the host only: see hostile.h
+  bool turned_ = false;
 };
 
 }  // namespace hotmem::agent

@@ -71,7 +71,9 @@ Result<ReclaimSample> measure_reclaim(host::Deployment& d, const std::vector<hos
   ReclaimSample s;
   s.reclaim_ms = to_ms(reclaimed->latency);
   s.reclaimed_bytes = reclaimed->bytes;
-  s.migrated_pages = after->pgmigrate_success() - before->pgmigrate_success();
+  auto migrated = protocol::migrated_pages_between(*before, *after);
+  if (!migrated) return migrated.error();
+  s.migrated_pages = *migrated;
   s.rss_released_mib = to_mib(*rss_before) - to_mib(*rss_after);
   s.guest_cpu_ms = static_cast<double>(after->cpu.busy_ticks - before->cpu.busy_ticks) * protocol::kMsPerTick;
   for (std::size_t i = 0; i < after->cpu.busy_per_cpu.size() && i < before->cpu.busy_per_cpu.size(); ++i) {

@@ -75,9 +75,9 @@ Status run_demo(const DemoArgs& args) {
   if (!after) return after.error();
   auto rss_end = rss(vm);
   if (!rss_end) return rss_end.error();
-  row(fmt::format("unplug {}", format_size(plug)),
-      fmt::format("{:.1f} ms, {} pages migrated", to_ms(*unplugged),
-                  after->pgmigrate_success() - before->pgmigrate_success()));
+  auto migrated = protocol::migrated_pages_between(*before, *after);
+  if (!migrated) return migrated.error();
+  row(fmt::format("unplug {}", format_size(plug)), fmt::format("{:.1f} ms, {} pages migrated", to_ms(*unplugged), *migrated));
   row("QEMU RSS after unplug", fmt::format("{} ({})", format_size(*rss_end), signed_mib(*rss_end, *rss_freed)));
   return ok_status();
 }

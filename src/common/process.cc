@@ -7,7 +7,12 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <condition_variable>
 #include <cstring>
+#include <deque>
+#include <functional>
+#include <future>
+#include <mutex>
 #include <thread>
 #include <utility>
 
@@ -24,6 +29,55 @@ std::string describe_wait_status(int status) {
   }
   return fmt::format("ended with wait status {:#x}", status);
 }
+
+namespace {
+
+// PR_SET_PDEATHSIG fires when the *thread* that forked the child ends, not
+// its process: a child forked by a short-lived thread (std::async, a worker
+// that finishes) would be killed with it. Children that must die with their
+// owner are therefore forked by one thread that lives as long as the
+// process. Its state is never destroyed, so exit() finds nothing to tear
+// down under it.
+class Spawner {
+ public:
+  static Spawner& instance() {
+    static Spawner* spawner = new Spawner();
+    return *spawner;
+  }
+
+  pid_t fork_child(const std::function<pid_t()>& fork) {
+    std::packaged_task<pid_t()> task(fork);
+    auto forked = task.get_future();
+    {
+      std::lock_guard lock(mutex_);
+      tasks_.push_back(std::move(task));
+    }
+    wake_.notify_one();
+    return forked.get();
+  }
+
+ private:
+  Spawner() { std::thread([this] { run(); }).detach(); }
+
+  void run() {
+    for (;;) {
+      std::packaged_task<pid_t()> task;
+      {
+        std::unique_lock lock(mutex_);
+        wake_.wait(lock, [this] { return !tasks_.empty(); });
+        task = std::move(tasks_.front());
+        tasks_.pop_front();
+      }
+      task();
+    }
+  }
+
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  std::deque<std::packaged_task<pid_t()>> tasks_;
+};
+
+}  // namespace
 
 Result<ChildProcess> ChildProcess::spawn(const SpawnOptions& options) {
   if (options.argv.empty()) return Error("spawn: empty command line");
@@ -61,9 +115,13 @@ Result<ChildProcess> ChildProcess::spawn(const SpawnOptions& options) {
   UniqueFd exec_write(exec_pipe[1]);
   const pid_t parent = ::getpid();
 
-  const pid_t pid = ::fork();
-  if (pid < 0) return Error(fmt::format("fork for {}: {}", program, std::strerror(errno)));
-  if (pid == 0) {
+  int fork_errno = 0;
+  const auto fork = [&]() -> pid_t {
+    const pid_t forked = ::fork();
+    if (forked != 0) {
+      fork_errno = errno;
+      return forked;
+    }
     if (options.detach) {
       ::setsid();
     } else {
@@ -99,7 +157,10 @@ Result<ChildProcess> ChildProcess::spawn(const SpawnOptions& options) {
     const int exec_errno = errno;
     [[maybe_unused]] auto n = ::write(exec_write.get(), &exec_errno, sizeof exec_errno);
     ::_exit(127);
-  }
+  };
+  const bool tied = options.die_with_parent && !options.detach;
+  const pid_t pid = tied ? Spawner::instance().fork_child(fork) : fork();
+  if (pid < 0) return Error(fmt::format("fork for {}: {}", program, std::strerror(fork_errno)));
   exec_write.reset();
   int child_errno = 0;
   ssize_t n;

@@ -23,7 +23,8 @@ struct SpawnOptions {
   // Own process group, so a terminal's Ctrl-C reaches only the owner, which
   // then tears its children down in order.
   bool new_process_group = true;
-  // Deliver SIGKILL to the child when the owning thread's process dies.
+  // Deliver SIGKILL to the child when the owner's process dies (whichever
+  // of its threads spawned it, and even if that thread has ended).
   bool die_with_parent = true;
   // Start a new session and survive the owner (used for `hotmem vm start`).
   bool detach = false;

@@ -208,4 +208,11 @@ Result<GuestMemoryReport> parse_memory_report(const nlohmann::json& body) {
   return report;
 }
 
+Result<std::uint64_t> migrated_pages_between(const GuestMemoryReport& before, const GuestMemoryReport& after) {
+  const std::uint64_t from = before.pgmigrate_success();
+  const std::uint64_t to = after.pgmigrate_success();
+  if (to < from) return Error(fmt::format("the guest's pgmigrate_success ran backwards ({} -> {})", from, to));
+  return to - from;
+}
+
 }  // namespace hotmem::protocol

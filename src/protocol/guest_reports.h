@@ -71,4 +71,9 @@ struct GuestMemoryReport {
 // Validates the body of a memory_report answer.
 Result<GuestMemoryReport> parse_memory_report(const nlohmann::json& body);
 
+// Pages the guest migrated between two of its reports. The guest is
+// untrusted: a counter that ran backwards is an error, never a count
+// wrapped around to 2^64.
+Result<std::uint64_t> migrated_pages_between(const GuestMemoryReport& before, const GuestMemoryReport& after);
+
 }  // namespace hotmem::protocol

@@ -25,7 +25,7 @@ constexpr auto kInitTimeout = std::chrono::seconds(60);
 // The reaper pings an agent this often; one that stays silent for the
 // timeout (generous: emulated guests under load are slow) fails its VM.
 constexpr auto kProbePeriod = std::chrono::seconds(10);
-constexpr auto kProbeTimeout = std::chrono::seconds(20);
+constexpr auto kProbeTimeout = std::chrono::seconds(10);
 // The OpenWhisk action runner of the python runtime, inside the rootfs.
 constexpr std::array<const char*, 2> kPythonRunner{"/usr/bin/python3", "/opt/hotmem/ow_runner.py"};
 
@@ -264,7 +264,11 @@ void ServedFunction::retire(const std::vector<Slot*>& slots, const char* why) {
       metrics_.add(kUnpluggedBytes, spec_.name, double(reclaimed->bytes));
       metrics_.observe_reclaim(spec_.name, seconds(reclaimed->latency));
       if (before && after) {
-        metrics_.add(kMigratedPages, spec_.name, double(after->pgmigrate_success() - before->pgmigrate_success()));
+        if (auto migrated = protocol::migrated_pages_between(*before, *after)) {
+          metrics_.add(kMigratedPages, spec_.name, double(*migrated));
+        } else {
+          spdlog::warn("{}: {}", spec_.name, migrated.error().message());
+        }
       }
     } else {
       spdlog::warn("{}: reclaiming {} instance(s): {}", spec_.name, stopped.size(), reclaimed.error().message());

@@ -5,12 +5,21 @@
 // reported with what it was waiting for, and its partition is marked broken
 // so no instance gets it; once the guest has emptied the device after all,
 // the partition is clean and used again.
+//
+// Hostile guests (the agent booted with hotmem.hostile=..., see
+// agent/hostile.h) fail their own VM alone: the daemon's functions in other
+// VMs are served throughout, and its books stay straight.
+#include <future>
+#include <map>
+
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include "common/poll.h"
+#include "common/proc_stats.h"
 #include "host/deployment.h"
 #include "host/guest_workloads.h"
+#include "serve/served_function.h"
 #include "vm_fixture.h"
 #include "vmm/qemu/qemu_vm.h"
 
@@ -87,5 +96,77 @@ TEST(Faults, AnUnplugTheGuestNeverCarriesOutIsBoundedReportedAndItsPartitionWait
   EXPECT_GE(report->node_used_bytes(1), 60 * kMiB) << "the new instance's memory is not on the repaired partition";
 }
 
+
+TEST(Faults, HostileGuestsFailOnlyTheirOwnVmAndTheOtherFunctionsAreServed) {
+  serve::Metrics metrics;
+  const std::vector<std::string> hostile{"garbage", "flood", "silent", "die", "lie"};
+  std::map<std::string, std::future<Result<std::shared_ptr<serve::ServedFunction>>>> booting;
+  for (const std::string& how : [&] {
+         auto all = hostile;
+         all.push_back("good");
+         return all;
+       }()) {
+    serve::FunctionSpec spec;
+    spec.name = how;
+    spec.memory_mib = 64;
+    spec.concurrency = 1;
+    host::FunctionVmConfig vm = test_vm_config("e2e-" + how);
+    vm.memory_devices.clear();
+    if (how != "good") vm.extra_cmdline = "hotmem.hostile=" + how;
+    booting[how] = std::async(std::launch::async, [spec, vm, &metrics] {
+      return serve::ServedFunction::deploy(spec, vm, metrics);
+    });
+  }
+  std::map<std::string, std::shared_ptr<serve::ServedFunction>> functions;
+  for (auto& [how, f] : booting) {
+    auto deployed = f.get();
+    ASSERT_TRUE(deployed) << how << ": " << deployed.error().message();
+    functions[how] = *deployed;
+  }
+  std::map<std::string, pid_t> qemu;
+  for (auto& [how, f] : functions) qemu[how] = f->describe()["vm"]["pid"].get<pid_t>();
+
+  // Every hostile guest turns at its first invocation, all at once.
+  std::map<std::string, std::future<std::variant<serve::InvocationResult, serve::InvokeError>>> calls;
+  for (const std::string& how : hostile) {
+    calls[how] = std::async(std::launch::async, [f = functions[how]] { return f->invoke(json{{"mib", 8}}, 15s); });
+  }
+  // Meanwhile the good one answers.
+  for (int i = 0; i < 3; ++i) {
+    auto good = functions["good"]->invoke(json{{"mib", 8}, {"echo", i}}, 60s);
+    ASSERT_TRUE(std::holds_alternative<serve::InvocationResult>(good)) << std::get<serve::InvokeError>(good).message;
+    EXPECT_EQ(std::get<serve::InvocationResult>(good).result["echo"], i);
+  }
+  for (const std::string& how : hostile) {
+    ASSERT_EQ(calls[how].wait_for(90s), std::future_status::ready) << how << ": the invocation hung";
+    auto outcome = calls[how].get();
+    ASSERT_TRUE(std::holds_alternative<serve::InvokeError>(outcome)) << how << " answered";
+    const serve::InvokeError& e = std::get<serve::InvokeError>(outcome);
+    if (how == "lie") {
+      // Its answer is refused; the channel itself still works.
+      EXPECT_NE(e.message.find("status"), std::string::npos) << e.message;
+      continue;
+    }
+    EXPECT_EQ(e.kind, serve::InvokeFailure::kVmFailed) << how << ": " << e.message;
+    EXPECT_TRUE(functions[how]->failure().has_value()) << how;
+    EXPECT_TRUE(process_gone(qemu[how], 10s)) << how << ": QEMU " << qemu[how] << " outlived its failed VM";
+    EXPECT_EQ(metrics.counter(serve::kVmFailures, how), 1) << how;
+  }
+  EXPECT_NE(functions["garbage"]->failure().value_or("").find("malformed frame"), std::string::npos)
+      << functions["garbage"]->failure().value_or("");
+  EXPECT_NE(functions["silent"]->failure().value_or("").find("does not answer"), std::string::npos)
+      << functions["silent"]->failure().value_or("");
+  // The liar's counters ran backwards: no page count wrapped around.
+  EXPECT_EQ(metrics.counter(serve::kMigratedPages, "lie"), 0);
+  EXPECT_EQ(metrics.counter(serve::kUnpluggedBytes, "lie"), metrics.counter(serve::kPluggedBytes, "lie"));
+
+  // And the good one still serves, its VM untouched.
+  auto still = functions["good"]->invoke(json{{"mib", 8}}, 60s);
+  EXPECT_TRUE(std::holds_alternative<serve::InvocationResult>(still));
+  EXPECT_FALSE(functions["good"]->failure().has_value());
+  EXPECT_EQ(metrics.counter(serve::kVmFailures, "good"), 0);
+  for (auto& [how, f] : functions) f->shutdown();
+  for (auto& [how, pid] : qemu) EXPECT_TRUE(process_gone(pid, 10s)) << how;
+}
 }  // namespace
 }  // namespace hotmem::e2e

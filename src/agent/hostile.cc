@@ -1,0 +1,70 @@
+#include "agent/hostile.h"
+
+#include <unistd.h>
+
+#include <string>
+#include <thread>
+
+#include <fmt/format.h>
+
+#include "common/socket.h"
+#include "protocol/frame.h"
+
+namespace hotmem::agent {
+
+Hostility hostility_from_cmdline(std::string_view cmdline) {
+  constexpr std::string_view kKey = "hotmem.hostile=";
+  const auto at = cmdline.find(kKey);
+  if (at == std::string_view::npos || (at > 0 && cmdline[at - 1] != ' ')) return Hostility::kNone;
+  std::string_view how = cmdline.substr(at + kKey.size());
+  how = how.substr(0, how.find_first_of(" \n"));
+  if (how == "garbage") return Hostility::kGarbage;
+  if (how == "flood") return Hostility::kFlood;
+  if (how == "silent") return Hostility::kSilent;
+  if (how == "lie") return Hostility::kLie;
+  if (how == "die") return Hostility::kDie;
+  return Hostility::kNone;
+}
+
+void turn_hostile(Hostility how, int port, std::uint64_t id) {
+  switch (how) {
+    case Hostility::kNone: return;
+    case Hostility::kGarbage: {
+      const std::string junk = "XX\x01\x00\xff\xff\xff\xff" + std::string(4096, '\xa5');
+      (void)write_all(port, junk, Deadline(std::chrono::seconds(5)));
+      return;
+    }
+    case Hostility::kFlood: {
+      // Valid frames answering call 1 (the boot ping, long answered): a
+      // host that drops late answers reads on, and never hears anything else.
+      const std::string body(protocol::kDefaultMaxPayload / 2, 'x');
+      const std::string frame =
+          protocol::encode_frame(protocol::encode_response({1, true, "", nlohmann::json{{"flood", body}}}));
+      for (;;) (void)write_all(port, frame, Deadline(std::chrono::seconds(60)));
+    }
+    case Hostility::kSilent:
+      for (;;) std::this_thread::sleep_for(std::chrono::hours(1));
+    case Hostility::kLie: {
+      protocol::Response lie{id, true, "", nlohmann::json{{"status", 999999}, {"elapsed_ms", -5}, {"body", 42}}};
+      (void)write_all(port, protocol::encode_frame(protocol::encode_response(lie)), Deadline(std::chrono::seconds(5)));
+      return;
+    }
+    case Hostility::kDie:
+      ::_exit(3);
+  }
+}
+
+protocol::Response lying_memory_report(std::uint64_t id) {
+  static std::uint64_t reports = 0;
+  const std::uint64_t migrated = 1'000'000'000 - 1000 * ++reports;  // runs backwards
+  const auto huge = [](int node) {
+    return fmt::format("Node {0} MemTotal:       1125899906842624 kB\nNode {0} MemFree:        1125899906842624 kB\n",
+                       node);
+  };
+  return protocol::Response{id, true, "",
+                            nlohmann::json{{"nodes", {{"0", huge(0)}, {"1", huge(1)}}},
+                                           {"vmstat", fmt::format("pgmigrate_success {}\n", migrated)},
+                                           {"stat", "cpu  0 0 0 0 0 0 0 0 0 0\n"}}};
+}
+
+}  // namespace hotmem::agent

@@ -1,0 +1,38 @@
+// A guest that turns on its host, for the host's robustness tests. Booted
+// with hotmem.hostile=<how> on its kernel command line (the host chooses
+// that line, so a production VM never has it), the agent behaves until the
+// first invocation reaches it, then:
+//
+//   garbage  writes bytes that are no frame (a bad magic and a huge length)
+//   flood    answers, as fast as the port takes it, a call long answered,
+//            with the largest body a frame may carry, and reads nothing
+//   silent   stops reading and answering, but lives on
+//   lie      answers the invocation with an impossible status and time, and
+//            reports memory it does not have and counters that run backwards
+//   die      exits (the guest kernel panics: init died)
+//
+// A real hostile guest can do all of this and worse; the host must stay
+// up, keep its books straight and fail that VM alone.
+#pragma once
+
+#include <string_view>
+
+#include "common/unique_fd.h"
+#include "protocol/messages.h"
+
+namespace hotmem::agent {
+
+enum class Hostility { kNone, kGarbage, kFlood, kSilent, kLie, kDie };
+
+// From a kernel command line; kNone when it says nothing (or nonsense).
+Hostility hostility_from_cmdline(std::string_view cmdline);
+
+// What to do instead of serving invocation `id`; returns normally only for
+// kNone and kLie (after which the agent carries on).
+void turn_hostile(Hostility how, int port, std::uint64_t id);
+
+// kLie's memory report: absurd node sizes and a pgmigrate_success below any
+// earlier one.
+protocol::Response lying_memory_report(std::uint64_t id);
+
+}  // namespace hotmem::agent
