@@ -31,6 +31,9 @@ Status run_serve(const ServeArgs& args) {
   if (!std::filesystem::exists(vm->image_dir / "image.json")) {
     return Error(fmt::format("no guest image in {}: run ./scripts/setup (or hotmem image build)", vm->image_dir.string()));
   }
+  // VMs a previous daemon left when it was killed: their QEMUs died with it
+  // (they are tied to their owner); their run directories go now.
+  for (const std::string& line : host::sweep_orphaned_run_dirs()) spdlog::info("hotmem serve: {}", line);
   serve::Metrics metrics;
   serve::FunctionRegistry registry(*vm, metrics, static_cast<std::size_t>(args.max_functions));
   serve::ApiServer api(registry, metrics);

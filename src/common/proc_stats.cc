@@ -1,5 +1,6 @@
 #include "common/proc_stats.h"
 
+#include <algorithm>
 #include <cerrno>
 #include <charconv>
 #include <cstring>
@@ -70,6 +71,21 @@ std::string tail_of_file(const std::filesystem::path& path, std::size_t max_byte
   in.seekg(static_cast<std::streamoff>(start));
   std::string out(size - start, '\0');
   in.read(out.data(), static_cast<std::streamsize>(out.size()));
+  return out;
+}
+
+std::vector<pid_t> processes_matching(const std::string& needle) {
+  std::vector<pid_t> out;
+  std::error_code ec;
+  for (const auto& entry : std::filesystem::directory_iterator("/proc", ec)) {
+    const std::string name = entry.path().filename().string();
+    if (name.empty() || name.find_first_not_of("0123456789") != std::string::npos) continue;
+    auto cmdline = read_text_file(entry.path() / "cmdline", 1 << 20);
+    if (!cmdline) continue;
+    std::string text = *cmdline;
+    std::replace(text.begin(), text.end(), '\0', ' ');
+    if (text.find(needle) != std::string::npos) out.push_back(static_cast<pid_t>(std::stoi(name)));
+  }
   return out;
 }
 

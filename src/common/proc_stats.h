@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <string>
+#include <vector>
 
 #include "common/result.h"
 
@@ -16,6 +17,9 @@ Result<std::uint64_t> process_rss_bytes(pid_t pid);
 
 // CPU time (user + system) of every thread of a process, in ms.
 Result<double> process_cpu_ms(pid_t pid);
+
+// Processes whose command line (arguments joined by spaces) contains `needle`.
+std::vector<pid_t> processes_matching(const std::string& needle);
 
 // Reads a whole (small) text file, e.g. under /proc or /sys.
 Result<std::string> read_text_file(const std::filesystem::path& path, std::size_t max_bytes = 1 << 20);

@@ -42,6 +42,17 @@ struct FunctionVmConfig {
 // on guest node 1 (node 0 keeps the boot memory).
 void add_partition_device(FunctionVmConfig& config, std::uint64_t max_bytes);
 
+// A VM's run directory (/tmp/hotmem-<name>-XXXXXX) names its owner's pid
+// in this file, so a later process can tell an orphan from a live VM's.
+inline constexpr const char* kRunDirOwnerFile = "owner";
+
+// Run directories under `parent` whose owner process is gone (a daemon
+// killed with SIGKILL leaves them; its QEMUs die with it): kills any QEMU
+// still using one, which should never be needed, and removes the
+// directory. Directories of live owners are left alone. Returns a line per
+// directory removed.
+std::vector<std::string> sweep_orphaned_run_dirs(const std::filesystem::path& parent = "/tmp");
+
 class FunctionVm {
  public:
   static Result<std::unique_ptr<FunctionVm>> boot(const FunctionVmConfig& config);

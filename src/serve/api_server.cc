@@ -2,11 +2,15 @@
 
 #include <sys/socket.h>
 
+#include <filesystem>
+#include <thread>
+
 #include <httplib.h>
 
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include "common/socket.h"
 #include "protocol/messages.h"
 
 namespace hotmem::serve {
@@ -175,7 +179,20 @@ ApiServer::~ApiServer() { stop(); }
 Status ApiServer::bind(const std::string& host, int port, const std::string& unix_socket) {
   auto& s = routes_->server;
   if (!unix_socket.empty()) {
+    // A socket file nobody answers on is a killed daemon's: it goes. One
+    // that answers belongs to a daemon still running.
+    std::error_code ec;
+    if (std::filesystem::is_socket(unix_socket, ec)) {
+      if (connect_unix(unix_socket, Deadline(std::chrono::milliseconds(0)))) {
+        return Error(fmt::format("another daemon listens on {}", unix_socket));
+      }
+      std::filesystem::remove(unix_socket, ec);
+    }
     s.set_address_family(AF_UNIX);
+    // stop() shuts the listening socket down, which wakes a thread blocked
+    // in accept() on a TCP socket but not on a unix one: the accept loop
+    // polls instead, and sees the stop within this interval.
+    s.set_idle_interval(std::chrono::milliseconds(100));
     if (!s.bind_to_port(unix_socket, 80)) return Error(fmt::format("cannot listen on unix socket {}", unix_socket));
     return ok_status();
   }
@@ -192,10 +209,18 @@ Status ApiServer::bind(const std::string& host, int port, const std::string& uni
 }
 
 Status ApiServer::run() {
-  if (!routes_->server.listen_after_bind()) return Error("the API server stopped with an error");
+  running_ = true;
+  const bool listened = stopping_ || routes_->server.listen_after_bind();
+  done_ = true;
+  if (!listened) return Error("the API server stopped with an error");
   return ok_status();
 }
 
-void ApiServer::stop() { routes_->server.stop(); }
+void ApiServer::stop() {
+  stopping_ = true;
+  if (!running_) return;
+  while (!done_ && !routes_->server.is_running()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  routes_->server.stop();
+}
 
 }  // namespace hotmem::serve

@@ -12,6 +12,7 @@
 //   GET    /metrics                     Prometheus text
 #pragma once
 
+#include <atomic>
 #include <memory>
 #include <string>
 
@@ -35,14 +36,20 @@ class ApiServer {
   // `unix_socket` is not empty.
   Status bind(const std::string& host, int port, const std::string& unix_socket = "");
   int port() const { return port_; }
-  // Serves until stop(); returns at once if not bound.
+  // Serves until stop(); returns at once if not bound, or if stop() came first.
   Status run();
+  // Ends run() (on another thread), whenever it is called.
   void stop();
 
  private:
   struct Routes;
   std::unique_ptr<Routes> routes_;
   int port_ = 0;
+  // httplib's stop() does nothing until its accept loop runs: a stop() just
+  // after run() was called waits for the loop (or for run() to give up).
+  std::atomic<bool> stopping_{false};
+  std::atomic<bool> running_{false};
+  std::atomic<bool> done_{false};
 };
 
 }  // namespace hotmem::serve

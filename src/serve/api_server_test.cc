@@ -4,9 +4,14 @@
 
 #include <httplib.h>
 
+#include <filesystem>
+#include <random>
 #include <thread>
 
 #include <gtest/gtest.h>
+
+#include "common/socket.h"
+#include "common/temp_dir.h"
 
 namespace hotmem::serve {
 namespace {
@@ -111,6 +116,89 @@ TEST_F(ApiServerTest, MetricsAreServedAsPrometheusText) {
   EXPECT_EQ(r->status, 200);
   EXPECT_NE(r->body.find("hotmem_invocations_total{function=\"f\"} 3"), std::string::npos) << r->body;
   EXPECT_NE(r->body.find("# TYPE hotmem_reclaim_seconds histogram"), std::string::npos);
+}
+
+// Requests made up at random (seeded: a failure reproduces) from pieces
+// that are often nearly right: every answer is JSON with an error and a
+// detail, a 4xx unless the request was in fact valid, and the daemon keeps
+// answering.
+TEST_F(ApiServerTest, RandomRequestsNeverGetAnythingButAClearAnswer) {
+  std::mt19937 rng(20261126);
+  auto pick = [&rng](const auto& options) { return options[rng() % options.size()]; };
+  const std::vector<std::string> methods{"GET", "PUT", "POST", "DELETE", "PATCH"};
+  const std::vector<std::string> names{"f", "..", "%2e%2e%2f", "a/b", "%00", "x%20y", "Ünï", "", "-", "a.b",
+                                       std::string(64, 'n'), std::string(300, 'n'), "%ff%fe", "f?x=1", "f#frag"};
+  const std::vector<std::string> suffixes{"", "/invoke", "/invoke/", "/../../etc/passwd", "/x", "//"};
+  const std::vector<std::string> keys{"runtime", "memory_mib", "concurrency", "vcpus", "mode", "keep_alive_s",
+                                      "command", "code", "main", "bogus", ""};
+  const std::vector<json> values{json(nullptr), json(-1), json(0), json(1e308), json("native"), json("python"),
+                                 json("hotmem"), json(true), json::array(), json::object(), json("/bin/true"),
+                                 json(std::string(2000, 'z')), json::array({"/bin/sh", "-c", "id"})};
+  auto body = [&]() -> std::string {
+    switch (rng() % 6) {
+      case 0: return "";
+      case 1: {
+        std::string junk(rng() % 200, ' ');
+        for (char& c : junk) c = static_cast<char>(rng() % 256);
+        return junk;
+      }
+      case 2: return "{\"memory_mib\": 12" + std::string(rng() % 4, '}');
+      default: {
+        json j = json::object();
+        for (unsigned i = rng() % 5; i > 0; --i) j[pick(keys)] = pick(values);
+        return rng() % 8 == 0 ? j.dump().substr(0, j.dump().size() / 2) : j.dump();
+      }
+    }
+  };
+  int answered = 0;
+  for (int i = 0; i < 1500; ++i) {
+    const std::string method = pick(methods);
+    const std::string path = "/v1/functions/" + pick(names) + pick(suffixes);
+    const std::string sent = body();
+    auto [status, answer] = send(method, path, sent);
+    const std::string what = method + " " + path + " " + sent.substr(0, 80);
+    ASSERT_NE(status, 0) << "no answer to " << what;
+    ++answered;
+    if (status == 200 || status == 201) continue;  // it happened to be valid (e.g. GET of the list)
+    ASSERT_TRUE(answer.is_object()) << what << " -> " << status << ": not JSON";
+    EXPECT_FALSE(answer.value("error", "").empty()) << what;
+    EXPECT_FALSE(answer.value("detail", "").empty()) << what;
+    // A 5xx only for a valid deployment that this test's VM cannot boot.
+    if (status >= 500) EXPECT_EQ(answer.value("error", ""), "deployment failed") << what << " -> " << status;
+    else EXPECT_GE(status, 400) << what;
+  }
+  EXPECT_EQ(answered, 1500);
+  auto [alive, list] = send("GET", "/v1/functions");
+  EXPECT_EQ(alive, 200);
+  EXPECT_TRUE(list["functions"].empty()) << list.dump();
+}
+
+// A socket file left by a killed daemon does not keep the next one from
+// listening; one a running daemon answers on does.
+TEST(ApiServerSocket, AStaleUnixSocketIsReplacedAndALiveOneIsNot) {
+  auto dir = TempDir::create("/tmp", "api-socket-");
+  ASSERT_TRUE(dir) << dir.error().message();
+  const std::string path = (dir->path() / "api.sock").string();
+  {
+    auto stale = listen_unix(path);  // closed at the end of this block, its file stays
+    ASSERT_TRUE(stale) << stale.error().message();
+  }
+  ASSERT_TRUE(std::filesystem::exists(path));
+  host::FunctionVmConfig vm;
+  Metrics metrics;
+  FunctionRegistry registry(vm, metrics, 1);
+  ApiServer first(registry, metrics);
+  ASSERT_TRUE(first.bind("", 0, path)) << "a stale socket file kept the daemon from listening";
+  std::thread serving([&first] { (void)first.run(); });
+  for (int i = 0; i < 100 && !connect_unix(path, Deadline(std::chrono::milliseconds(0))); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  ApiServer second(registry, metrics);
+  Status taken = second.bind("", 0, path);
+  ASSERT_FALSE(taken) << "two daemons on one socket";
+  EXPECT_NE(taken.error().message().find("another daemon listens"), std::string::npos) << taken.error().message();
+  first.stop();
+  serving.join();
 }
 
 }  // namespace

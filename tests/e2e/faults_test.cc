@@ -9,14 +9,22 @@
 // Hostile guests (the agent booted with hotmem.hostile=..., see
 // agent/hostile.h) fail their own VM alone: the daemon's functions in other
 // VMs are served throughout, and its books stay straight.
+//
+// A daemon killed outright takes its QEMUs along (they are tied to it), and
+// the next daemon removes the run directories it left.
 #include <future>
 #include <map>
+
+#include <httplib.h>
+#include <signal.h>
 
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include "common/poll.h"
 #include "common/proc_stats.h"
+#include "common/process.h"
+#include "common/temp_dir.h"
 #include "host/deployment.h"
 #include "host/guest_workloads.h"
 #include "serve/served_function.h"
@@ -167,6 +175,70 @@ TEST(Faults, HostileGuestsFailOnlyTheirOwnVmAndTheOtherFunctionsAreServed) {
   EXPECT_EQ(metrics.counter(serve::kVmFailures, "good"), 0);
   for (auto& [how, f] : functions) f->shutdown();
   for (auto& [how, pid] : qemu) EXPECT_TRUE(process_gone(pid, 10s)) << how;
+}
+
+// `hotmem serve` on a unix socket, as a process of its own.
+struct Daemon {
+  ChildProcess process;
+  std::string socket;
+
+  static std::optional<Daemon> start(const std::filesystem::path& dir) {
+    SpawnOptions options;
+    const std::string socket = (dir / "api.sock").string();
+    options.argv = {hotmem_binary(), "serve", "--unix-socket", socket};
+    options.output = dir / "serve.log";
+    auto process = ChildProcess::spawn(options);
+    if (!process) {
+      ADD_FAILURE() << process.error().message();
+      return std::nullopt;
+    }
+    Daemon d{std::move(*process), socket};
+    for (int i = 0; i < 200 && !d.client().Get("/v1/functions"); ++i) std::this_thread::sleep_for(50ms);
+    if (!d.client().Get("/v1/functions")) {
+      ADD_FAILURE() << "the daemon did not come up: " << tail_of_file(dir / "serve.log");
+      return std::nullopt;
+    }
+    return d;
+  }
+  httplib::Client client() const {
+    httplib::Client c(socket);
+    c.set_address_family(AF_UNIX);
+    c.set_read_timeout(300, 0);
+    return c;
+  }
+};
+
+TEST(Faults, AKilledDaemonTakesItsVmsAlongAndTheNextOneCleansUpAfterIt) {
+  auto dir = TempDir::create("/tmp", "e2e-daemon-");
+  ASSERT_TRUE(dir) << dir.error().message();
+  auto first = Daemon::start(dir->path());
+  ASSERT_TRUE(first);
+  auto deployed = first->client().Put(
+      "/v1/functions/orphan", json{{"runtime", "native"}, {"memory_mib", 64}, {"concurrency", 1}}.dump(),
+      "application/json");
+  ASSERT_TRUE(deployed);
+  ASSERT_EQ(deployed->status, 201) << deployed->body;
+  auto state = first->client().Get("/v1/functions/orphan");
+  ASSERT_TRUE(state && state->status == 200);
+  const json vm = json::parse(state->body)["vm"];
+  const pid_t qemu = vm["pid"].get<pid_t>();
+  const std::filesystem::path run_dir = vm["run_dir"].get<std::string>();
+
+  // SIGKILL: the daemon cleans up nothing itself.
+  ASSERT_EQ(::kill(first->process.pid(), SIGKILL), 0);
+  (void)first->process.wait_for(10s);
+  EXPECT_TRUE(process_gone(qemu, 10s)) << "QEMU " << qemu << " outlived its killed daemon";
+  EXPECT_TRUE(std::filesystem::exists(run_dir / "console.log")) << "nothing left to clean up: the test proves nothing";
+
+  auto second = Daemon::start(dir->path());
+  ASSERT_TRUE(second);
+  EXPECT_FALSE(std::filesystem::exists(run_dir)) << run_dir << " outlived the restart";
+  auto listed = second->client().Get("/v1/functions");
+  ASSERT_TRUE(listed);
+  EXPECT_EQ(json::parse(listed->body)["functions"], json::array());
+  ASSERT_EQ(::kill(second->process.pid(), SIGTERM), 0);
+  auto ended = second->process.wait_for(30s);
+  EXPECT_TRUE(ended) << "the daemon did not stop on SIGTERM";
 }
 }  // namespace
 }  // namespace hotmem::e2e

@@ -287,6 +287,42 @@ TEST_F(Serve, AFunctionWhoseQemuDiesFailsFastAndDeploysAgain) {
   auto answered = client().Post("/v1/functions/fragile/invoke", json{{"mib", 16}}.dump(), "application/json");
   ASSERT_TRUE(answered);
   EXPECT_EQ(answered->status, 200) << answered->body;
+
+  // Deletes racing each other and invocations: one delete wins, the others
+  // hear the function is gone; every invocation is answered or fails with
+  // an error, none hangs; QEMU ends.
+  const pid_t renewed_qemu = renewed["vm"]["pid"].get<pid_t>();
+  std::vector<std::future<int>> invocations;
+  for (int i = 0; i < 4; ++i) {
+    invocations.push_back(std::async(std::launch::async, [this] {
+      auto r = client().Post("/v1/functions/fragile/invoke", json{{"mib", 8}, {"ms", 2000}}.dump(),
+                             "application/json");
+      return r ? r->status : 0;
+    }));
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  std::vector<std::future<int>> deletes;
+  for (int i = 0; i < 6; ++i) {
+    deletes.push_back(std::async(std::launch::async, [this] {
+      auto r = client().Delete("/v1/functions/fragile");
+      return r ? r->status : 0;
+    }));
+  }
+  int deleted = 0, gone = 0;
+  for (auto& d : deletes) {
+    const int code = d.get();
+    deleted += code == 200;
+    gone += code == 404;
+  }
+  EXPECT_EQ(deleted, 1);
+  EXPECT_EQ(gone, 5);
+  for (auto& call : invocations) {
+    ASSERT_EQ(call.wait_for(std::chrono::seconds(60)), std::future_status::ready) << "an invocation hung";
+    const int code = call.get();
+    EXPECT_TRUE(code == 200 || code == 503 || code == 404) << code;
+  }
+  EXPECT_TRUE(process_gone(renewed_qemu, std::chrono::seconds(10)));
+  EXPECT_EQ(get("/v1/functions")["functions"], json::array());
 }
 
 }  // namespace

@@ -34,23 +34,6 @@ std::unique_ptr<host::FunctionVm> boot_or_fail(const host::FunctionVmConfig& con
   return std::move(*vm);
 }
 
-std::vector<pid_t> processes_matching(const std::string& needle) {
-  std::vector<pid_t> out;
-  std::error_code ec;
-  for (const auto& entry : std::filesystem::directory_iterator("/proc", ec)) {
-    const std::string name = entry.path().filename().string();
-    if (name.find_first_not_of("0123456789") != std::string::npos) continue;
-    auto cmdline = read_text_file(entry.path() / "cmdline", 1 << 20);
-    if (!cmdline) continue;
-    std::string text = *cmdline;
-    for (char& c : text) {
-      if (c == '\0') c = ' ';
-    }
-    if (text.find(needle) != std::string::npos) out.push_back(static_cast<pid_t>(std::stoi(name)));
-  }
-  return out;
-}
-
 bool process_gone(pid_t pid, Clock::duration timeout) {
   Deadline deadline(timeout);
   while (!deadline.expired()) {

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "common/proc_stats.h"
 #include "host/function_vm.h"
 
 namespace hotmem::e2e {
@@ -20,7 +21,6 @@ host::FunctionVmConfig test_vm_config(const std::string& name, std::uint64_t dev
 std::unique_ptr<host::FunctionVm> boot_or_fail(const host::FunctionVmConfig& config);
 
 // PIDs of live processes whose command line contains `needle`.
-std::vector<pid_t> processes_matching(const std::string& needle);
 // Waits up to `timeout` for `pid` to disappear.
 bool process_gone(pid_t pid, Clock::duration timeout);
 
