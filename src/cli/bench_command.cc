@@ -3,6 +3,7 @@
 
 #include <fmt/format.h>
 
+#include "bench/soak_bench.h"
 #include "bench/suite.h"
 #include "cli/commands.h"
 #include "cli/options.h"
@@ -214,6 +215,32 @@ void add_bench_commands(CLI::App& app, int& exit_code) {
     on_error(run_experiment(
                  plug->common, [plug](const auto& context) { return bench::run_plug_bench(plug->config, context); },
                  bench::format_plug_table),
+             exit_code);
+  });
+
+  struct SoakArgs {
+    CommonArgs common;
+    bench::SoakConfig config;
+  };
+  auto soak = std::make_shared<SoakArgs>();
+  CLI::App* soak_cmd = bench->add_subcommand(
+      "soak", "Scale a function up and down again and again through the autoscaler; check that nothing leaks");
+  soak->common.add_to(*soak_cmd, "Write the results here as JSON");
+  add_modes_option(*soak_cmd, soak->config.modes);
+  soak_cmd->add_option("--cycles", soak->config.cycles, "Scale-up/scale-down cycles per mode")
+      ->check(CLI::Range(1, 100000))
+      ->capture_default_str();
+  soak_cmd->add_option("--concurrency", soak->config.concurrency, "Instances each scale-up starts")
+      ->capture_default_str();
+  soak_cmd->add_option("--instance-mib", soak->config.instance_mib, "Memory limit of an instance")
+      ->check(CLI::Range(64, 16384))
+      ->capture_default_str();
+  soak_cmd->add_option("--touch-mib", soak->config.touch_mib, "Memory each invocation touches")->capture_default_str();
+  soak_cmd->callback([soak, &exit_code] {
+    if (Status s = bench::validate(soak->config); !s) return on_error(s, exit_code);
+    on_error(run_experiment(
+                 soak->common, [soak](const auto& context) { return bench::run_soak_bench(soak->config, context); },
+                 bench::format_soak_table),
              exit_code);
   });
 

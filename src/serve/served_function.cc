@@ -323,6 +323,12 @@ std::uint64_t ServedFunction::rss_bytes() {
   return rss ? *rss : 0;
 }
 
+Result<std::size_t> ServedFunction::guest_instance_count() {
+  auto listed = deployment_->vm().agent().list_instances();
+  if (!listed) return listed.error();
+  return listed->size();
+}
+
 std::optional<std::string> ServedFunction::failure() {
   std::lock_guard lock(mutex_);
   return failure_;

@@ -76,6 +76,8 @@ class ServedFunction {
   std::uint64_t rss_bytes();
   // Why the VM failed; empty while it is healthy.
   std::optional<std::string> failure();
+  // Instances the guest agent still knows of (leak checks).
+  Result<std::size_t> guest_instance_count();
 
   // Stops the reaper, fails queued invocations and stops the VM (QEMU ends
   // at once; invocations in flight fail). Idempotent.
