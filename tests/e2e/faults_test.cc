@@ -240,5 +240,70 @@ TEST(Faults, AKilledDaemonTakesItsVmsAlongAndTheNextOneCleansUpAfterIt) {
   auto ended = second->process.wait_for(30s);
   EXPECT_TRUE(ended) << "the daemon did not stop on SIGTERM";
 }
+
+// Polls the function's state until one of its instances is in `state`;
+// returns QEMU's pid then (0 on timeout).
+pid_t when_an_instance_is(serve::ServedFunction& f, const std::string& state) {
+  for (int i = 0; i < 3000; ++i) {
+    const json now = f.describe();
+    for (const json& instance : now["instances"]) {
+      if (instance["state"] == state) return now["vm"]["pid"].get<pid_t>();
+    }
+    std::this_thread::sleep_for(5ms);
+  }
+  return 0;
+}
+
+// QEMU killed while a partition is being plugged for a cold start, and
+// while an idle instance's partition is being reclaimed: the VM is failed,
+// nothing hangs, QEMU is gone, and a new deployment serves.
+TEST(Faults, QemuKilledDuringAPlugOrAReclaimFailsTheVmCleanly) {
+  serve::Metrics metrics;
+  serve::FunctionSpec spec;
+  spec.name = "mid-op";
+  spec.memory_mib = 256;
+  spec.concurrency = 1;
+  spec.keep_alive = std::chrono::seconds(1);
+  host::FunctionVmConfig vm = test_vm_config("e2e-mid-op");
+  vm.memory_devices.clear();
+
+  for (const std::string during : {"starting", "stopping"}) {
+    SCOPED_TRACE(during);
+    auto deployed = serve::ServedFunction::deploy(spec, vm, metrics);
+    ASSERT_TRUE(deployed) << deployed.error().message();
+    auto f = *deployed;
+    auto call = std::async(std::launch::async, [f] { return f->invoke(json{{"mib", 64}}, 60s); });
+    if (during == "stopping") {
+      // The invocation ends; a second later its instance is retired.
+      ASSERT_EQ(call.wait_for(60s), std::future_status::ready);
+      ASSERT_TRUE(std::holds_alternative<serve::InvocationResult>(call.get()));
+    }
+    const pid_t qemu = when_an_instance_is(*f, during);
+    ASSERT_GT(qemu, 0) << "no instance was ever " << during;
+    ASSERT_EQ(::kill(qemu, SIGKILL), 0);
+    if (during == "starting") {
+      ASSERT_EQ(call.wait_for(60s), std::future_status::ready) << "the cold start hung";
+      auto outcome = call.get();
+      ASSERT_TRUE(std::holds_alternative<serve::InvokeError>(outcome));
+      EXPECT_EQ(std::get<serve::InvokeError>(outcome).kind, serve::InvokeFailure::kVmFailed)
+          << std::get<serve::InvokeError>(outcome).message;
+    }
+    auto failed = poll_until([&f]() -> Result<bool> { return f->failure().has_value(); }, 30s,
+                             [] { return std::string("the VM to be marked failed"); });
+    ASSERT_TRUE(failed) << failed.error().message();
+    EXPECT_NE(f->failure()->find("signal 9"), std::string::npos) << *f->failure();
+    EXPECT_TRUE(process_gone(qemu, 10s));
+    auto instances_gone = poll_until([&f]() -> Result<bool> { return f->describe()["instances"].empty(); }, 30s,
+                                     [] { return std::string("its instances to be dropped"); });
+    EXPECT_TRUE(instances_gone) << instances_gone.error().message() << f->describe().dump(2);
+    f->shutdown();
+  }
+  // And the function deploys again and serves.
+  auto again = serve::ServedFunction::deploy(spec, vm, metrics);
+  ASSERT_TRUE(again) << again.error().message();
+  auto answered = (*again)->invoke(json{{"mib", 16}}, 60s);
+  EXPECT_TRUE(std::holds_alternative<serve::InvocationResult>(answered));
+  (*again)->shutdown();
+}
 }  // namespace
 }  // namespace hotmem::e2e
