@@ -1,0 +1,79 @@
+// The parsers of the agent's answers, without a channel: what a guest may
+// send, valid or not. (agent_client_test.cc covers them through AgentClient.)
+#include "host/agent_answers.h"
+
+#include <string>
+
+#include <gtest/gtest.h>
+
+namespace hotmem::host {
+namespace {
+
+using namespace std::chrono_literals;
+
+bool contains(const std::string& haystack, std::string_view needle) {
+  return haystack.find(needle) != std::string::npos;
+}
+
+TEST(ParseActionAnswer, ReadsStatusBodyAndElapsedTime) {
+  auto answer = parse_action_answer(json{{"status", 200}, {"body", R"({"ok":true})"}, {"elapsed_us", 1500}});
+  ASSERT_TRUE(answer.ok()) << answer.error().message();
+  EXPECT_EQ(answer->status, 200);
+  EXPECT_EQ(answer->body, R"({"ok":true})");
+  EXPECT_EQ(answer->elapsed, 1500us);
+}
+
+TEST(ParseActionAnswer, StatusOutsideHttpsRangeIsAnError) {
+  for (int status : {99, 600, -1}) {
+    auto answer = parse_action_answer(json{{"status", status}, {"body", ""}, {"elapsed_us", 0}});
+    ASSERT_FALSE(answer.ok()) << status;
+    EXPECT_TRUE(contains(answer.error().message(), "'status'")) << answer.error().message();
+  }
+}
+
+TEST(ParseActionAnswer, MissingOrMistypedFieldsAreErrorsNamingThem) {
+  auto no_body = parse_action_answer(json{{"status", 200}, {"elapsed_us", 0}});
+  ASSERT_FALSE(no_body.ok());
+  EXPECT_TRUE(contains(no_body.error().message(), "'body'")) << no_body.error().message();
+
+  auto body_not_text = parse_action_answer(json{{"status", 200}, {"body", json::object()}, {"elapsed_us", 0}});
+  ASSERT_FALSE(body_not_text.ok());
+  EXPECT_TRUE(contains(body_not_text.error().message(), "'body'")) << body_not_text.error().message();
+
+  auto negative_elapsed = parse_action_answer(json{{"status", 200}, {"body", ""}, {"elapsed_us", -5}});
+  ASSERT_FALSE(negative_elapsed.ok());
+  EXPECT_TRUE(contains(negative_elapsed.error().message(), "'elapsed_us'")) << negative_elapsed.error().message();
+}
+
+TEST(ParseActionAnswer, BodyLargerThanOneMebibyteIsAnError) {
+  auto answer = parse_action_answer(json{{"status", 200}, {"body", std::string((1 << 20) + 1, 'x')}, {"elapsed_us", 0}});
+  ASSERT_FALSE(answer.ok());
+  EXPECT_TRUE(contains(answer.error().message(), "'body'")) << answer.error().message();
+}
+
+TEST(ParseInstanceList, ReadsEveryEntry) {
+  auto list = parse_instance_list(json{
+      {"instances",
+       {{{"name", "i1"}, {"pid", 42}, {"state", "running"}, {"reports", 3}, {"report", "ready"}},
+        {{"name", "i2"}, {"pid", 0}, {"state", "exited"}, {"exit", "exited with status 0"}}}}});
+  ASSERT_TRUE(list.ok()) << list.error().message();
+  ASSERT_EQ(list->size(), 2u);
+  EXPECT_EQ((*list)[0].name, "i1");
+  EXPECT_EQ((*list)[0].pid, 42);
+  EXPECT_EQ((*list)[0].reports, 3u);
+  EXPECT_EQ((*list)[0].report, "ready");
+  EXPECT_EQ((*list)[1].state, "exited");
+  EXPECT_EQ((*list)[1].exit, "exited with status 0");
+}
+
+TEST(ParseInstanceList, MalformedEntriesAreErrors) {
+  EXPECT_FALSE(parse_instance_list(json::object()).ok());
+  EXPECT_FALSE(parse_instance_list(json{{"instances", "i1"}}).ok());
+  EXPECT_FALSE(parse_instance_list(json{{"instances", {{{"name", "i1"}, {"pid", -1}, {"state", "running"}}}}}).ok());
+  EXPECT_FALSE(parse_instance_list(json{{"instances", {{{"name", "i1"}, {"pid", 1}, {"state", "running"},
+                                                        {"reports", 1}}}}})
+                   .ok());
+}
+
+}  // namespace
+}  // namespace hotmem::host
