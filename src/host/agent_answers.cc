@@ -93,7 +93,10 @@ Result<ActionAnswer> parse_action_answer(const json& body) {
   if (!status) return status.error();
   auto text = protocol::get_string(body, "body", 1 << 20);
   if (!text) return text.error();
-  auto elapsed_us = protocol::get_u64(body, "elapsed_us");
+  // Bounded, so that it fits Clock::duration (nanoseconds in an int64): a
+  // day is far beyond the agent's own limit on an invocation.
+  constexpr auto kMaxElapsedUs = std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::hours(24)).count();
+  auto elapsed_us = protocol::get_u64(body, "elapsed_us", kMaxElapsedUs);
   if (!elapsed_us) return elapsed_us.error();
   return ActionAnswer{static_cast<int>(*status), std::move(*text), std::chrono::microseconds(*elapsed_us)};
 }

@@ -2,6 +2,7 @@
 // send, valid or not. (agent_client_test.cc covers them through AgentClient.)
 #include "host/agent_answers.h"
 
+#include <cstdint>
 #include <string>
 
 #include <gtest/gtest.h>
@@ -43,6 +44,20 @@ TEST(ParseActionAnswer, MissingOrMistypedFieldsAreErrorsNamingThem) {
   auto negative_elapsed = parse_action_answer(json{{"status", 200}, {"body", ""}, {"elapsed_us", -5}});
   ASSERT_FALSE(negative_elapsed.ok());
   EXPECT_TRUE(contains(negative_elapsed.error().message(), "'elapsed_us'")) << negative_elapsed.error().message();
+}
+
+// Found while writing fuzz/agent_answers_fuzz.cc: microseconds past
+// INT64_MAX / 1000 overflowed (undefined behaviour) on the way to
+// Clock::duration, and UINT64_MAX came out as a negative time.
+TEST(ParseActionAnswer, ElapsedTimeBeyondADayIsAnError) {
+  for (std::uint64_t us : {std::uint64_t{86'400'000'001}, std::uint64_t{9'300'000'000'000'000}, UINT64_MAX}) {
+    auto answer = parse_action_answer(json{{"status", 200}, {"body", ""}, {"elapsed_us", us}});
+    ASSERT_FALSE(answer.ok()) << us;
+    EXPECT_TRUE(contains(answer.error().message(), "'elapsed_us'")) << answer.error().message();
+  }
+  auto day = parse_action_answer(json{{"status", 200}, {"body", ""}, {"elapsed_us", 86'400'000'000}});
+  ASSERT_TRUE(day.ok()) << day.error().message();
+  EXPECT_EQ(day->elapsed, std::chrono::hours(24));
 }
 
 TEST(ParseActionAnswer, BodyLargerThanOneMebibyteIsAnError) {
