@@ -3,6 +3,7 @@
 // - fed at once or in pieces (taking messages out in between), the decoder
 //   yields the same messages in the same order;
 // - a final newline completes what is pending the same way in both.
+#include <algorithm>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -16,29 +17,37 @@
 namespace hotmem::vmm::qemu {
 namespace {
 
-// A message, or the fact that its line did not parse, as comparable JSON.
-json describe(const Result<QmpMessage>& message) {
-  if (!message) return "error";
+using Messages = std::vector<Result<QmpMessage>>;
+
+// The same message, or both lines failed to parse.
+bool same(const Result<QmpMessage>& a, const Result<QmpMessage>& b) {
+  if (!a || !b) return !a && !b;
+  if (a->index() != b->index()) return false;
   return std::visit(
-      [](const auto& m) -> json {
-        using M = std::decay_t<decltype(m)>;
+      [&](const auto& x) {
+        using M = std::decay_t<decltype(x)>;
+        const M& y = std::get<M>(*b);
         if constexpr (std::is_same_v<M, QmpGreeting>) {
-          return {{"greeting", m.version}};
+          return x.version == y.version;
         } else if constexpr (std::is_same_v<M, QmpReturn>) {
-          return {{"return", m.value}, {"id", m.id ? json(*m.id) : json()}};
+          return x.id == y.id && x.value == y.value;
         } else if constexpr (std::is_same_v<M, QmpError>) {
-          return {{"error", m.error_class}, {"desc", m.description}, {"id", m.id ? json(*m.id) : json()}};
+          return x.id == y.id && x.error_class == y.error_class && x.description == y.description;
         } else {
-          return {{"event", m.name}, {"data", m.data}};
+          return x.name == y.name && x.data == y.data;
         }
       },
-      *message);
+      *a);
 }
 
-void drain(QmpDecoder& decoder, std::vector<json>& into) {
-  while (auto message = decoder.next()) into.push_back(describe(*message));
+bool same(const Messages& a, const Messages& b) {
+  return std::equal(a.begin(), a.end(), b.begin(), b.end(),
+                    [](const auto& x, const auto& y) { return same(x, y); });
 }
 
+void drain(QmpDecoder& decoder, Messages& into) {
+  while (auto message = decoder.next()) into.push_back(std::move(*message));
+}
 
 }  // namespace
 }  // namespace hotmem::vmm::qemu
@@ -49,21 +58,21 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
 
   QmpDecoder whole;
   HOTMEM_FUZZ_CHECK(whole.feed(input).ok());
-  std::vector<json> messages;
+  Messages messages;
   drain(whole, messages);
 
   QmpDecoder split;
-  std::vector<json> split_messages;
+  Messages split_messages;
   for (std::string_view piece : hotmem::fuzz::pieces(input)) {
     HOTMEM_FUZZ_CHECK(split.feed(piece).ok());
     drain(split, split_messages);
   }
-  HOTMEM_FUZZ_CHECK(split_messages == messages);
+  HOTMEM_FUZZ_CHECK(same(split_messages, messages));
 
   // A newline completes whatever is pending, the same way in both.
   HOTMEM_FUZZ_CHECK(whole.feed("\n").ok() && split.feed("\n").ok());
   drain(whole, messages);
   drain(split, split_messages);
-  HOTMEM_FUZZ_CHECK(split_messages == messages);
+  HOTMEM_FUZZ_CHECK(same(split_messages, messages));
   return 0;
 }
