@@ -3,6 +3,7 @@
 // pieces a stream decoder is fed, as a socket would deliver them.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>

@@ -65,8 +65,8 @@ void check(HttpReader::Kind kind, std::size_t max_bytes, std::string_view input)
       HOTMEM_FUZZ_CHECK(!whole.message.method.empty());
     }
   }
-  // The reader counts the bytes it is fed, and bytes after a complete
-  // message are not fed: past the header allowance the two ways may differ.
+  // The size limit counts the bytes fed, and pieces after a complete message
+  // are not counted: past the limit's allowance the two ways may differ.
   if (input.size() <= max_bytes + 64 * 1024) HOTMEM_FUZZ_CHECK(read_pieces(kind, max_bytes, input) == whole);
 }
 
