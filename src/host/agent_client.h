@@ -23,18 +23,12 @@
 #include "common/result.h"
 #include "common/size.h"
 #include "common/unique_fd.h"
+#include "host/agent_answers.h"
 #include "protocol/guest_reports.h"
 
 namespace hotmem::host {
 
 using nlohmann::json;
-
-struct AgentInfo {
-  std::string agent_version;
-  std::string kernel;
-  std::uint64_t uptime_ms = 0;
-  std::string cmdline;
-};
 
 struct InstanceLaunch {
   std::string name;
@@ -53,36 +47,6 @@ struct InstanceLaunch {
   std::uint64_t node_bytes = 0;
   bool wait_ready = true;
   Clock::duration ready_timeout = std::chrono::seconds(120);
-};
-
-// How an instance ended, and what it left on its node after the agent
-// removed its scratch and cgroup.
-struct InstanceEnd {
-  std::string exit;  // "exited with status 0", "killed by signal 9 (Killed)"
-  bool oom_killed = false;
-  std::optional<int> node;
-  std::uint64_t node_used_bytes = 0;
-  std::uint64_t node_anon_bytes = 0;
-  std::uint64_t node_file_bytes = 0;
-  std::uint64_t node_shmem_bytes = 0;
-  std::string cleanup_error;
-};
-
-struct InstanceStatus {
-  std::string name;
-  std::int64_t pid = 0;
-  std::string state;  // preparing, starting, running, stopping, ended, exited
-  std::string exit;
-  std::uint64_t reports = 0;  // report lines it has written on its status pipe
-  std::string report;         // the newest one
-};
-
-// An instance's answer to an invocation, as the agent carried it back: the
-// HTTP status and the body, still untrusted.
-struct ActionAnswer {
-  int status = 0;
-  std::string body;
-  Clock::duration elapsed{};  // in the guest, from connecting to the answer
 };
 
 class AgentClient {

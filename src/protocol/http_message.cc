@@ -71,7 +71,12 @@ Status HttpReader::feed(std::string_view bytes) {
   http_parser_execute(&s.parser, &s.settings, bytes.data(), bytes.size());
   const auto err = HTTP_PARSER_ERRNO(&s.parser);
   if (s.too_big) return Error(fmt::format("HTTP message body larger than {} bytes", s.max_bytes));
-  if (s.parser.upgrade) return Error("malformed HTTP: protocol upgrade is not supported");
+  if (s.parser.upgrade) {
+    // http-parser may have completed the message before the upgrade: a
+    // refused message is not complete, so finish() cannot accept it later.
+    s.complete = false;
+    return Error("malformed HTTP: protocol upgrade is not supported");
+  }
   if (err == HPE_PAUSED && s.complete) return ok_status();
   if (err != HPE_OK) return Error(fmt::format("malformed HTTP: {}", http_errno_description(err)));
   return ok_status();

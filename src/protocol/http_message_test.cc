@@ -75,5 +75,15 @@ TEST(HttpMessage, UpgradeIsRefused) {
   EXPECT_FALSE(reader.feed("GET / HTTP/1.1\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n"));
 }
 
+// Found by fuzz/http_message_fuzz.cc: the refused message counted as
+// complete, so finish() accepted it after feed() had failed.
+TEST(HttpMessage, RefusedUpgradeStaysFailed) {
+  HttpReader reader(Kind::kResponse);
+  EXPECT_FALSE(reader.feed("HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n"));
+  EXPECT_FALSE(reader.complete());
+  EXPECT_FALSE(reader.finish());
+  EXPECT_FALSE(reader.feed("more"));
+}
+
 }  // namespace
 }  // namespace hotmem::protocol

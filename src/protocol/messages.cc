@@ -114,7 +114,8 @@ Result<std::int64_t> get_i64(const json& object, std::string_view key, std::int6
   const json* v = find(object, key);
   if (!v) return field_error(key, "is missing");
   if (!v->is_number_integer()) return field_error(key, "must be an integer");
-  if (v->is_number_unsigned() && v->get<std::uint64_t>() > static_cast<std::uint64_t>(max)) {
+  // An unsigned value above INT64_MAX would read as negative: compare it unsigned.
+  if (v->is_number_unsigned() && (max < 0 || v->get<std::uint64_t>() > static_cast<std::uint64_t>(max))) {
     return field_error(key, fmt::format("is out of range [{}, {}]", min, max));
   }
   const auto n = v->get<std::int64_t>();

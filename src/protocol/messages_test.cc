@@ -265,6 +265,16 @@ TEST(GetI64, ReadsNegativeValuesWithinRange) {
   EXPECT_TRUE(contains(get_i64(j, "gone", 0, 1).error().message(), "'gone' is missing"));
 }
 
+// Found by fuzz/messages_fuzz.cc: UINT64_MAX read as int64 is -1.
+TEST(GetI64, HugeUnsignedValueIsOutOfANegativeRange) {
+  const json j{{"n", UINT64_MAX}, {"m", std::uint64_t{1} << 63}};
+  auto n = get_i64(j, "n", -1000, -1);
+  ASSERT_FALSE(n.ok()) << *n;
+  EXPECT_TRUE(contains(n.error().message(), "out of range")) << n.error().message();
+  EXPECT_FALSE(get_i64(j, "m", INT64_MIN, -1).ok());
+  EXPECT_FALSE(get_i64(j, "m", INT64_MIN, INT64_MAX).ok());
+}
+
 TEST(GetBool, AcceptsOnlyBooleans) {
   const json j{{"yes", true}, {"no", false}, {"one", 1}, {"word", "true"}};
   EXPECT_TRUE(*get_bool(j, "yes"));
