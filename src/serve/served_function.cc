@@ -347,18 +347,21 @@ std::optional<std::string> ServedFunction::check_vm(bool probe) {
   }
   auto& vm = deployment_->vm();
   std::optional<std::string> why;
-  if (auto broken = vm.agent().broken()) {
-    // A QEMU that died closed the channel too: give it a moment to be
-    // reaped, so the reason says how it ended.
+  if (!vm.vmm().alive()) {
+    why = vm.vmm().exit_description();
+  } else if (auto broken = vm.agent().broken()) {
+    why = "the agent broke the channel: " + *broken;
+  } else if (probe) {
+    if (auto ping = vm.agent().ping(kProbeTimeout); !ping) why = "the agent does not answer: " + ping.error().message();
+  }
+  if (why && vm.vmm().alive()) {
+    // A QEMU that dies closes the channel too, maybe while it is being
+    // probed: give it a moment to be reaped, so the reason says how it ended.
     const bool exited =
         poll_until([&vm]() -> Result<bool> { return !vm.vmm().alive(); }, std::chrono::seconds(1),
                    [] { return std::string("QEMU to exit"); })
             .ok();
-    why = exited ? vm.vmm().exit_description() : "the agent broke the channel: " + *broken;
-  } else if (!vm.vmm().alive()) {
-    why = vm.vmm().exit_description();
-  } else if (probe) {
-    if (auto ping = vm.agent().ping(kProbeTimeout); !ping) why = "the agent does not answer: " + ping.error().message();
+    if (exited) why = vm.vmm().exit_description();
   }
   if (!why) return std::nullopt;
   {
