@@ -6,13 +6,12 @@
 #include <gtest/gtest.h>
 
 #include "common/temp_dir.h"
+#include "common/test_helpers.h"
 
 namespace hotmem::agent {
 namespace {
 
-bool contains(const std::string& haystack, std::string_view needle) {
-  return haystack.find(needle) != std::string::npos;
-}
+using test::contains;
 
 json valid_body() {
   return {{"name", "fn-1"},

@@ -11,17 +11,16 @@
 #include <gtest/gtest.h>
 
 #include "common/socket.h"
+#include "common/test_helpers.h"
 #include "protocol/frame.h"
 #include "protocol/messages.h"
 
 namespace hotmem::host {
 namespace {
 
-using namespace std::chrono_literals;
+using test::contains;
 
-bool contains(const std::string& haystack, std::string_view needle) {
-  return haystack.find(needle) != std::string::npos;
-}
+using namespace std::chrono_literals;
 
 json ping_body() {
   return {{"agent_version", "0.1.0"}, {"kernel", "6.1.0-18-amd64"}, {"uptime_ms", 6021}, {"cmdline", "console=ttyS0"}};

@@ -11,13 +11,12 @@
 #include <gtest/gtest.h>
 
 #include "common/size.h"
+#include "common/test_helpers.h"
 
 namespace hotmem::host {
 namespace {
 
-bool contains(const std::string& haystack, std::string_view needle) {
-  return haystack.find(needle) != std::string::npos;
-}
+using test::contains;
 
 // The hotmem layout: partition k is node k+1, filled by device vmem<k+1>.
 std::vector<Partition> layout(int n, std::uint64_t bytes = 256 * kMiB) {

@@ -6,13 +6,12 @@
 #include <gtest/gtest.h>
 
 #include "common/size.h"
+#include "common/test_helpers.h"
 
 namespace hotmem::protocol {
 namespace {
 
-bool contains(const std::string& haystack, std::string_view needle) {
-  return haystack.find(needle) != std::string::npos;
-}
+using test::contains;
 
 // /sys/devices/system/node/node1/meminfo as Linux 6.1 prints it for a
 // 1 GiB partition node with a small instance on it.

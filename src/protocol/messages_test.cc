@@ -4,12 +4,12 @@
 
 #include <gtest/gtest.h>
 
+#include "common/test_helpers.h"
+
 namespace hotmem::protocol {
 namespace {
 
-bool contains(const std::string& haystack, std::string_view needle) {
-  return haystack.find(needle) != std::string::npos;
-}
+using test::contains;
 
 // `depth` nested arrays around `leaf`, inside a top-level object: depth 0 is {"v": leaf}.
 std::string nested(int depth, const std::string& leaf) {

@@ -5,13 +5,14 @@
 
 #include <gtest/gtest.h>
 
+#include "common/test_helpers.h"
 #include "report/number_format.h"  // format_tick, to read ticks
 
 namespace hotmem::report {
 namespace {
 
-constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
-constexpr double kInf = std::numeric_limits<double>::infinity();
+using test::kInf;
+using test::kNaN;
 
 void expect_sane(const Axis& axis) {
   ASSERT_FALSE(axis.ticks().empty());

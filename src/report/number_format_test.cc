@@ -4,11 +4,13 @@
 
 #include <gtest/gtest.h>
 
+#include "common/test_helpers.h"
+
 namespace hotmem::report {
 namespace {
 
-constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
-constexpr double kInf = std::numeric_limits<double>::infinity();
+using test::kInf;
+using test::kNaN;
 
 TEST(NumberFormat, ReadsWell) {
   EXPECT_EQ(format_number(4096), "4096");

@@ -7,6 +7,7 @@
 
 #include "common/proc_stats.h"
 #include "common/temp_dir.h"
+#include "common/test_helpers.h"
 #include "report/experiments.h"
 #include "report/sample_results_for_test.h"
 #include "report/xml_check_for_test.h"
@@ -14,18 +15,13 @@
 namespace hotmem::report {
 namespace {
 
+using test::contains;
+using test::count_of;
+
 namespace fs = std::filesystem;
 using testing::kSampleExperiments;
 using testing::kSamplePlots;
 using testing::write_text;
-
-std::size_t count(const std::string& haystack, std::string_view needle) {
-  std::size_t n = 0;
-  for (auto at = haystack.find(needle); at != std::string::npos; at = haystack.find(needle, at + 1)) ++n;
-  return n;
-}
-
-bool contains(const std::string& haystack, std::string_view needle) { return haystack.find(needle) != std::string::npos; }
 
 std::string read(const fs::path& path) {
   auto text = read_text_file(path, 64 << 20);
@@ -70,9 +66,9 @@ TEST_F(ReportTest, EveryKindGetsASectionPlotsTablesAndCsv) {
 
   const std::string html = read(written->html);
   EXPECT_TRUE(html.starts_with("<!DOCTYPE html>"));
-  EXPECT_EQ(count(html, "<section class=\"experiment\""), static_cast<std::size_t>(kSampleExperiments));
-  EXPECT_EQ(count(html, "<svg class=\"plot\""), static_cast<std::size_t>(kSamplePlots));
-  EXPECT_EQ(count(html, "<table class=\"results\">"), static_cast<std::size_t>(kSampleExperiments));
+  EXPECT_EQ(count_of(html, "<section class=\"experiment\""), static_cast<std::size_t>(kSampleExperiments));
+  EXPECT_EQ(count_of(html, "<svg class=\"plot\""), static_cast<std::size_t>(kSamplePlots));
+  EXPECT_EQ(count_of(html, "<table class=\"results\">"), static_cast<std::size_t>(kSampleExperiments));
   EXPECT_TRUE(contains(html, "data-plots-expected=\"6\""));
   for (const char* experiment : {"reclaim", "sizes", "utilization", "cpu", "interference", "plug"}) {
     EXPECT_TRUE(contains(html, fmt::format("data-experiment=\"{}\"", experiment))) << experiment;
@@ -99,7 +95,7 @@ TEST_F(ReportTest, EveryKindGetsASectionPlotsTablesAndCsv) {
   EXPECT_FALSE(contains(html, "@import"));
   EXPECT_FALSE(contains(html, "@font-face"));
   EXPECT_FALSE(contains(html, "url("));
-  EXPECT_EQ(count(html, "<script>"), 1u);
+  EXPECT_EQ(count_of(html, "<script>"), 1u);
   EXPECT_TRUE(contains(html, "dataset.plotsRendered"));
   EXPECT_TRUE(contains(html, "dataset.plotsTotal"));
 
@@ -207,7 +203,7 @@ TEST_F(ReportTest, CsvFilesHoldEveryRowQuoted) {
                                   "reclaim_ms_all,migrated_pages,migrated_pages_all,host_rss_released_mib,"
                                   "guest_cpu_ms,host_cpu_ms\r\n"))
       << reclaim;
-  EXPECT_EQ(count(reclaim, "\r\n"), 5u);  // header and 4 rows
+  EXPECT_EQ(count_of(reclaim, "\r\n"), 5u);  // header and 4 rows
   EXPECT_TRUE(contains(reclaim, "\r\nhotmem,0,0.9,9,2048.0,120.0,108.0;120.0;144.0,0,0;0;0,"));
 
   const std::string cpu = read(out / "cpu.csv");
@@ -227,7 +223,7 @@ TEST_F(ReportTest, UnknownBenchmarkGetsATableOnly) {
   ASSERT_TRUE(written) << written.error().message();
   EXPECT_EQ(written->plots, 0);
   const std::string html = read(written->html);
-  EXPECT_EQ(count(html, "<svg"), 0u);
+  EXPECT_EQ(count_of(html, "<svg"), 0u);
   EXPECT_TRUE(contains(html, "No plot for this benchmark"));
   EXPECT_TRUE(contains(html, "<th>boot_ms</th>"));
   EXPECT_TRUE(contains(html, "<td class=\"num\">9300</td>"));

@@ -8,19 +8,15 @@
 
 #include <gtest/gtest.h>
 
+#include "common/test_helpers.h"
 #include "report/xml_check_for_test.h"
 
 namespace hotmem::report {
 namespace {
 
-constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
-constexpr double kInf = std::numeric_limits<double>::infinity();
-
-std::size_t count(const std::string& haystack, std::string_view needle) {
-  std::size_t n = 0;
-  for (auto at = haystack.find(needle); at != std::string::npos; at = haystack.find(needle, at + 1)) ++n;
-  return n;
-}
+using test::count_of;
+using test::kInf;
+using test::kNaN;
 
 bool is_letter(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
 
@@ -88,9 +84,9 @@ TEST(LineChart, DrawsALineAndMarkersPerSeries) {
                                       {"virtio-mem", {{2048, 400}, {512, 100}, {1024, 200}}, 1, true}});
   const std::string svg = render_svg(chart);
   expect_clean(svg);
-  EXPECT_EQ(count(svg, "<polyline class=\"data\""), 2u);
-  EXPECT_EQ(count(svg, "<circle class=\"data\""), 6u);
-  EXPECT_EQ(count(svg, "stroke-dasharray"), 2u);  // the line and its legend swatch
+  EXPECT_EQ(count_of(svg, "<polyline class=\"data\""), 2u);
+  EXPECT_EQ(count_of(svg, "<circle class=\"data\""), 6u);
+  EXPECT_EQ(count_of(svg, "stroke-dasharray"), 2u);  // the line and its legend swatch
   EXPECT_NE(svg.find("data-experiment=\"test\""), std::string::npos);
   EXPECT_NE(svg.find(">hotmem<"), std::string::npos);
   EXPECT_NE(svg.find(palette_color(1)), std::string::npos);
@@ -112,8 +108,8 @@ TEST(LineChart, OnePointIsAMarkerWithoutALine) {
   EXPECT_TRUE(has_data(chart));
   const std::string svg = render_svg(chart);
   expect_clean(svg);
-  EXPECT_EQ(count(svg, "<polyline"), 0u);
-  EXPECT_EQ(count(svg, "<circle class=\"data\""), 1u);
+  EXPECT_EQ(count_of(svg, "<polyline"), 0u);
+  EXPECT_EQ(count_of(svg, "<circle class=\"data\""), 1u);
 }
 
 TEST(LineChart, AllZeroValuesAndLogScales) {
@@ -123,21 +119,21 @@ TEST(LineChart, AllZeroValuesAndLogScales) {
   chart.y_scale = ScaleKind::kLog10;
   const std::string svg = render_svg(chart);  // y has nothing positive: linear; x = 0 has no place
   expect_clean(svg);
-  EXPECT_EQ(count(svg, "<circle class=\"data\""), 2u);
+  EXPECT_EQ(count_of(svg, "<circle class=\"data\""), 2u);
   chart.series[0].points = {{0, 0}, {0, 0}};
   expect_clean(render_svg(chart));  // both axes fall back to linear
-  EXPECT_EQ(count(render_svg(chart), "<circle class=\"data\""), 2u);
+  EXPECT_EQ(count_of(render_svg(chart), "<circle class=\"data\""), 2u);
 }
 
 TEST(LineChart, NonFiniteAndUnplaceablePointsAreSkipped) {
   LineChart chart = line_chart({{"mixed", {{512, 10}, {kNaN, 5}, {1024, kInf}, {0, 7}, {2048, -kInf}, {4096, 30}}}});
   std::string svg = render_svg(chart);
   expect_clean(svg);
-  EXPECT_EQ(count(svg, "<circle class=\"data\""), 3u);  // 512, 0 and 4096 on a linear x axis
+  EXPECT_EQ(count_of(svg, "<circle class=\"data\""), 3u);  // 512, 0 and 4096 on a linear x axis
   chart.x_scale = ScaleKind::kLog2;
   svg = render_svg(chart);
   expect_clean(svg);
-  EXPECT_EQ(count(svg, "<circle class=\"data\""), 2u);  // 0 has no place on a log axis
+  EXPECT_EQ(count_of(svg, "<circle class=\"data\""), 2u);  // 0 has no place on a log axis
 }
 
 TEST(LineChart, ExtremeValuesStayInsideTheFrame) {
@@ -170,7 +166,7 @@ TEST(BarChart, OneBarPerValueAndNoneForNaN) {
                                    {{"guest", {40, 400, 380}, 0}, {"host", {16, kNaN, 150}, 1}});
   const std::string svg = render_svg(chart);
   expect_clean(svg);
-  EXPECT_EQ(count(svg, "<rect class=\"data\""), 5u);
+  EXPECT_EQ(count_of(svg, "<rect class=\"data\""), 5u);
   EXPECT_NE(svg.find(">400<"), std::string::npos);  // value label
   EXPECT_NE(svg.find(">virtio-mem<"), std::string::npos);
 }
@@ -187,11 +183,11 @@ TEST(BarChart, EdgeCases) {
   // All zero: bars of no height, still well-formed.
   std::string svg = render_svg(bar_chart({"a", "b"}, {{"s", {0, 0}}}));
   expect_clean(svg);
-  EXPECT_EQ(count(svg, "<rect class=\"data\""), 2u);
+  EXPECT_EQ(count_of(svg, "<rect class=\"data\""), 2u);
   // Negative values, fewer values than categories, two-line labels.
   svg = render_svg(bar_chart({"hotmem\nzeroing on", "b", "c"}, {{"s", {-5, 10}}, {"t", {3}}}));
   expect_clean(svg);
-  EXPECT_EQ(count(svg, "<rect class=\"data\""), 3u);
+  EXPECT_EQ(count_of(svg, "<rect class=\"data\""), 3u);
   EXPECT_NE(svg.find(">zeroing on<"), std::string::npos);
   // One category, one value.
   expect_clean(render_svg(bar_chart({"only"}, {{"s", {7}}})));

@@ -8,13 +8,12 @@
 #include <gtest/gtest.h>
 
 #include "common/temp_dir.h"
+#include "common/test_helpers.h"
 
 namespace hotmem::vmm {
 namespace {
 
-bool contains(const std::string& haystack, std::string_view needle) {
-  return haystack.find(needle) != std::string::npos;
-}
+using test::contains;
 
 // A temporary directory holding a fake kernel and initrd, and used as run dir.
 class VmSpecTest : public testing::Test {

@@ -54,12 +54,7 @@ Status qmp(host::Deployment& d, const std::string& command) {
 }
 
 TEST(Faults, AnUnplugTheGuestNeverCarriesOutIsBoundedReportedAndItsPartitionWaitsUntilClean) {
-  host::DeploymentSpec spec;
-  spec.mode = "hotmem";
-  spec.shape.max_instances = 2;
-  spec.shape.instance_bytes = 128 * kMiB;
-  spec.vm = test_vm_config("e2e-faults");
-  spec.vm.memory_devices.clear();
+  host::DeploymentSpec spec = test_deployment_spec("faults", "hotmem", 2, 128 * kMiB);
   spec.vm.vcpus = 1;
   auto deployed = host::Deployment::create(spec);
   ASSERT_TRUE(deployed) << deployed.error().message();

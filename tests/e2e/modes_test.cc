@@ -13,18 +13,8 @@ namespace {
 
 constexpr std::uint64_t kShare = 384 * kMiB;
 
-std::unique_ptr<host::Deployment> deploy(const std::string& mode) {
-  host::DeploymentSpec spec;
-  spec.mode = mode;
-  spec.shape.max_instances = 2;
-  spec.shape.instance_bytes = kShare;
-  spec.vm = test_vm_config("e2e-" + mode);  // the mode lays out the memory
-  auto d = host::Deployment::create(spec);
-  if (!d) {
-    ADD_FAILURE() << d.error().message();
-    return nullptr;
-  }
-  return std::move(*d);
+std::unique_ptr<host::Deployment> deploy_two(const std::string& mode) {
+  return deploy_or_fail(test_deployment_spec(mode, mode, 2, kShare));
 }
 
 host::InstanceRequest toucher(const std::string& name) {
@@ -35,7 +25,7 @@ host::InstanceRequest toucher(const std::string& name) {
 }
 
 TEST(Modes, BalloonLendsAndTakesBackAnInstancesShare) {
-  auto d = deploy("balloon");
+  auto d = deploy_two("balloon");
   ASSERT_TRUE(d);
   auto& vmm = d->vm().vmm();
   auto boot = d->vm().agent().memory_report();
@@ -68,7 +58,7 @@ TEST(Modes, BalloonLendsAndTakesBackAnInstancesShare) {
 }
 
 TEST(Modes, StaticKeepsEverythingAndGivesNothingBack) {
-  auto d = deploy("static");
+  auto d = deploy_two("static");
   ASSERT_TRUE(d);
   auto boot = d->vm().agent().memory_report();
   ASSERT_TRUE(boot) << boot.error().message();

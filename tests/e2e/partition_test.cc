@@ -18,22 +18,12 @@ using host::Deployment;
 using host::StoppedInstance;
 
 constexpr int kInstances = 4;
-constexpr std::uint64_t kTouchMib = 300;
+constexpr std::uint64_t kPartitionTouchMib = 300;
 constexpr std::uint64_t kFileMib = 16;                   // tmpfs pages in its scratch
 constexpr std::uint64_t kInstanceBytes = 384 * kMiB;     // memory.max = partition size
 
 std::unique_ptr<Deployment> deploy(const std::string& mode) {
-  host::DeploymentSpec spec;
-  spec.mode = mode;
-  spec.shape.max_instances = kInstances;
-  spec.shape.instance_bytes = kInstanceBytes;
-  spec.vm = test_vm_config("e2e-" + mode);
-  auto d = Deployment::create(spec);
-  if (!d) {
-    ADD_FAILURE() << d.error().message();
-    return nullptr;
-  }
-  return std::move(*d);
+  return deploy_or_fail(test_deployment_spec(mode, mode, kInstances, kInstanceBytes));
 }
 
 host::InstanceRequest toucher(const std::string& name, std::uint64_t mib, std::uint64_t seed) {
@@ -60,7 +50,7 @@ Outcome run_scenario(Deployment& d, bool check_placement) {
   for (int i = 0; i < kInstances; ++i) {
     auto before = agent.memory_report();
     EXPECT_TRUE(before) << before.error().message();
-    auto started = pool.start(toucher(instance_name(i), kTouchMib, static_cast<std::uint64_t>(i + 1)));
+    auto started = pool.start(toucher(instance_name(i), kPartitionTouchMib, static_cast<std::uint64_t>(i + 1)));
     EXPECT_TRUE(started) << started.error().message();
     if (!started || !before || !check_placement) continue;
     auto after = agent.memory_report();

@@ -211,11 +211,7 @@ TEST(PythonRootfs, PoolStartsARunnerInTheRootfsAndReclaimsItsPartition) {
       << "no Python rootfs image at " << image.string() << ": run ./scripts/setup (or ./scripts/build-rootfs)";
   auto preload = image::rootfs_preload_paths(image);
   ASSERT_TRUE(preload) << preload.error().message();
-  host::DeploymentSpec spec;
-  spec.mode = "hotmem";
-  spec.shape.max_instances = 2;
-  spec.shape.instance_bytes = 256 * kMiB;
-  spec.vm = test_vm_config("e2e-py-pool");  // the mode lays out the memory
+  host::DeploymentSpec spec = test_deployment_spec("py-pool", "hotmem", 2, 256 * kMiB);
   spec.vm.rootfs_image = image;
   auto d = host::Deployment::create(spec);
   ASSERT_TRUE(d) << d.error().message();

@@ -10,11 +10,7 @@ namespace hotmem::e2e {
 namespace {
 
 TEST(Scale, SixtyFourPartitions) {
-  host::DeploymentSpec spec;
-  spec.mode = "hotmem";
-  spec.shape.max_instances = 64;
-  spec.shape.instance_bytes = 128 * kMiB;
-  spec.vm = test_vm_config("e2e-scale");
+  host::DeploymentSpec spec = test_deployment_spec("scale", "hotmem", 64, 128 * kMiB);
   spec.vm.boot_timeout = std::chrono::seconds(180);
   auto d = host::Deployment::create(spec);
   ASSERT_TRUE(d) << d.error().message();

@@ -34,6 +34,25 @@ std::unique_ptr<host::FunctionVm> boot_or_fail(const host::FunctionVmConfig& con
   return std::move(*vm);
 }
 
+host::DeploymentSpec test_deployment_spec(const std::string& name, const std::string& mode, int instances,
+                                          std::uint64_t instance_bytes) {
+  host::DeploymentSpec spec;
+  spec.mode = mode;
+  spec.shape.max_instances = instances;
+  spec.shape.instance_bytes = instance_bytes;
+  spec.vm = test_vm_config("e2e-" + name);
+  return spec;
+}
+
+std::unique_ptr<host::Deployment> deploy_or_fail(const host::DeploymentSpec& spec) {
+  auto d = host::Deployment::create(spec);
+  if (!d) {
+    ADD_FAILURE() << d.error().message();
+    return nullptr;
+  }
+  return std::move(*d);
+}
+
 bool process_gone(pid_t pid, Clock::duration timeout) {
   Deadline deadline(timeout);
   while (!deadline.expired()) {

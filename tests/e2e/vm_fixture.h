@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "common/proc_stats.h"
+#include "host/deployment.h"
 #include "host/function_vm.h"
 
 namespace hotmem::e2e {
@@ -19,6 +20,13 @@ host::FunctionVmConfig test_vm_config(const std::string& name, std::uint64_t dev
 
 // Boots or fails the current test with the reason (console tail included).
 std::unique_ptr<host::FunctionVm> boot_or_fail(const host::FunctionVmConfig& config);
+
+// A deployment of the test VM `e2e-<name>` in `mode` for up to `instances`
+// instances of `instance_bytes` each (the mode lays out the memory).
+host::DeploymentSpec test_deployment_spec(const std::string& name, const std::string& mode, int instances,
+                                          std::uint64_t instance_bytes);
+// Deploys or fails the current test with the reason.
+std::unique_ptr<host::Deployment> deploy_or_fail(const host::DeploymentSpec& spec);
 
 // PIDs of live processes whose command line contains `needle`.
 // Waits up to `timeout` for `pid` to disappear.

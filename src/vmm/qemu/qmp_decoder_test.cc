@@ -5,12 +5,12 @@
 
 #include <gtest/gtest.h>
 
+#include "common/test_helpers.h"
+
 namespace hotmem::vmm::qemu {
 namespace {
 
-bool contains(const std::string& haystack, std::string_view needle) {
-  return haystack.find(needle) != std::string::npos;
-}
+using test::contains;
 
 // QEMU 7.2's greeting, as Debian's qemu-system-x86 sends it.
 constexpr const char* kGreeting =
