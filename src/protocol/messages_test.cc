@@ -96,6 +96,8 @@ struct BadInput {
   const char* payload;
   const char* expected_in_error;
 };
+// Names each case by its payload (the default printer shows pointer bytes).
+void PrintTo(const BadInput& input, std::ostream* os) { *os << input.payload; }
 
 class BadRequest : public testing::TestWithParam<BadInput> {};
 
