@@ -349,19 +349,18 @@ std::optional<std::string> ServedFunction::check_vm(bool probe) {
   std::optional<std::string> why;
   if (!vm.vmm().alive()) {
     why = vm.vmm().exit_description();
-  } else if (auto broken = vm.agent().broken()) {
-    why = "the agent broke the channel: " + *broken;
-  } else if (probe) {
-    if (auto ping = vm.agent().ping(kProbeTimeout); !ping) why = "the agent does not answer: " + ping.error().message();
-  }
-  if (why && vm.vmm().alive()) {
+  } else {
+    if (auto broken = vm.agent().broken()) {
+      why = "the agent broke the channel: " + *broken;
+    } else if (probe) {
+      if (auto ping = vm.agent().ping(kProbeTimeout); !ping) why = "the agent does not answer: " + ping.error().message();
+    }
     // A QEMU that dies closes the channel too, maybe while it is being
     // probed: give it a moment to be reaped, so the reason says how it ended.
-    const bool exited =
-        poll_until([&vm]() -> Result<bool> { return !vm.vmm().alive(); }, std::chrono::seconds(1),
-                   [] { return std::string("QEMU to exit"); })
-            .ok();
-    if (exited) why = vm.vmm().exit_description();
+    if (why && poll_until([&vm]() -> Result<bool> { return !vm.vmm().alive(); }, std::chrono::seconds(1),
+                          [] { return std::string("QEMU to exit"); })) {
+      why = vm.vmm().exit_description();
+    }
   }
   if (!why) return std::nullopt;
   {
