@@ -41,7 +41,14 @@ Agent::Agent(UniqueFd port)
   sigaddset(&mask, SIGCHLD);
   ::sigprocmask(SIG_BLOCK, &mask, nullptr);
   sigchld_.reset(::signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC));
-  if (auto cmdline = read_text_file("/proc/cmdline", 4096)) hostility_ = hostility_from_cmdline(*cmdline);
+  auto read_cmdline = read_text_file("/proc/cmdline", 4096);
+  const std::string cmdline = read_cmdline ? *read_cmdline : "";
+  hostility_ = hostility_from_cmdline(cmdline);
+  if (auto thp = cmdline_value(cmdline, "hotmem.thp")) {
+    // Linux turns transparent hugepages off on a guest that boots with
+    // under 512 MiB; the host says what every mode gets (KernelCmdline).
+    if (Status s = set_transparent_hugepages(*thp); !s) log("transparent hugepages unchanged: " + s.error().message());
+  }
   if (hostility_ != Hostility::kNone) log("booted hostile (hotmem.hostile): turns on the host at the first invocation");
   if (Status s = prepare_instance_roots(); !s) log("instances will lack sandboxes: " + s.error().message());
   if (Status s = bring_up_loopback(); !s) log("instances cannot be invoked: " + s.error().message());

@@ -130,6 +130,30 @@ std::uint64_t uptime_ms() {
   return static_cast<std::uint64_t>(ts.tv_sec) * 1000 + static_cast<std::uint64_t>(ts.tv_nsec) / 1000000;
 }
 
+std::optional<std::string_view> cmdline_value(std::string_view cmdline, std::string_view key) {
+  for (std::size_t at = 0; at < cmdline.size();) {
+    const std::size_t end = std::min(cmdline.find_first_of(" \n", at), cmdline.size());
+    const std::string_view word = cmdline.substr(at, end - at);
+    if (word.size() > key.size() && word.starts_with(key) && word[key.size()] == '=') {
+      return word.substr(key.size() + 1);
+    }
+    at = end + 1;
+  }
+  return std::nullopt;
+}
+
+Status set_transparent_hugepages(std::string_view mode) {
+  if (mode != "always" && mode != "madvise" && mode != "never") {
+    return Error(fmt::format("'{}' is no transparent hugepage mode (always, madvise, never)", mode));
+  }
+  const char* path = "/sys/kernel/mm/transparent_hugepage/enabled";
+  std::ofstream out(path);
+  out << mode << "\n";
+  out.close();
+  if (!out) return Error(fmt::format("cannot write {}", path));
+  return ok_status();
+}
+
 Status bring_up_loopback() {
   UniqueFd fd(::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0));
   if (!fd.valid()) return Error(fmt::format("socket: {}", std::strerror(errno)));

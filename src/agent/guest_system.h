@@ -4,7 +4,9 @@
 
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "common/result.h"
@@ -31,6 +33,11 @@ Result<int> online_node_memory(int node);
 // partition; returns the bytes read.
 Result<std::uint64_t> preload_files(const std::vector<std::string>& paths);
 std::uint64_t uptime_ms();
+// The value of the word `key=value` on a kernel command line, if it has one.
+std::optional<std::string_view> cmdline_value(std::string_view cmdline, std::string_view key);
+// Sets transparent hugepages for the whole guest: "always", "madvise" or
+// "never" (/sys/kernel/mm/transparent_hugepage/enabled).
+Status set_transparent_hugepages(std::string_view mode);
 // Brings up the guest's loopback interface, where instances listen for
 // their invocations.
 Status bring_up_loopback();

@@ -7,17 +7,14 @@
 
 #include <fmt/format.h>
 
+#include "agent/guest_system.h"
 #include "common/socket.h"
 #include "protocol/frame.h"
 
 namespace hotmem::agent {
 
 Hostility hostility_from_cmdline(std::string_view cmdline) {
-  constexpr std::string_view kKey = "hotmem.hostile=";
-  const auto at = cmdline.find(kKey);
-  if (at == std::string_view::npos || (at > 0 && cmdline[at - 1] != ' ')) return Hostility::kNone;
-  std::string_view how = cmdline.substr(at + kKey.size());
-  how = how.substr(0, how.find_first_of(" \n"));
+  const std::string_view how = cmdline_value(cmdline, "hotmem.hostile").value_or("");
   if (how == "garbage") return Hostility::kGarbage;
   if (how == "flood") return Hostility::kFlood;
   if (how == "silent") return Hostility::kSilent;

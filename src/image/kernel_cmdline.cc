@@ -67,9 +67,16 @@ KernelCmdline default_cmdline() {
   //   priority (the agent offlines a partition at SCHED_IDLE) at once, not
   //   at the next voluntary preemption point.
   // - panic=-1: a dead init reboots at once, and QEMU (-no-reboot) exits.
+  // - hotmem.thp=always: the agent turns transparent hugepages on. Linux
+  //   turns them off when a guest boots with under 512 MiB, as the hotplug
+  //   modes' guests do (node 0 only), while a static guest with all its
+  //   memory at boot keeps them: without this, the same function touched
+  //   its memory 1.7x slower under hotmem and virtio-mem than under static
+  //   (4 KiB page faults instead of 2 MiB ones; TCG, 100 MiB).
   return KernelCmdline::parse(
       "console=ttyS0 loglevel=4 panic=-1 8250.nr_uarts=1 random.trust_cpu=on "
-      "memhp_default_state=online_movable init_on_alloc=0 numa_balancing=disable rcupdate.rcu_expedited=1 preempt=full");
+      "memhp_default_state=online_movable init_on_alloc=0 numa_balancing=disable rcupdate.rcu_expedited=1 preempt=full "
+      "hotmem.thp=always");
 }
 
 }  // namespace hotmem::image
