@@ -67,6 +67,11 @@ KernelCmdline default_cmdline() {
   //   priority (the agent offlines a partition at SCHED_IDLE) at once, not
   //   at the next voluntary preemption point.
   // - panic=-1: a dead init reboots at once, and QEMU (-no-reboot) exits.
+  // - swiotlb=noforce: no 64 MiB bounce buffer. Linux sets one up whenever
+  //   memory could lie above 4 GiB, as the hotplug range does, and zeroes
+  //   it at boot: 64 MiB less for node 0 and 62 MiB more QEMU RSS per VM
+  //   (304 against 242 MiB idle) for nothing: virtio devices without
+  //   VIRTIO_F_ACCESS_PLATFORM, all this guest has, never bounce.
   // - hotmem.thp=always: the agent turns transparent hugepages on. Linux
   //   turns them off when a guest boots with under 512 MiB, as the hotplug
   //   modes' guests do (node 0 only), while a static guest with all its
@@ -76,7 +81,7 @@ KernelCmdline default_cmdline() {
   return KernelCmdline::parse(
       "console=ttyS0 loglevel=4 panic=-1 8250.nr_uarts=1 random.trust_cpu=on "
       "memhp_default_state=online_movable init_on_alloc=0 numa_balancing=disable rcupdate.rcu_expedited=1 preempt=full "
-      "hotmem.thp=always");
+      "swiotlb=noforce hotmem.thp=always");
 }
 
 }  // namespace hotmem::image

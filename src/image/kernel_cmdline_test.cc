@@ -83,6 +83,7 @@ TEST(DefaultCmdline, HotplugsMemoryMovableAndSkipsZeroing) {
   EXPECT_EQ(c.get("console"), "ttyS0");
   EXPECT_EQ(c.get("numa_balancing"), "disable");
   EXPECT_EQ(c.get("hotmem.thp"), "always");
+  EXPECT_EQ(c.get("swiotlb"), "noforce");
   const std::string rendered = c.render();
   EXPECT_NE(rendered.find("memhp_default_state=online_movable"), std::string::npos) << rendered;
   EXPECT_NE(rendered.find("init_on_alloc=0"), std::string::npos) << rendered;
