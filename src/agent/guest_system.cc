@@ -7,6 +7,7 @@
 #include <time.h>
 
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 
 #include <algorithm>
@@ -128,6 +129,26 @@ std::uint64_t uptime_ms() {
   timespec ts{};
   ::clock_gettime(CLOCK_BOOTTIME, &ts);
   return static_cast<std::uint64_t>(ts.tv_sec) * 1000 + static_cast<std::uint64_t>(ts.tv_nsec) / 1000000;
+}
+
+std::uint64_t per_cpu_free_pages(std::string_view zoneinfo, int node) {
+  std::uint64_t pages = 0;
+  bool ours = false;
+  for (std::size_t at = 0; at < zoneinfo.size();) {
+    const std::size_t end = std::min(zoneinfo.find('\n', at), zoneinfo.size());
+    std::string_view line = zoneinfo.substr(at, end - at);
+    at = end + 1;
+    if (line.starts_with("Node ")) {
+      int n = -1;
+      ours = std::sscanf(std::string(line).c_str(), "Node %d,", &n) == 1 && n == node;
+      continue;
+    }
+    const auto first = line.find_first_not_of(' ');
+    if (!ours || first == std::string_view::npos || !line.substr(first).starts_with("count:")) continue;
+    unsigned long long count = 0;
+    if (std::sscanf(std::string(line.substr(first)).c_str(), "count: %llu", &count) == 1) pages += count;
+  }
+  return pages;
 }
 
 std::optional<std::string_view> cmdline_value(std::string_view cmdline, std::string_view key) {

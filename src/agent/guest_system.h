@@ -33,6 +33,11 @@ Result<int> online_node_memory(int node);
 // partition; returns the bytes read.
 Result<std::uint64_t> preload_files(const std::vector<std::string>& paths);
 std::uint64_t uptime_ms();
+// Free pages that `node`'s zones keep on per-CPU lists, from the text of
+// /proc/zoneinfo ("count:" under each zone's "pagesets"). They are free, but
+// MemFree leaves them out; with transparent hugepages a few 2 MiB pages can
+// sit there after an instance exits (taking the node offline drains them).
+std::uint64_t per_cpu_free_pages(std::string_view zoneinfo, int node);
 // The value of the word `key=value` on a kernel command line, if it has one.
 std::optional<std::string_view> cmdline_value(std::string_view cmdline, std::string_view key);
 // Sets transparent hugepages for the whole guest: "always", "madvise" or

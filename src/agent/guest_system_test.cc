@@ -16,6 +16,42 @@ TEST(CmdlineValue, FindsOnlyItsOwnWord) {
   EXPECT_FALSE(cmdline_value("", "hotmem.thp"));
 }
 
+// Trimmed from a guest's /proc/zoneinfo: node 0's Normal zone, node 1's Movable.
+constexpr const char* kZoneinfo = R"(Node 0, zone   Normal
+  pages free     55130
+        min      1180
+  pagesets
+    cpu: 0
+              count:    61
+              high:     378
+    cpu: 1
+              count:    2
+              high:     378
+  node_unreclaimable:  0
+Node 1, zone  Movable
+  pages free     64500
+  pagesets
+    cpu: 0
+              count:    1024
+              high:     1536
+              batch:    63
+    cpu: 1
+              count:    512
+Node 10, zone  Movable
+  pagesets
+    cpu: 0
+              count:    7
+)";
+
+TEST(PerCpuFreePages, SumsTheCountsOfOneNodesZones) {
+  EXPECT_EQ(per_cpu_free_pages(kZoneinfo, 0), 63u);
+  EXPECT_EQ(per_cpu_free_pages(kZoneinfo, 1), 1536u);
+  EXPECT_EQ(per_cpu_free_pages(kZoneinfo, 10), 7u);
+  EXPECT_EQ(per_cpu_free_pages(kZoneinfo, 2), 0u);
+  EXPECT_EQ(per_cpu_free_pages("", 1), 0u);
+  EXPECT_EQ(per_cpu_free_pages("Node 1, zone Movable\n count: x\ncount:\n", 1), 0u);
+}
+
 TEST(TransparentHugepages, OnlyTheKernelsModesAreWritten) {
   // Nothing valid is tried here: it would change the host's own setting.
   for (const char* bad : {"", "Always", "always never", "../x", "defer"}) {

@@ -7,6 +7,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <fstream>
@@ -244,6 +245,10 @@ Result<NodeLeftovers> node_leftovers(int node) {
   NodeLeftovers left;
   left.node = node;
   left.used_bytes = info->used_bytes();
+  if (auto zoneinfo = read_text_file("/proc/zoneinfo", 4 << 20)) {
+    const std::uint64_t cached = per_cpu_free_pages(*zoneinfo, node) * static_cast<std::uint64_t>(::getpagesize());
+    left.used_bytes -= std::min(left.used_bytes, cached);
+  }
   left.anon_bytes = info->get("AnonPages");
   left.file_bytes = info->get("FilePages");
   left.shmem_bytes = info->get("Shmem");
