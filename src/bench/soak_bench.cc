@@ -24,21 +24,12 @@ std::size_t open_fds() {
   return n;
 }
 
-// No instance on the host side and, in hotmem mode, every partition empty.
-bool idle(const json& state) {
-  if (!state["instances"].empty()) return false;
-  for (const json& p : state["memory"].value("partitions", json::array())) {
-    if (p["state"] != "empty") return false;
-  }
-  return true;
-}
-
 Status wait_idle(serve::ServedFunction& f, Clock::duration timeout) {
   Deadline deadline(timeout);
   json state;
   while (!deadline.expired()) {
     state = f.describe();
-    if (idle(state)) return ok_status();
+    if (serve::is_idle(state)) return ok_status();
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
   return Error(fmt::format("not idle after {:.0f} s: {}", to_ms(timeout) / 1000, state.dump()));

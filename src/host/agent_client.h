@@ -78,7 +78,7 @@ class AgentClient {
   // Has the agent take every memory block of `node` offline (before its
   // device is unplugged); a page still in use there makes it fail after
   // `timeout` (the agent stays responsive meanwhile).
-  Status offline_node(int node, Clock::duration timeout = std::chrono::seconds(10));
+  Status offline_node(int node, Clock::duration timeout);
   // Has the agent read these files (or directories) into node 0's page cache.
   Result<std::uint64_t> preload(const std::vector<std::string>& paths,
                                 Clock::duration timeout = std::chrono::seconds(120));

@@ -411,4 +411,14 @@ json ServedFunction::describe() {
               {"queued", queued}};
 }
 
+bool is_idle(const json& described) {
+  if (!described.is_object() || !described.value("instances", json::array()).empty()) return false;
+  const json memory = described.value("memory", json::object());
+  if (!memory.is_object()) return false;
+  for (const json& p : memory.value("partitions", json::array())) {
+    if (!p.is_object() || !p.contains("state") || p["state"] != "empty") return false;
+  }
+  return true;
+}
+
 }  // namespace hotmem::serve

@@ -126,4 +126,8 @@ class ServedFunction {
   std::thread reaper_;
 };
 
+// Whether a function's state (describe(), or GET /v1/functions/{name}) shows
+// it idle: no instance, and every partition (hotmem mode) empty.
+bool is_idle(const json& described);
+
 }  // namespace hotmem::serve

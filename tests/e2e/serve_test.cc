@@ -77,9 +77,7 @@ class Serve : public ::testing::Test {
     json state;
     for (int i = 0; i < 120; ++i) {
       state = get("/v1/functions/" + function);
-      bool empty = state["instances"].empty();
-      for (const json& p : state["memory"]["partitions"]) empty = empty && p["state"] == "empty";
-      if (empty) break;
+      if (serve::is_idle(state)) break;
       std::this_thread::sleep_for(std::chrono::milliseconds(500));
     }
     return state;
