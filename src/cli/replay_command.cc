@@ -8,7 +8,9 @@
 #include "bench/suite.h"
 #include "cli/commands.h"
 #include "cli/options.h"
+#include "common/proc_stats.h"
 #include "replay/replayer.h"
+#include "serve/function_spec.h"
 
 namespace hotmem::cli {
 namespace {
@@ -18,6 +20,7 @@ struct ReplayArgs {
   std::string trace = HOTMEM_DATA_DIR "/azure_spec_15rps_5min.csv";
   std::string catalog = HOTMEM_DATA_DIR "/functionbench_catalog.json";
   std::vector<std::string> modes{"hotmem", "virtio-mem", "static"};
+  std::string runtime = "native";
   std::size_t functions = 3;
   std::size_t minutes = 5;
   double minute_s = 20;
@@ -64,6 +67,16 @@ Status run_replay(const ReplayArgs& args) {
   scale.keep_alive = std::chrono::seconds(args.keep_alive_s);
   scale.duration_scale = args.duration_scale;
   scale.seed = args.seed;
+  if (args.runtime == "python") {
+    for (const replay::TraceFunction& f : trace->functions) {
+      const std::string name = replay::shipped_function(f.bench);
+      if (name.empty() || scale.python_functions.contains(name)) continue;
+      const std::string path = HOTMEM_FUNCTIONS_DIR "/" + name + ".py";
+      auto code = read_text_file(path, serve::kMaxCodeBytes);
+      if (!code) return code.error().context("the shipped Python function " + name);
+      scale.python_functions[name] = std::move(*code);
+    }
+  }
   auto plan = replay::plan_replay(*trace, memory, scale);
   if (!plan) return plan.error();
 
@@ -107,7 +120,7 @@ Status run_replay(const ReplayArgs& args) {
   }
   bench::ExperimentContext context;
   context.vm = *vm;
-  nlohmann::json config{{"trace", args.trace}, {"plan", plan->to_json()}, {"rate_rps", args.rate},
+  nlohmann::json config{{"trace", args.trace}, {"runtime", args.runtime}, {"plan", plan->to_json()}, {"rate_rps", args.rate},
                         {"minute_s", args.minute_s}, {"minutes", args.minutes}, {"keep_alive_s", args.keep_alive_s},
                         {"tail_s", args.tail_s}, {"seed", args.seed}};
   config["limited_fraction"] = args.limited_fraction;
@@ -130,6 +143,11 @@ void add_replay_command(CLI::App& app, int& exit_code) {
   cmd->add_option("--catalog", args->catalog, "FunctionBench catalog (memory per benchmark)")->capture_default_str();
   cmd->add_option("--modes", args->modes, "Memory modes, replayed one after the other")
       ->delimiter(',')
+      ->capture_default_str();
+  cmd->add_option("--runtime", args->runtime,
+                  "python: families modelled by a shipped Python function run it with the trace's payload "
+                  "(the others the native action); native: every family runs the native action")
+      ->check(CLI::IsMember({"python", "native"}))
       ->capture_default_str();
   cmd->add_option("--functions", args->functions, "Busiest benchmark families deployed (one VM each)")
       ->check(CLI::Range(1, 16))

@@ -25,12 +25,24 @@ std::uint64_t instance_mib(std::uint64_t touched_mib) {
 
 struct Family {
   std::string name;
+  json payload = json::object();  // the busiest member's
+  std::uint64_t payload_invocations = 0;
   std::uint64_t invocations = 0;
   double weighted_ms = 0;  // sum of mean_ms * invocations
   std::vector<std::uint64_t> per_minute;
 };
 
 }  // namespace
+
+std::string shipped_function(const std::string& family) {
+  static const std::map<std::string, std::string> kShipped{{"chameleon", "chameleon"},
+                                                           {"image_rotate", "image_rotate"},
+                                                           {"json_serdes", "json_serdes"},
+                                                           {"matmul_fb", "matmul"},
+                                                           {"pyaes", "pyaes"}};
+  auto it = kShipped.find(family);
+  return it == kShipped.end() ? "" : it->second;
+}
 
 std::map<std::string, std::uint64_t> family_memory(const json& catalog) {
   std::map<std::string, std::uint64_t> out;
@@ -57,10 +69,16 @@ Result<ReplayPlan> plan_replay(const Trace& trace, const std::map<std::string, s
     Family& family = families[f.bench];
     family.name = f.bench;
     family.per_minute.resize(scale.minutes, 0);
+    std::uint64_t invocations = 0;
     for (std::size_t m = 0; m < scale.minutes; ++m) {
       family.per_minute[m] += f.per_minute[m];
-      family.invocations += f.per_minute[m];
+      invocations += f.per_minute[m];
       family.weighted_ms += f.mean_ms * static_cast<double>(f.per_minute[m]);
+    }
+    family.invocations += invocations;
+    if (invocations > family.payload_invocations || family.payload_invocations == 0) {
+      family.payload = f.payload;
+      family.payload_invocations = invocations;
     }
   }
   std::vector<Family> chosen;
@@ -86,15 +104,22 @@ Result<ReplayPlan> plan_replay(const Trace& trace, const std::map<std::string, s
     auto mem = memory.find(f.name);
     const std::uint64_t touched = mem != memory.end() ? mem->second : 64;
     rf.spec.name = f.name;
-    rf.spec.runtime = "native";
-    rf.spec.command = host::action_argv(kRuntimeMib);
     rf.spec.memory_mib = instance_mib(touched);
     rf.spec.concurrency = scale.concurrency;
     rf.spec.keep_alive = scale.keep_alive;
+    json params;
+    auto python = scale.python_functions.find(shipped_function(f.name));
+    if (python != scale.python_functions.end()) {
+      rf.spec.runtime = "python";
+      rf.spec.code = python->second;
+      params = f.payload;  // the functions take the trace's payloads as they are
+    } else {
+      rf.spec.runtime = "native";
+      rf.spec.command = host::action_argv(kRuntimeMib);
+      params = json{{"mib", touched}, {"ms", static_cast<std::uint64_t>(std::llround(mean_ms * scale.duration_scale))}};
+    }
     const std::size_t index = plan.functions.size();
     plan.functions.push_back(rf);
-    const json params{{"mib", touched},
-                      {"ms", static_cast<std::uint64_t>(std::llround(mean_ms * scale.duration_scale))}};
     for (std::size_t m = 0; m < scale.minutes; ++m) {
       // Poisson arrivals: the count is drawn around its scaled mean and the
       // times are uniform within the minute.
@@ -125,7 +150,7 @@ json ReplayPlan::to_json() const {
         break;
       }
     }
-    listed.push_back(json{{"name", f.spec.name}, {"memory_mib", f.spec.memory_mib},
+    listed.push_back(json{{"name", f.spec.name}, {"runtime", f.spec.runtime}, {"memory_mib", f.spec.memory_mib},
                              {"concurrency", f.spec.concurrency}, {"keep_alive_s", f.spec.keep_alive.count()},
                              {"trace_invocations", f.trace_invocations}, {"replayed_invocations", counts[i]},
                              {"params", params}});

@@ -7,6 +7,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -27,7 +28,16 @@ struct ReplayScale {
   std::chrono::seconds keep_alive{10};
   double duration_scale = 1.0;                // applied to each function's mean duration
   std::uint64_t seed = 42;
+  // Sources of the shipped Python functions, by name (see shipped_function).
+  // A family modelled by one of them runs it with the trace's payload; any
+  // other family (every one, when this is empty) runs the native action,
+  // which holds the catalog's memory for the trace's mean duration.
+  std::map<std::string, std::string> python_functions;
 };
+
+// The shipped Python function (functions/python/<name>.py) that models a
+// benchmark family, or "" when none does.
+std::string shipped_function(const std::string& family);
 
 struct ReplayFunction {
   serve::FunctionSpec spec;  // name = the family

@@ -1,5 +1,7 @@
 #include "replay/replay_plan.h"
 
+#include <filesystem>
+
 #include <gtest/gtest.h>
 
 namespace hotmem::replay {
@@ -60,6 +62,46 @@ TEST(ReplayPlan, RefusesWhatCannotBeReplayed) {
   scale.minutes = 1;
   scale.rate_rps = 0;
   EXPECT_FALSE(plan_replay(sample_trace(), {}, scale));
+}
+
+TEST(ReplayPlan, AFamilyWithAShippedPythonFunctionRunsItWithTheTracesPayload) {
+  Trace t;
+  t.minutes = 1;
+  t.functions.push_back({265, "matmul_fb", nlohmann::json{{"N", 100}, {"M", 100}}, {10}});
+  t.functions.push_back({270, "matmul_fb", nlohmann::json{{"N", 568}, {"M", 568}}, {40}});
+  t.functions.push_back({1600, "video_processing", nlohmann::json{{"vid_name", "x.mp4"}}, {20}});
+  ReplayScale scale;
+  scale.minutes = 1;
+  scale.rate_rps = 5;
+  scale.python_functions = {{"matmul", "def main(args):\n    return {}\n"}};
+  auto plan = plan_replay(t, {{"matmul_fb", 103}}, scale);
+  ASSERT_TRUE(plan) << plan.error().message();
+  ASSERT_EQ(plan->functions.size(), 2u);
+  const ReplayFunction& matmul = plan->functions[0];
+  EXPECT_EQ(matmul.spec.runtime, "python");
+  EXPECT_EQ(matmul.spec.code, scale.python_functions["matmul"]);
+  EXPECT_EQ(matmul.spec.memory_mib, 256u);
+  const ReplayFunction& video = plan->functions[1];
+  EXPECT_EQ(video.spec.runtime, "native") << "no shipped function models it";
+  EXPECT_FALSE(video.spec.command.empty());
+  for (const Arrival& a : plan->arrivals) {
+    if (a.function == 0) {
+      EXPECT_EQ(a.params, (nlohmann::json{{"N", 568}, {"M", 568}})) << "the busiest member's payload";
+    } else {
+      EXPECT_EQ(a.params["ms"], 1600);
+    }
+  }
+  EXPECT_EQ(plan->to_json()["functions"][0]["runtime"], "python");
+  EXPECT_EQ(shipped_function("matmul_fb"), "matmul");
+  EXPECT_EQ(shipped_function("video_processing"), "");
+}
+
+TEST(ReplayPlan, EveryShippedFunctionIsInTheRepository) {
+  for (const char* family : {"chameleon", "image_rotate", "json_serdes", "matmul_fb", "pyaes"}) {
+    const std::string name = shipped_function(family);
+    ASSERT_FALSE(name.empty()) << family;
+    EXPECT_TRUE(std::filesystem::is_regular_file(std::string(HOTMEM_FUNCTIONS_DIR) + "/" + name + ".py")) << name;
+  }
 }
 
 TEST(ReplayPlan, CatalogMemoryIsTheLargestPerFamily) {
