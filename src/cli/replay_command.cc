@@ -120,7 +120,8 @@ Status run_replay(const ReplayArgs& args) {
   }
   bench::ExperimentContext context;
   context.vm = *vm;
-  nlohmann::json config{{"trace", args.trace}, {"runtime", args.runtime}, {"plan", plan->to_json()}, {"rate_rps", args.rate},
+  nlohmann::json config{{"trace", args.trace}, {"runtime", args.runtime}, {"plan", plan->to_json()},
+                        {"rate_rps", args.rate},
                         {"minute_s", args.minute_s}, {"minutes", args.minutes}, {"keep_alive_s", args.keep_alive_s},
                         {"tail_s", args.tail_s}, {"seed", args.seed}};
   config["limited_fraction"] = args.limited_fraction;
