@@ -13,11 +13,13 @@
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <thread>
 
 #include <fmt/format.h>
 
 #include "common/proc_stats.h"
 #include "common/unique_fd.h"
+#include "protocol/guest_reports.h"
 
 namespace hotmem::agent {
 
@@ -83,6 +85,19 @@ Result<std::vector<std::filesystem::path>> memory_block_states(int node) {
 }
 
 }  // namespace
+
+Status wait_for_node_memory(int node, Clock::duration timeout) {
+  Deadline deadline(timeout);
+  for (;;) {
+    auto text = node_meminfo_text(node);
+    if (text) {
+      auto info = protocol::parse_node_meminfo(*text, node);
+      if (info && info->total_bytes() > 0) return ok_status();
+    }
+    if (deadline.expired()) return Error(fmt::format("node {} still has no memory after {:.0f} ms", node, to_ms(timeout)));
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+}
 
 Result<int> online_node_memory(int node) {
   auto blocks = memory_block_states(node);
