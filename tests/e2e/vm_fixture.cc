@@ -25,15 +25,6 @@ host::FunctionVmConfig test_vm_config(const std::string& name, std::uint64_t dev
   return config;
 }
 
-std::unique_ptr<host::FunctionVm> boot_or_fail(const host::FunctionVmConfig& config) {
-  auto vm = host::FunctionVm::boot(config);
-  if (!vm) {
-    ADD_FAILURE() << vm.error().message();
-    return nullptr;
-  }
-  return std::move(*vm);
-}
-
 host::DeploymentSpec test_deployment_spec(const std::string& name, const std::string& mode, int instances,
                                           std::uint64_t instance_bytes) {
   host::DeploymentSpec spec;
@@ -42,15 +33,6 @@ host::DeploymentSpec test_deployment_spec(const std::string& name, const std::st
   spec.shape.instance_bytes = instance_bytes;
   spec.vm = test_vm_config("e2e-" + name);
   return spec;
-}
-
-std::unique_ptr<host::Deployment> deploy_or_fail(const host::DeploymentSpec& spec) {
-  auto d = host::Deployment::create(spec);
-  if (!d) {
-    ADD_FAILURE() << d.error().message();
-    return nullptr;
-  }
-  return std::move(*d);
 }
 
 bool process_gone(pid_t pid, Clock::duration timeout) {

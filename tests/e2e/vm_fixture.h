@@ -6,7 +6,10 @@
 
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
+
+#include <gtest/gtest.h>
 
 #include "common/proc_stats.h"
 #include "host/deployment.h"
@@ -18,15 +21,30 @@ namespace hotmem::e2e {
 // the host allows, plus one partition device of `device_max` on node 1.
 host::FunctionVmConfig test_vm_config(const std::string& name, std::uint64_t device_max = 1 * kGiB);
 
+// The value of `made` (a Result<std::unique_ptr<T>>), or nullptr after failing
+// the current test with the reason.
+template <typename T>
+std::unique_ptr<T> value_or_fail(Result<std::unique_ptr<T>> made) {
+  if (!made) {
+    ADD_FAILURE() << made.error().message();
+    return nullptr;
+  }
+  return std::move(*made);
+}
+
 // Boots or fails the current test with the reason (console tail included).
-std::unique_ptr<host::FunctionVm> boot_or_fail(const host::FunctionVmConfig& config);
+inline std::unique_ptr<host::FunctionVm> boot_or_fail(const host::FunctionVmConfig& config) {
+  return value_or_fail(host::FunctionVm::boot(config));
+}
 
 // A deployment of the test VM `e2e-<name>` in `mode` for up to `instances`
 // instances of `instance_bytes` each (the mode lays out the memory).
 host::DeploymentSpec test_deployment_spec(const std::string& name, const std::string& mode, int instances,
                                           std::uint64_t instance_bytes);
 // Deploys or fails the current test with the reason.
-std::unique_ptr<host::Deployment> deploy_or_fail(const host::DeploymentSpec& spec);
+inline std::unique_ptr<host::Deployment> deploy_or_fail(const host::DeploymentSpec& spec) {
+  return value_or_fail(host::Deployment::create(spec));
+}
 
 // PIDs of live processes whose command line contains `needle`.
 // Waits up to `timeout` for `pid` to disappear.
