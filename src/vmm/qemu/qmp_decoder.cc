@@ -41,26 +41,32 @@ Result<QmpMessage> parse_qmp_message(std::string_view line) {
 
 Status QmpDecoder::feed(std::string_view bytes) {
   buffer_.append(bytes);
-  // Every line in the buffer, complete or not, must fit the limit.
+  // Every line, complete or not, must fit the limit.
   std::size_t start = 0;
   for (;;) {
-    const std::size_t nl = buffer_.find('\n', start);
-    const std::size_t end = nl == std::string::npos ? buffer_.size() : nl;
-    if (end - start > kMaxLine) return Error(fmt::format("QMP: line longer than {} bytes", kMaxLine));
-    if (nl == std::string::npos) break;
+    const std::size_t nl = bytes.find('\n', start);
+    const std::size_t end = nl == std::string_view::npos ? bytes.size() : nl;
+    partial_ += end - start;
+    if (partial_ > kMaxLine) return Error(fmt::format("QMP: line longer than {} bytes", kMaxLine));
+    if (nl == std::string_view::npos) return ok_status();
+    partial_ = 0;
     start = nl + 1;
   }
-  return ok_status();
 }
 
 std::optional<Result<QmpMessage>> QmpDecoder::next() {
   for (;;) {
-    const std::size_t nl = buffer_.find('\n');
-    if (nl == std::string::npos) return std::nullopt;
-    std::string line = buffer_.substr(0, nl);
-    buffer_.erase(0, nl + 1);
-    if (!line.empty() && line.back() == '\r') line.pop_back();
-    if (line.find_first_not_of(" \t") == std::string::npos) continue;
+    const std::size_t nl = buffer_.find('\n', read_);
+    if (nl == std::string::npos) {
+      // Drop what was handed out once nothing complete is left.
+      buffer_.erase(0, read_);
+      read_ = 0;
+      return std::nullopt;
+    }
+    std::string_view line(buffer_.data() + read_, nl - read_);
+    read_ = nl + 1;
+    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+    if (line.find_first_not_of(" \t") == std::string_view::npos) continue;
     return parse_qmp_message(line);
   }
 }

@@ -43,13 +43,15 @@ class QmpDecoder {
  public:
   static constexpr std::size_t kMaxLine = 16 << 20;
 
-  // Appends bytes; an over-long line is an error.
+  // Appends bytes; an over-long line is an error. Looks at each byte once.
   Status feed(std::string_view bytes);
   // The next complete line, parsed, if any.
   std::optional<Result<QmpMessage>> next();
 
  private:
   std::string buffer_;
+  std::size_t read_ = 0;     // buffer_ before this was handed out by next()
+  std::size_t partial_ = 0;  // length of the unfinished last line
 };
 
 }  // namespace hotmem::vmm::qemu

@@ -156,6 +156,30 @@ TEST(QmpDecoder, AssemblesALineSplitAcrossFeeds) {
   EXPECT_FALSE(decoder.next().has_value());
 }
 
+TEST(QmpDecoder, KeepsTheUnfinishedLineWhileHandingOutTheOnesBeforeIt) {
+  QmpDecoder decoder;
+  ASSERT_TRUE(decoder.feed(R"({"event": "STOP"})" "\n" R"({"event": "RES)").ok());
+  auto first = decoder.next();
+  ASSERT_TRUE(first.has_value());
+  EXPECT_EQ(as<QmpEvent>(*first).name, "STOP");
+  EXPECT_FALSE(decoder.next().has_value());
+  ASSERT_TRUE(decoder.feed(R"(UME"})" "\n").ok());
+  auto second = decoder.next();
+  ASSERT_TRUE(second.has_value());
+  EXPECT_EQ(as<QmpEvent>(*second).name, "RESUME");
+  EXPECT_FALSE(decoder.next().has_value());
+}
+
+TEST(QmpDecoder, LimitCountsOnlyTheUnfinishedLine) {
+  // A full line's worth of complete lines, then one more line at the limit.
+  QmpDecoder decoder;
+  const std::string line = std::string(1023, ' ') + "\n";
+  for (std::size_t fed = 0; fed <= QmpDecoder::kMaxLine; fed += line.size()) ASSERT_TRUE(decoder.feed(line).ok());
+  EXPECT_TRUE(decoder.feed(std::string(QmpDecoder::kMaxLine, ' ')).ok());
+  EXPECT_FALSE(decoder.next().has_value());
+  EXPECT_FALSE(decoder.feed("x").ok());
+}
+
 TEST(QmpDecoder, SeveralMessagesInOneFeedComeOutInOrder) {
   QmpDecoder decoder;
   ASSERT_TRUE(decoder.feed(std::string(kGreeting) + "\n" + R"({"return": {}, "id": 1})" + "\n" +
