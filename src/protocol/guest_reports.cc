@@ -181,6 +181,7 @@ Result<GuestMemoryReport> parse_memory_report(const nlohmann::json& body) {
   auto nodes = get_object(body, "nodes");
   if (!nodes) return nodes.error();
   if (nodes->size() > kMaxReportedNodes) return Error(fmt::format("more than {} nodes reported", kMaxReportedNodes));
+  std::uint64_t total = 0;
   for (const auto& [key, text] : nodes->items()) {
     int node = -1;
     auto [end, ec] = std::from_chars(key.data(), key.data() + key.size(), node);
@@ -191,6 +192,11 @@ Result<GuestMemoryReport> parse_memory_report(const nlohmann::json& body) {
     if (!text.is_string()) return Error(fmt::format("node {} meminfo is not text", node));
     auto info = parse_node_meminfo(text.get_ref<const std::string&>(), node);
     if (!info) return info.error();
+    // The host sums the nodes' sizes: no guest makes them wrap around.
+    if (info->total_bytes() > std::numeric_limits<std::uint64_t>::max() - total) {
+      return Error("the nodes' MemTotal overflows");
+    }
+    total += info->total_bytes();
     if (!report.nodes.emplace(node, std::move(*info)).second) return Error(fmt::format("node {} reported twice", node));
   }
   auto vmstat_text = get_string(body, "vmstat");

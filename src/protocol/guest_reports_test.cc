@@ -1,5 +1,6 @@
 #include "protocol/guest_reports.h"
 
+#include <limits>
 #include <string>
 
 #include <fmt/format.h>
@@ -389,6 +390,14 @@ TEST(ParseMemoryReport, RejectsTwoKeysForTheSameNode) {
   nlohmann::json body = {{"nodes", {{"1", meminfo(1, 2048, 0)}, {"01", meminfo(1, 4096, 0)}}}, {"vmstat", ""}};
   auto report = parse_memory_report(body);
   EXPECT_FALSE(report.ok()) << "node 1 reported twice, kept MemTotal " << report->node_total_bytes(1);
+}
+
+TEST(ParseMemoryReport, RejectsNodeTotalsWhoseSumOverflows) {
+  const std::uint64_t huge_kb = std::numeric_limits<std::uint64_t>::max() / 1024 - 1;
+  auto report = parse_memory_report(
+      {{"nodes", {{"0", meminfo(0, huge_kb, 0)}, {"1", meminfo(1, huge_kb, 0)}}}, {"vmstat", ""}});
+  ASSERT_FALSE(report.ok()) << "total " << report->total_bytes();
+  EXPECT_TRUE(contains(report.error().message(), "overflows")) << report.error().message();
 }
 
 TEST(ParseMemoryReport, RejectsNonStringMeminfo) {
