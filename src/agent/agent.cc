@@ -153,11 +153,6 @@ void Agent::handle(const protocol::Request& request) {
       if (auto back = online_node_memory(*spec->node); !back) {
         std::fprintf(stderr, "hotmem-agent: %s\n", back.error().message().c_str());
       }
-      // The host saw the device plugged; the guest driver may still be
-      // adding the memory, and a process cannot bind to a node without any.
-      if (Status s = wait_for_node_memory(*spec->node, std::chrono::seconds(3)); !s) {
-        std::fprintf(stderr, "hotmem-agent: %s\n", s.error().message().c_str());
-      }
     }
     return instances_.start(id, std::move(*spec));
   }

@@ -11,15 +11,15 @@
 #include <cstring>
 
 #include <algorithm>
+#include <cctype>
+#include <charconv>
 #include <filesystem>
 #include <fstream>
-#include <thread>
 
 #include <fmt/format.h>
 
 #include "common/proc_stats.h"
 #include "common/unique_fd.h"
-#include "protocol/guest_reports.h"
 
 namespace hotmem::agent {
 
@@ -86,17 +86,25 @@ Result<std::vector<std::filesystem::path>> memory_block_states(int node) {
 
 }  // namespace
 
-Status wait_for_node_memory(int node, Clock::duration timeout) {
-  Deadline deadline(timeout);
-  for (;;) {
-    auto text = node_meminfo_text(node);
-    if (text) {
-      auto info = protocol::parse_node_meminfo(*text, node);
-      if (info && info->total_bytes() > 0) return ok_status();
+bool node_list_contains(std::string_view list, int node) {
+  while (!list.empty()) {
+    const std::size_t comma = list.find(',');
+    std::string_view range = list.substr(0, comma);
+    list = comma == std::string_view::npos ? std::string_view() : list.substr(comma + 1);
+    while (!range.empty() && std::isspace(static_cast<unsigned char>(range.back()))) range.remove_suffix(1);
+    const std::size_t dash = range.find('-');
+    int first = -1;
+    int last = -1;
+    const auto low = range.substr(0, dash);
+    if (std::from_chars(low.data(), low.data() + low.size(), first).ec != std::errc()) continue;
+    last = first;
+    if (dash != std::string_view::npos) {
+      const auto high = range.substr(dash + 1);
+      if (std::from_chars(high.data(), high.data() + high.size(), last).ec != std::errc()) continue;
     }
-    if (deadline.expired()) return Error(fmt::format("node {} still has no memory after {:.0f} ms", node, to_ms(timeout)));
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    if (first <= node && node <= last) return true;
   }
+  return false;
 }
 
 Result<int> online_node_memory(int node) {

@@ -9,7 +9,6 @@
 #include <string_view>
 #include <vector>
 
-#include "common/clock.h"
 #include "common/result.h"
 
 namespace hotmem::agent {
@@ -29,8 +28,8 @@ Result<int> offline_node_memory(int node);
 // Brings a node's offline memory blocks back online (movable): undoes an
 // offlining that a new instance on the node overtook. Returns how many.
 Result<int> online_node_memory(int node);
-// Waits, at most `timeout`, until `node` has memory online (MemTotal > 0).
-Status wait_for_node_memory(int node, Clock::duration timeout);
+// Whether a node list as cpuset files show it ("0-2,4") names `node`.
+bool node_list_contains(std::string_view list, int node);
 // Reads files (or every file under directories) once, so their page cache
 // is allocated by the agent, on node 0, before any instance is bound to a
 // partition; returns the bytes read.

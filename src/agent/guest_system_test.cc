@@ -61,18 +61,16 @@ TEST(TransparentHugepages, OnlyTheKernelsModesAreWritten) {
   }
 }
 
-TEST(WaitForNodeMemory, ReturnsAtOnceForANodeWithMemory) {
-  // Node 0 always has memory where this runs (the host, or a guest's boot memory).
-  EXPECT_TRUE(wait_for_node_memory(0, std::chrono::milliseconds(100)).ok());
-}
-
-TEST(WaitForNodeMemory, GivesUpAfterItsTimeoutOnANodeWithout) {
-  const auto start = Clock::now();
-  auto s = wait_for_node_memory(1023, std::chrono::milliseconds(50));
-  ASSERT_FALSE(s.ok());
-  EXPECT_NE(s.error().message().find("node 1023 still has no memory after 50 ms"), std::string::npos)
-      << s.error().message();
-  EXPECT_GE(Clock::now() - start, std::chrono::milliseconds(50));
+TEST(NodeListContains, ReadsSinglesAndRangesAsCpusetFilesShowThem) {
+  EXPECT_TRUE(node_list_contains("0\n", 0));
+  EXPECT_FALSE(node_list_contains("0\n", 1));
+  EXPECT_TRUE(node_list_contains("0-2,4\n", 1));
+  EXPECT_TRUE(node_list_contains("0-2,4\n", 4));
+  EXPECT_FALSE(node_list_contains("0-2,4\n", 3));
+  EXPECT_TRUE(node_list_contains("0,12-14", 13));
+  EXPECT_FALSE(node_list_contains("", 0));
+  EXPECT_FALSE(node_list_contains("\n", 0));
+  EXPECT_FALSE(node_list_contains("x,1-y", 1));
 }
 
 }  // namespace

@@ -337,7 +337,8 @@ void InstanceTable::tick() {
     Instance& instance = current->second;
     switch (instance.state) {
       case State::kPreparing:
-        if (!instance.spec.node || node_total_bytes(*instance.spec.node) >= instance.spec.node_bytes) {
+        if (!instance.spec.node || (node_total_bytes(*instance.spec.node) >= instance.spec.node_bytes &&
+                                    instances_can_use_node(*instance.spec.node))) {
           spawn(instance);
         } else if (now >= instance.deadline) {
           fail_start(instance, fmt::format("node {} did not get its memory in time", *instance.spec.node));

@@ -142,6 +142,11 @@ Sandbox::~Sandbox() {
   }
 }
 
+bool instances_can_use_node(int node) {
+  auto mems = read_text_file(fs::path(kInstancesCgroup) / "cpuset.mems.effective", 4096);
+  return mems && node_list_contains(*mems, node);
+}
+
 Status Sandbox::bind_node(int node) {
   // The cgroup may use node 0 as well as its own: allocations that cannot
   // live in ZONE_MOVABLE (pipe buffers, for one: GFP_HIGHUSER, hardwalled)

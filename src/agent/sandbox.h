@@ -36,6 +36,13 @@ struct SandboxSpec {
   std::optional<std::filesystem::path> root;  // checked with check_instance_root
 };
 
+// Whether an instance's process can be bound to `node` now: the node is in
+// the instances' cgroup's effective memory nodes. Linux adds a node there
+// from a worker, a moment after the node's memory has come online; before
+// that the cgroup cannot use the node and a memory policy binding to it is
+// refused.
+bool instances_can_use_node(int node);
+
 // An instance root must be an absolute path without "..", to a directory
 // that already has the mount points tmp, proc and dev (it is usually
 // read-only, so they cannot be made on the fly). Says what is wrong.
