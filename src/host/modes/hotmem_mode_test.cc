@@ -11,7 +11,7 @@
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
-#include "host/modes/mode_test_util.h"
+#include "host/testing/mode_fixture.h"
 
 namespace hotmem::host {
 namespace {

@@ -7,7 +7,7 @@
 
 #include <gtest/gtest.h>
 
-#include "host/modes/mode_test_util.h"
+#include "host/testing/mode_fixture.h"
 
 namespace hotmem::host {
 namespace {

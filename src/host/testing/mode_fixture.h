@@ -1,4 +1,4 @@
-// The fixture the memory modes' unit tests share: a mode attached to a fake
+// Test-only: the fixture the memory modes' unit tests share: a mode attached to a fake
 // VMM with room for three instances of 200 MiB (256 MiB partitions).
 #pragma once
 
@@ -8,7 +8,7 @@
 #include <gtest/gtest.h>
 
 #include "host/memory_mode.h"
-#include "host/modes/fake_vmm_test_util.h"
+#include "host/testing/fake_vmm.h"
 
 namespace hotmem::host {
 

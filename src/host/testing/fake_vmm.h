@@ -1,4 +1,4 @@
-// A stand-in for a VMM in unit tests: no process, no guest, only memory
+// Test-only: a stand-in for a VMM in unit tests: no process, no guest, only memory
 // devices whose answers a test scripts, and a log of what was asked of them.
 //
 // A device answers each size request in one of these ways:
