@@ -29,8 +29,9 @@ Result<Partition> PartitionTable::claim(const std::string& instance) {
   }
   const auto broken = std::count_if(partitions_.begin(), partitions_.end(),
                                     [](const Partition& p) { return p.state == PartitionState::kBroken; });
-  return Error(fmt::format("no empty partition for instance '{}': all {} are in use{}", instance,
-                           partitions_.size(), broken ? fmt::format(" ({} broken)", broken) : ""));
+  return Error(ErrorCode::kResourceExhausted,
+               fmt::format("no empty partition for instance '{}': all {} are in use{}", instance, partitions_.size(),
+                           broken ? fmt::format(" ({} broken)", broken) : ""));
 }
 
 Status PartitionTable::move(int index, PartitionState from, PartitionState to) {

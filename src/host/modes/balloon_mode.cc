@@ -50,7 +50,8 @@ Result<Clock::duration> BalloonMode::wait_for(std::uint64_t goal, bool growing, 
 Result<Grant> BalloonMode::begin_grant(const std::string& instance) {
   std::lock_guard lock(mutex_);
   if (target_ + share_ > total_) {
-    return Error(fmt::format("no room for instance '{}': every share is in use", instance));
+    return Error(ErrorCode::kResourceExhausted,
+                 fmt::format("no room for instance '{}': every share is in use", instance));
   }
   if (Status s = vmm_->request_balloon_target(target_ + share_); !s) return s.error();
   target_ += share_;

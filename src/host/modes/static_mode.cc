@@ -15,7 +15,10 @@ Status StaticMode::attach(FunctionVm&, const FunctionShape& shape) {
 
 Result<Grant> StaticMode::begin_grant(const std::string& instance) {
   std::lock_guard lock(mutex_);
-  if (granted_ >= capacity_) return Error(fmt::format("no room for instance '{}': all {} in use", instance, capacity_));
+  if (granted_ >= capacity_) {
+    return Error(ErrorCode::kResourceExhausted,
+                 fmt::format("no room for instance '{}': all {} in use", instance, capacity_));
+  }
   ++granted_;
   return Grant{instance, 0, std::nullopt, std::nullopt};
 }

@@ -27,8 +27,8 @@ Status VirtioMemMode::attach(vmm::Vmm& vmm, const std::vector<vmm::MemoryDeviceS
 Result<Grant> VirtioMemMode::begin_grant(const std::string& instance) {
   std::lock_guard lock(mutex_);
   if (target_ + share_ > max_) {
-    return Error(fmt::format("no room for instance '{}': the device holds {} of {}", instance, format_size(target_),
-                             format_size(max_)));
+    return Error(ErrorCode::kResourceExhausted, fmt::format("no room for instance '{}': the device holds {} of {}",
+                                                            instance, format_size(target_), format_size(max_)));
   }
   if (Status s = vmm_->request_memory_device_size(kDevice, target_ + share_); !s) return s.error();
   target_ += share_;
