@@ -39,7 +39,7 @@ Result<json> run_cpu_bench(const CpuBenchConfig& config, const ExperimentContext
       for (int i = 1; i <= config.reclaims; ++i) {
         if (Status s = fleet.grow_to(running); !s) return s.error().context(label);
         std::this_thread::sleep_for(config.settle);
-        auto sample = measure_reclaim(**d, fleet, victims);
+        auto sample = measure_reclaim(fleet, victims);
         if (!sample) return sample.error().context(label);
         guest += sample->guest_cpu_ms;
         host += sample->host_cpu_ms;

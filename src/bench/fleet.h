@@ -26,20 +26,27 @@ class Fleet {
   // Starts instances until `count` run.
   Status grow_to(std::size_t count);
   // Stops `count` instances spread evenly over the start order (so neither
-  // the oldest nor the newest memory is favoured); does not reclaim.
-  Result<std::vector<host::StoppedInstance>> stop(std::size_t count);
-  // Stops and reclaims until `count` run (not measured).
+  // the oldest nor the newest memory is favoured); their memory stays
+  // granted until they are retired. Returns their names.
+  Result<std::vector<std::string>> stop(std::size_t count);
+  // Retires `count` instances, chosen as stop() does (stopped, then their
+  // memory reclaimed at once).
+  Result<host::RetireReport> retire(std::size_t count);
+  // Retires instances until `count` run.
   Status shrink_to(std::size_t count);
   std::size_t size() const { return running_.size(); }
 
  private:
+  std::vector<std::string> pick(std::size_t count) const;
+
   host::Deployment& d_;
   WorkloadShape shape_;
   std::vector<std::string> running_;
   int next_ = 0;
 };
 
-// One reclaim, measured from the guest's and the host's side.
+// One reclaim, measured from the guest's and the host's side (a retire's
+// figures, as the experiments tabulate them).
 struct ReclaimSample {
   double reclaim_ms = 0;
   std::uint64_t reclaimed_bytes = 0;
@@ -50,9 +57,11 @@ struct ReclaimSample {
   double host_cpu_ms = 0;  // QEMU's threads
 };
 
-// Stops `victims` instances of the fleet and reclaims their memory.
-Result<ReclaimSample> measure_reclaim(host::Deployment& d, Fleet& fleet, std::size_t victims);
-// Reclaims the memory of instances already stopped.
-Result<ReclaimSample> measure_reclaim(host::Deployment& d, const std::vector<host::StoppedInstance>& stopped);
+// The figures of a retire that did all it was asked and measured all it did.
+Result<ReclaimSample> sample_of(const host::RetireReport& report);
+// Retires `victims` instances of the fleet: stops them and reclaims their memory.
+Result<ReclaimSample> measure_reclaim(Fleet& fleet, std::size_t victims);
+// Retires instances already stopped: reclaims their memory.
+Result<ReclaimSample> measure_reclaim(host::Deployment& d, const std::vector<std::string>& stopped);
 
 }  // namespace hotmem::bench

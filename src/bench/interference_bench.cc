@@ -21,20 +21,19 @@ constexpr std::size_t kMaxSamples = 1 << 20;
 // Runs `during` inside a measurement window of the serving instance and
 // returns the request latencies (ms) it saw.
 Result<std::vector<double>> measure_window(host::Deployment& d, const std::function<Status()>& during) {
-  auto& agent = d.vm().agent();
-  auto before = agent.list_instances();
+  auto before = d.guest_instances();
   if (!before) return before.error();
   std::uint64_t reports = 0;
   for (const auto& s : *before) {
     if (s.name == kServer) reports = s.reports;
   }
-  if (Status s = agent.signal_instance(kServer, "USR1"); !s) return s.error();
+  if (Status s = d.signal(kServer, "USR1"); !s) return s.error();
   if (Status s = during(); !s) return s.error();
-  if (Status s = agent.signal_instance(kServer, "USR2"); !s) return s.error();
+  if (Status s = d.signal(kServer, "USR2"); !s) return s.error();
   std::string line;
   auto got = poll_until(
       [&]() -> Result<bool> {
-        auto list = agent.list_instances();
+        auto list = d.guest_instances();
         if (!list) return list.error();
         for (const auto& s : *list) {
           if (s.name == kServer && s.reports > reports) {
@@ -97,7 +96,7 @@ Result<json> run_interference_bench(const InterferenceConfig& config, const Expe
     server.argv = {"/sbin/hotmem-agent", "workload", "serve", "--mib", std::to_string(config.serve_mib),
                    "--work-kib", std::to_string(config.serve_work_kib), "--period-us",
                    std::to_string(config.serve_period_us)};
-    if (auto started = (*d)->pool().start(server); !started) return started.error().context(mode);
+    if (auto started = (*d)->start(server); !started) return started.error().context(mode);
     Fleet fleet(**d, config.workload);
     if (Status s = fleet.grow_to(others); !s) return s.error().context(mode);
     std::this_thread::sleep_for(config.settle);

@@ -102,7 +102,7 @@ Result<nlohmann::json> run_reclaim_bench(const ReclaimBenchConfig& config, const
             if (Status s = fleet.shrink_to(running); !s) return s.error().context(label);
             if (Status s = fleet.grow_to(running); !s) return s.error().context(label);
             std::this_thread::sleep_for(config.settle);
-            auto sample = measure_reclaim(**deployment, fleet, victims);
+            auto sample = measure_reclaim(fleet, victims);
             if (!sample) return sample.error().context(label);
             progress.step(fmt::format("{:.1f} ms, {} pages migrated, {:.0f} MiB back to the host",
                                       sample->reclaim_ms, sample->migrated_pages, sample->rss_released_mib));

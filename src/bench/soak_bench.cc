@@ -44,7 +44,7 @@ struct Counts {
 
 // One scale-up: `concurrency` invocations at once, each answered or failed.
 void cycle(serve::ServedFunction& f, const SoakConfig& config, int index, Counts& counts) {
-  std::vector<std::future<std::variant<serve::InvocationResult, serve::InvokeError>>> calls;
+  std::vector<std::future<Result<serve::InvocationResult>>> calls;
   for (int i = 0; i < config.concurrency; ++i) {
     const json params{{"mib", config.touch_mib}, {"ms", config.hold_ms}, {"echo", index * 1000 + i}};
     calls.push_back(std::async(std::launch::async, [&f, params, &config] { return f.invoke(params, config.invoke_timeout); }));
@@ -56,12 +56,12 @@ void cycle(serve::ServedFunction& f, const SoakConfig& config, int index, Counts
       continue;
     }
     auto outcome = call.get();
-    if (auto* r = std::get_if<serve::InvocationResult>(&outcome); r && r->result.value("echo", -1) == index * 1000 + i) {
+    if (outcome && outcome->result.value("echo", -1) == index * 1000 + i) {
       ++counts.answered;
     } else {
       ++counts.failed;
       if (counts.errors.size() < 5) {
-        counts.errors.push_back(r ? "wrong answer: " + r->result.dump() : std::get<serve::InvokeError>(outcome).message);
+        counts.errors.push_back(outcome ? "wrong answer: " + outcome->result.dump() : outcome.error().message());
       }
     }
   }

@@ -1,15 +1,35 @@
 #include "host/deployment.h"
 
 #include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include "common/poll.h"
+#include "common/proc_stats.h"
+#include "host/instance_pool.h"
 
 namespace hotmem::host {
+namespace {
+
+constexpr auto kInitTimeout = std::chrono::seconds(60);
+// An agent that stays silent this long (generous: emulated guests under
+// load are slow) to a health probe fails its VM.
+constexpr auto kProbeTimeout = std::chrono::seconds(10);
+
+// Appends `error` to what went wrong so far.
+void add_failure(Status& status, const Error& error) {
+  status = status ? Status(error) : Status(status.error().context(error.message()));
+}
+
+}  // namespace
 
 Result<std::unique_ptr<Deployment>> Deployment::create(const DeploymentSpec& spec) {
   if (spec.shape.max_instances < 1 || spec.shape.max_instances > 64) {
-    return Error(fmt::format("{} instances per VM asked for; 1-64 supported", spec.shape.max_instances));
+    return Error(ErrorCode::kInvalidArgument,
+                 fmt::format("{} instances per VM asked for; 1-64 supported", spec.shape.max_instances));
   }
   if (spec.shape.instance_bytes < 16 * kMiB || spec.shape.instance_bytes > 1024 * kGiB) {
-    return Error(fmt::format("instance memory {} is outside 16 MiB - 1 TiB", format_size(spec.shape.instance_bytes)));
+    return Error(ErrorCode::kInvalidArgument,
+                 fmt::format("instance memory {} is outside 16 MiB - 1 TiB", format_size(spec.shape.instance_bytes)));
   }
   std::unique_ptr<Deployment> d(new Deployment());
   d->spec_ = spec;
@@ -19,6 +39,11 @@ Result<std::unique_ptr<Deployment>> Deployment::create(const DeploymentSpec& spe
   FunctionVmConfig config = spec.vm;
   config.memory_devices.clear();
   config.numa_nodes = 1;
+  if (spec.action) {
+    auto runtime = ActionRuntime::prepare(*spec.action, config);
+    if (!runtime) return runtime.error();
+    d->runtime_ = std::move(*runtime);
+  }
   d->mode_->configure(config, spec.shape);
   auto vm = FunctionVm::boot(config);
   if (!vm) return vm.error();
@@ -33,6 +58,176 @@ Deployment::~Deployment() {
   pool_.reset();
   vm_.reset();
   mode_.reset();
+}
+
+Result<StartedInstance> Deployment::start(const InstanceRequest& request) {
+  auto started = pool_->start(request);
+  if (!started || !request.actions || !request.actions->init) return started;
+  // The instance counts as started once it has taken its /init.
+  auto answer = vm_->agent().invoke(request.name, started->port, "/init", *request.actions->init, kInitTimeout);
+  Status ok = !answer ? Status(answer.error())
+              : answer->status < 200 || answer->status > 299
+                  ? Status(Error(ErrorCode::kGuestMisbehaved, fmt::format("the runner answered {}: {}", answer->status,
+                                                                          answer->body.substr(0, 512))))
+                  : ok_status();
+  if (ok) return started;
+  // Its memory goes back like any ended instance's.
+  RetireReport back = retire({request.name});
+  if (!back.status) spdlog::warn("retire {} after its failed /init: {}", request.name, back.status.error().message());
+  return ok.error().context("/init");
+}
+
+Result<StartedInstance> Deployment::start_action(const std::string& name) {
+  if (!runtime_) return Error(ErrorCode::kInvalidArgument, "this deployment serves no action");
+  return start(runtime_->instance(name));
+}
+
+Result<ActionAnswer> Deployment::invoke(const std::string& instance, const std::string& path, const std::string& body,
+                                        Clock::duration timeout) {
+  auto port = pool_->port_of(instance);
+  if (!port) return port.error();
+  return vm_->agent().invoke(instance, *port, path, body, timeout);
+}
+
+Result<InstanceEnd> Deployment::stop(const std::string& instance, Clock::duration grace) {
+  return pool_->stop(instance, grace);
+}
+
+RetireReport Deployment::retire(const std::vector<std::string>& instances, const RetireOptions& options) {
+  RetireReport report;
+  {
+    std::lock_guard lock(health_mutex_);
+    if (failure_) {
+      report.status = failure_->context("the VM failed");
+      return report;
+    }
+  }
+  std::vector<std::string> stopped;
+  for (const std::string& name : instances) {
+    auto end = pool_->stop(name, options.grace);
+    if (!end) {
+      add_failure(report.status, end.error().context("stop " + name));
+      continue;
+    }
+    stopped.push_back(name);
+    report.instances.push_back({name, *end});
+  }
+  if (stopped.empty()) return report;
+  auto grants = pool_->take_stopped(stopped);
+  if (!grants) {
+    add_failure(report.status, grants.error());
+    return report;
+  }
+  reclaim_measured(*grants, options, report);
+  return report;
+}
+
+void Deployment::reclaim_measured(const std::vector<Grant>& grants, const RetireOptions& options,
+                                  RetireReport& report) {
+  const pid_t qemu = vm_->vmm().pid();
+  auto before = vm_->agent().memory_report();
+  auto rss_before = vm_->vmm().rss_bytes();
+  auto host_before = process_cpu_ms(qemu);
+  auto reclaimed = mode_->reclaim(grants, options.reclaim_timeout);
+  auto host_after = process_cpu_ms(qemu);
+  auto after = vm_->agent().memory_report();
+  auto rss_after = vm_->vmm().rss_bytes();
+
+  if (!reclaimed) {
+    add_failure(report.status, reclaimed.error());
+    return;
+  }
+  report.reclaimed = true;
+  report.bytes = reclaimed->bytes;
+  report.latency = reclaimed->latency;
+  for (const Error* e : {before ? nullptr : &before.error(), after ? nullptr : &after.error(),
+                         rss_before ? nullptr : &rss_before.error(), rss_after ? nullptr : &rss_after.error(),
+                         host_before ? nullptr : &host_before.error(), host_after ? nullptr : &host_after.error()}) {
+    if (e) add_failure(report.measured, *e);
+  }
+  if (before && after) {
+    if (auto migrated = protocol::migrated_pages_between(*before, *after)) {
+      report.migrated_pages = *migrated;
+    } else {
+      add_failure(report.measured, migrated.error());
+    }
+    report.guest_cpu_ms = static_cast<double>(after->cpu.busy_ticks - before->cpu.busy_ticks) * protocol::kMsPerTick;
+    for (std::size_t i = 0; i < after->cpu.busy_per_cpu.size() && i < before->cpu.busy_per_cpu.size(); ++i) {
+      report.guest_cpu_ms_per_vcpu.push_back(
+          static_cast<double>(after->cpu.busy_per_cpu[i] - before->cpu.busy_per_cpu[i]) * protocol::kMsPerTick);
+    }
+  }
+  if (rss_before && rss_after) {
+    report.rss_before = *rss_before;
+    report.rss_after = *rss_after;
+  }
+  if (host_before && host_after) report.host_cpu_ms = *host_after - *host_before;
+}
+
+std::optional<std::string> Deployment::failure_reason(HealthCheck how) {
+  vmm::Vmm& vmm = vm_->vmm();
+  if (!vmm.alive()) return vmm.exit_description();
+  std::optional<std::string> why;
+  if (auto broken = vm_->agent().broken()) {
+    why = "the agent broke the channel: " + *broken;
+  } else if (how == HealthCheck::kProbe) {
+    auto ping = vm_->agent().ping(kProbeTimeout);
+    if (!ping) why = "the agent does not answer: " + ping.error().message();
+  }
+  // A QEMU that dies closes the channel too, maybe while it is being
+  // probed: give it a moment to be reaped, so the reason says how it ended.
+  if (why && poll_until([&vmm]() -> Result<bool> { return !vmm.alive(); }, std::chrono::seconds(1),
+                        [] { return std::string("QEMU to exit"); })) {
+    why = vmm.exit_description();
+  }
+  return why;
+}
+
+Status Deployment::health(HealthCheck how) {
+  {
+    std::lock_guard lock(health_mutex_);
+    if (failure_) return *failure_;
+  }
+  auto why = failure_reason(how);
+  if (!why) return ok_status();
+  {
+    std::lock_guard lock(health_mutex_);
+    if (failure_) return *failure_;
+    failure_ = Error(ErrorCode::kUnavailable, *why);
+  }
+  spdlog::error("{}: the VM failed: {}", spec_.vm.name, *why);
+  // Whatever the guest does, QEMU ends and its memory goes back to the host.
+  shutdown();
+  return Error(ErrorCode::kUnavailable, *why);
+}
+
+nlohmann::json Deployment::describe() {
+  vmm::Vmm& vmm = vm_->vmm();
+  nlohmann::json vm{{"pid", vmm.pid()},
+                    {"accel", vmm.accel()},
+                    {"boot_ms", to_ms(vm_->boot_time())},
+                    {"alive", vmm.alive()},
+                    {"run_dir", vm_->spec().run_dir.string()},
+                    {"console_log", vm_->console_log().string()}};
+  {
+    std::lock_guard lock(health_mutex_);
+    vm["state"] = failure_ ? "failed" : "ready";
+    if (failure_) vm["failure"] = failure_->message();
+  }
+  if (auto rss = vmm.rss_bytes()) vm["rss_bytes"] = *rss;
+  return nlohmann::json{{"vm", std::move(vm)}, {"memory", mode_->describe()}, {"instances", pool_->describe()}};
+}
+
+void Deployment::shutdown() { vm_->vmm().shutdown(std::chrono::seconds(2)); }
+
+Result<protocol::GuestMemoryReport> Deployment::memory_report() { return vm_->agent().memory_report(); }
+
+Result<std::uint64_t> Deployment::rss_bytes() { return vm_->vmm().rss_bytes(); }
+
+Result<std::vector<InstanceStatus>> Deployment::guest_instances() { return vm_->agent().list_instances(); }
+
+Status Deployment::signal(const std::string& instance, const std::string& signal) {
+  return vm_->agent().signal_instance(instance, signal);
 }
 
 }  // namespace hotmem::host

@@ -7,13 +7,41 @@
 
 namespace hotmem::host {
 
-Result<StartedInstance> InstancePool::start(const InstanceRequest& request) {
-  if (Status s = protocol::validate_name("instance name", request.name); !s) return s.error();
-  {
-    std::lock_guard lock(mutex_);
-    if (grants_.contains(request.name)) return Error(fmt::format("instance '{}' already exists", request.name));
+Result<int> InstancePool::reserve(const InstanceRequest& request) {
+  std::lock_guard lock(mutex_);
+  if (records_.contains(request.name) || starting_.contains(request.name)) {
+    return Error(ErrorCode::kConflict, fmt::format("instance '{}' already exists", request.name));
   }
-  if (request.argv.empty()) return Error("an instance needs a program to run");
+  int port = 0;
+  if (request.actions) {
+    port = kFirstPort;
+    while (ports_.contains(port)) ++port;
+    ports_.insert(port);
+  }
+  starting_.insert(request.name);
+  return port;
+}
+
+Result<StartedInstance> InstancePool::start(const InstanceRequest& request) {
+  if (Status s = protocol::validate_name("instance name", request.name); !s) {
+    return s.error().with_code(ErrorCode::kInvalidArgument);
+  }
+  if (request.argv.empty()) return Error(ErrorCode::kInvalidArgument, "an instance needs a program to run");
+  auto port = reserve(request);
+  if (!port) return port.error();
+  // Whatever happens below, the name and the port are no longer being started.
+  struct Unreserve {
+    InstancePool& pool;
+    const std::string& name;
+    int port;
+    bool started = false;
+    ~Unreserve() {
+      std::lock_guard lock(pool.mutex_);
+      pool.starting_.erase(name);
+      if (!started && port != 0) pool.ports_.erase(port);
+    }
+  } unreserve{*this, request.name, *port};
+
   if (Status s = preload_once(request); !s) return s.error().context("preload for " + request.name);
   const auto started = Clock::now();
   auto grant = mode_.begin_grant(request.name);
@@ -23,6 +51,7 @@ Result<StartedInstance> InstancePool::start(const InstanceRequest& request) {
   launch.name = request.name;
   launch.argv = request.argv;
   launch.env = request.env;
+  if (request.actions) launch.env["PORT"] = std::to_string(*port);
   launch.node = grant->node;
   launch.memory_max = shape_.instance_bytes;
   launch.scratch_bytes = request.scratch_bytes;
@@ -55,9 +84,10 @@ Result<StartedInstance> InstancePool::start(const InstanceRequest& request) {
   }
   {
     std::lock_guard lock(mutex_);
-    grants_.emplace(request.name, *grant);
+    records_.emplace(request.name, Record{*grant, *port, std::nullopt});
+    unreserve.started = true;
   }
-  return StartedInstance{request.name, *pid, *grant, *plugged, Clock::now() - started};
+  return StartedInstance{request.name, *pid, *port, *grant, *plugged, Clock::now() - started};
 }
 
 Status InstancePool::preload_once(const InstanceRequest& request) {
@@ -81,34 +111,75 @@ Status InstancePool::preload_once(const InstanceRequest& request) {
   return ok_status();
 }
 
-Result<StoppedInstance> InstancePool::stop(const std::string& name, Clock::duration grace) {
-  Grant grant;
+Result<InstanceEnd> InstancePool::stop(const std::string& name, Clock::duration grace) {
   {
     std::lock_guard lock(mutex_);
-    auto it = grants_.find(name);
-    if (it == grants_.end()) return Error(fmt::format("no instance '{}'", name));
-    grant = it->second;
+    auto it = records_.find(name);
+    if (it == records_.end()) return Error(ErrorCode::kNotFound, fmt::format("no instance '{}'", name));
+    if (it->second.end) return *it->second.end;  // stopped already
   }
   auto end = vm_.agent().stop_instance(name, grace, grace + std::chrono::seconds(30));
   if (!end) return end.error();
-  {
-    std::lock_guard lock(mutex_);
-    grants_.erase(name);
-  }
-  return StoppedInstance{grant, *end};
+  std::lock_guard lock(mutex_);
+  auto it = records_.find(name);
+  if (it != records_.end()) it->second.end = *end;
+  return end;
 }
 
-Result<ReclaimResult> InstancePool::reclaim(const std::vector<StoppedInstance>& stopped, Clock::duration timeout) {
+Result<std::vector<Grant>> InstancePool::take_stopped(const std::vector<std::string>& names) {
+  std::lock_guard lock(mutex_);
+  for (const std::string& name : names) {
+    auto it = records_.find(name);
+    if (it == records_.end()) return Error(ErrorCode::kNotFound, fmt::format("no instance '{}'", name));
+    if (!it->second.end) return Error(ErrorCode::kConflict, fmt::format("instance '{}' still runs", name));
+  }
   std::vector<Grant> grants;
-  for (const StoppedInstance& s : stopped) grants.push_back(s.grant);
-  return mode_.reclaim(grants, timeout);
+  for (const std::string& name : names) {
+    auto node = records_.extract(name);
+    if (!node) continue;  // named twice
+    grants.push_back(node.mapped().grant);
+    ports_.erase(node.mapped().port);
+  }
+  return grants;
+}
+
+Result<int> InstancePool::port_of(const std::string& name) const {
+  std::lock_guard lock(mutex_);
+  auto it = records_.find(name);
+  if (it == records_.end() || it->second.end) {
+    return Error(ErrorCode::kNotFound, fmt::format("instance '{}' is not running", name));
+  }
+  if (it->second.port == 0) {
+    return Error(ErrorCode::kInvalidArgument, fmt::format("instance '{}' serves no actions", name));
+  }
+  return it->second.port;
+}
+
+std::optional<InstanceEnd> InstancePool::end_of(const std::string& name) const {
+  std::lock_guard lock(mutex_);
+  auto it = records_.find(name);
+  if (it == records_.end()) return std::nullopt;
+  return it->second.end;
 }
 
 std::vector<std::string> InstancePool::instances() const {
   std::lock_guard lock(mutex_);
   std::vector<std::string> names;
-  for (const auto& [name, grant] : grants_) names.push_back(name);
+  for (const auto& [name, record] : records_) names.push_back(name);
   return names;
+}
+
+nlohmann::json InstancePool::describe() const {
+  std::lock_guard lock(mutex_);
+  nlohmann::json out = nlohmann::json::array();
+  for (const auto& [name, record] : records_) {
+    nlohmann::json i{{"name", name}, {"state", record.end ? "stopped" : "running"}};
+    if (record.port != 0) i["port"] = record.port;
+    if (record.grant.node) i["node"] = *record.grant.node;
+    if (record.grant.partition) i["partition"] = *record.grant.partition;
+    out.push_back(std::move(i));
+  }
+  return out;
 }
 
 }  // namespace hotmem::host

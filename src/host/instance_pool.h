@@ -1,10 +1,10 @@
-// Function instances in one VM, with memory from the VM's memory mode:
-// start = grant memory (plug) + start the instance in its sandbox, the two
-// overlapped where the mode allows; stop = end it and let the agent clear
-// what it left; reclaim = give the memory back. Thread-safe.
+// The instances of one VM and the memory each holds (host-internal: a
+// Deployment is the door to it). start = grant memory (plug) + start the
+// instance in its sandbox, the two overlapped where the mode allows; stop =
+// end it and let the agent clear what it left (its memory stays granted);
+// take_stopped = hand that memory over to be reclaimed. Thread-safe.
 #pragma once
 
-#include <future>
 #include <map>
 #include <mutex>
 #include <optional>
@@ -12,68 +12,62 @@
 #include <string>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "host/agent_client.h"
 #include "host/function_vm.h"
+#include "host/instance_request.h"
 #include "host/memory_mode.h"
 
 namespace hotmem::host {
 
-struct InstanceRequest {
-  std::string name;
-  std::vector<std::string> argv;
-  std::map<std::string, std::string> env;
-  std::uint64_t scratch_bytes = 64 * kMiB;
-  Clock::duration ready_timeout = std::chrono::seconds(120);
-  // Run chrooted here (e.g. protocol::kRootfsMountPoint, the VM's Python
-  // rootfs); argv[0] is then a path inside it.
-  std::optional<std::string> root;
-  // More guest files to read into node 0 before the first instance that
-  // names them (e.g. image::rootfs_preload_paths()).
-  std::vector<std::string> preload;
-};
-
-struct StartedInstance {
-  std::string name;
-  std::int64_t pid = 0;
-  Grant grant;
-  Clock::duration plug_latency{};   // the mode's grant, as the VMM reported it
-  Clock::duration start_latency{};  // from asking to the instance being ready
-};
-
-struct StoppedInstance {
-  Grant grant;
-  InstanceEnd end;
-};
-
 class InstancePool {
  public:
   static constexpr auto kPlugTimeout = std::chrono::seconds(60);
+  static constexpr int kFirstPort = 8000;
 
   InstancePool(FunctionVm& vm, MemoryMode& mode, FunctionShape shape)
       : vm_(vm), mode_(mode), shape_(shape) {}
 
   Result<StartedInstance> start(const InstanceRequest& request);
-  // Ends the instance (or collects one that ended by itself, e.g. OOM-killed).
-  Result<StoppedInstance> stop(const std::string& name, Clock::duration grace = std::chrono::seconds(10));
-  // Gives back the memory of stopped instances, all at once.
-  Result<ReclaimResult> reclaim(const std::vector<StoppedInstance>& stopped,
-                                Clock::duration timeout = std::chrono::seconds(120));
+  // Ends the instance (or collects one that ended by itself, e.g.
+  // OOM-killed); its memory stays granted until reclaimed.
+  Result<InstanceEnd> stop(const std::string& name, Clock::duration grace);
+  // Removes stopped instances from the pool and hands over their grants, for
+  // the mode to reclaim; fails, taking none, when one is unknown or still
+  // running.
+  Result<std::vector<Grant>> take_stopped(const std::vector<std::string>& names);
 
+  // The port of a running instance's action server.
+  Result<int> port_of(const std::string& name) const;
+  // How a stopped instance ended.
+  std::optional<InstanceEnd> end_of(const std::string& name) const;
   std::vector<std::string> instances() const;
-  const FunctionShape& shape() const { return shape_; }
-  MemoryMode& mode() { return mode_; }
+  // [{"name", "state": running|stopped, "port"?, "node"?, "partition"?}]
+  nlohmann::json describe() const;
 
  private:
-  FunctionVm& vm_;
-  MemoryMode& mode_;
-  FunctionShape shape_;
+  struct Record {
+    Grant grant;
+    int port = 0;
+    std::optional<InstanceEnd> end;  // set once stopped
+  };
+
   // Reads the program of a new kind of instance (under its root, if it has
   // one) and the files it asks for into node 0's page cache, each file once,
   // so its shared file pages never land in a partition.
   Status preload_once(const InstanceRequest& request);
+  // Reserves a name and, for an action server, the lowest free port.
+  Result<int> reserve(const InstanceRequest& request);
+
+  FunctionVm& vm_;
+  MemoryMode& mode_;
+  FunctionShape shape_;
 
   mutable std::mutex mutex_;
-  std::map<std::string, Grant> grants_;
+  std::map<std::string, Record> records_;
+  std::set<std::string> starting_;  // names reserved by starts under way
+  std::set<int> ports_;             // taken by running or starting instances
   std::set<std::string> preloaded_;
 };
 

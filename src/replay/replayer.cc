@@ -80,8 +80,8 @@ Result<ModeOutcome> replay_mode(const ReplayPlan& plan, const std::string& mode,
     spec.mode = mode;
     progress(fmt::format("{}: booting the VM of {} ({} MiB x {})", mode, spec.name, spec.memory_mib, spec.concurrency));
     auto deployed = registry.deploy(spec);
-    if (auto* e = std::get_if<serve::RegistryError>(&deployed)) return Error(e->message).context("deploy " + spec.name);
-    functions.push_back(std::get<0>(deployed));
+    if (!deployed) return deployed.error().context("deploy " + spec.name);
+    functions.push_back(*deployed);
   }
 
   std::atomic<bool> sampling = true;
@@ -99,7 +99,7 @@ Result<ModeOutcome> replay_mode(const ReplayPlan& plan, const std::string& mode,
 
   progress(fmt::format("{}: replaying {} invocations over {:.0f} s", mode, plan.arrivals.size(),
                        std::chrono::duration<double>(plan.length).count()));
-  std::vector<std::future<std::variant<serve::InvocationResult, serve::InvokeError>>> calls;
+  std::vector<std::future<Result<serve::InvocationResult>>> calls;
   for (const Arrival& a : plan.arrivals) {
     std::this_thread::sleep_until(t0 + a.at);
     calls.push_back(std::async(std::launch::async, [&options, f = functions[a.function], params = a.params] {
@@ -108,13 +108,13 @@ Result<ModeOutcome> replay_mode(const ReplayPlan& plan, const std::string& mode,
   }
   for (auto& call : calls) {
     auto r = call.get();
-    if (auto* ok = std::get_if<serve::InvocationResult>(&r)) {
+    if (r) {
       ++out.answered;
-      out.cold_starts += ok->cold;
-      out.latencies_ms.push_back(to_ms(ok->total));
+      out.cold_starts += r->cold;
+      out.latencies_ms.push_back(to_ms(r->total));
     } else {
       ++out.failed;
-      if (out.errors.size() < kMaxErrorsKept) out.errors.push_back(std::get<serve::InvokeError>(r).message);
+      if (out.errors.size() < kMaxErrorsKept) out.errors.push_back(r.error().message());
     }
   }
   progress(fmt::format("{}: {} answered, {} failed; measuring {:.0f} s more for keep-alive reclaims", mode,

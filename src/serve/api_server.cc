@@ -23,43 +23,39 @@ void send_json(httplib::Response& res, int status, const json& body) {
   res.set_content(body.dump(2, ' ', false, json::error_handler_t::replace) + "\n", "application/json");
 }
 
-void send_error(httplib::Response& res, int status, const std::string& error, const std::string& detail) {
-  send_json(res, status, json{{"error", error}, {"detail", detail}});
+void send_error(httplib::Response& res, int status, ErrorCode code, const std::string& error,
+                const std::string& detail) {
+  send_json(res, status, json{{"error", error}, {"code", error_code_name(code)}, {"detail", detail}});
 }
 
-int status_of(RegistryFailure failure) {
-  switch (failure) {
-    case RegistryFailure::kNotFound: return 404;
-    case RegistryFailure::kExists: return 409;
-    case RegistryFailure::kDeploying: return 409;
-    case RegistryFailure::kFull: return 429;
-    case RegistryFailure::kDeployFailed: return 500;
-    case RegistryFailure::kClosed: return 503;
+}  // namespace
+
+int http_status(ErrorCode code) {
+  switch (code) {
+    case ErrorCode::kInvalidArgument: return 400;
+    case ErrorCode::kNotFound: return 404;
+    case ErrorCode::kConflict: return 409;
+    case ErrorCode::kResourceExhausted: return 429;
+    case ErrorCode::kInternal: return 500;
+    case ErrorCode::kGuestMisbehaved: return 502;
+    case ErrorCode::kUnavailable: return 503;
   }
   return 500;
 }
 
-const char* error_of(RegistryFailure failure) {
-  switch (failure) {
-    case RegistryFailure::kNotFound: return "unknown function";
-    case RegistryFailure::kExists: return "function exists";
-    case RegistryFailure::kDeploying: return "function is being deployed";
-    case RegistryFailure::kFull: return "too many functions";
-    case RegistryFailure::kDeployFailed: return "deployment failed";
-    case RegistryFailure::kClosed: return "shutting down";
-  }
-  return "error";
-}
+namespace {
 
-void send_registry_error(httplib::Response& res, const RegistryError& e) {
-  send_error(res, status_of(e.kind), error_of(e.kind), e.message);
+// {"error": its reason (or its kind's name), "code": its kind, "detail": its message}.
+void send_error(httplib::Response& res, const Error& e) {
+  const std::string headline = e.reason().empty() ? std::string(error_code_name(e.code())) : e.reason();
+  send_error(res, http_status(e.code()), e.code(), headline, e.message());
 }
 
 // The {name} of a path; an error answer when it is not a valid name.
 std::optional<std::string> name_of(const httplib::Request& req, httplib::Response& res) {
   const std::string name = req.matches[1];
   if (Status s = protocol::validate_name("function name", name); !s) {
-    send_error(res, 400, "bad function name", s.error().message());
+    send_error(res, s.error().with_code(ErrorCode::kInvalidArgument).with_reason("bad function name"));
     return std::nullopt;
   }
   return name;
@@ -70,7 +66,7 @@ std::optional<json> body_of(const httplib::Request& req, httplib::Response& res,
   if (req.body.empty() && empty_is_object) return json::object();
   auto body = protocol::parse_object(req.body);
   if (!body) {
-    send_error(res, 400, "malformed JSON", body.error().message());
+    send_error(res, body.error().with_code(ErrorCode::kInvalidArgument).with_reason("malformed JSON"));
     return std::nullopt;
   }
   return std::move(*body);
@@ -94,18 +90,18 @@ ApiServer::ApiServer(FunctionRegistry& registry, Metrics& metrics, ApiLimits lim
     auto body = body_of(req, res, false);
     if (!body) return;
     auto spec = parse_function_spec(*name, *body);
-    if (!spec) return send_error(res, 400, "invalid function", spec.error().message());
+    if (!spec) return send_error(res, spec.error().with_reason("invalid function"));
     auto deployed = registry.deploy(*spec);
-    if (auto* e = std::get_if<RegistryError>(&deployed)) return send_registry_error(res, *e);
-    send_json(res, 201, std::get<0>(deployed)->describe());
+    if (!deployed) return send_error(res, deployed.error());
+    send_json(res, 201, (*deployed)->describe());
   });
 
   s.Get(R"(/v1/functions/([^/]+))", [&registry](const httplib::Request& req, httplib::Response& res) {
     auto name = name_of(req, res);
     if (!name) return;
     auto found = registry.find(*name);
-    if (auto* e = std::get_if<RegistryError>(&found)) return send_registry_error(res, *e);
-    send_json(res, 200, std::get<0>(found)->describe());
+    if (!found) return send_error(res, found.error());
+    send_json(res, 200, (*found)->describe());
   });
 
   s.Get("/v1/functions", [&registry](const httplib::Request&, httplib::Response& res) {
@@ -121,8 +117,7 @@ ApiServer::ApiServer(FunctionRegistry& registry, Metrics& metrics, ApiLimits lim
   s.Delete(R"(/v1/functions/([^/]+))", [&registry](const httplib::Request& req, httplib::Response& res) {
     auto name = name_of(req, res);
     if (!name) return;
-    auto removed = registry.remove(*name);
-    if (auto* e = std::get_if<RegistryError>(&removed)) return send_registry_error(res, *e);
+    if (Status removed = registry.remove(*name); !removed) return send_error(res, removed.error());
     send_json(res, 200, json{{"deleted", *name}});
   });
 
@@ -132,17 +127,10 @@ ApiServer::ApiServer(FunctionRegistry& registry, Metrics& metrics, ApiLimits lim
     auto params = body_of(req, res, true);
     if (!params) return;
     auto found = registry.find(*name);
-    if (auto* e = std::get_if<RegistryError>(&found)) return send_registry_error(res, *e);
-    auto outcome = std::get<0>(found)->invoke(*params, limits.invoke_timeout);
-    if (auto* r = std::get_if<InvocationResult>(&outcome)) return send_json(res, 200, r->to_json());
-    const auto& e = std::get<InvokeError>(outcome);
-    switch (e.kind) {
-      case InvokeFailure::kBusy: return send_error(res, 503, "no instance free", e.message);
-      case InvokeFailure::kUnavailable: return send_error(res, 503, "function unavailable", e.message);
-      case InvokeFailure::kVmFailed: return send_error(res, 503, "function VM failed", e.message);
-      case InvokeFailure::kActionFailed: return send_error(res, 502, "the action failed", e.message);
-      case InvokeFailure::kBadAnswer: return send_error(res, 502, "bad answer from the action", e.message);
-    }
+    if (!found) return send_error(res, found.error());
+    auto outcome = (*found)->invoke(*params, limits.invoke_timeout);
+    if (!outcome) return send_error(res, outcome.error());
+    send_json(res, 200, outcome->to_json());
   });
 
   s.Get("/metrics", [&metrics, &registry](const httplib::Request&, httplib::Response& res) {
@@ -156,9 +144,15 @@ ApiServer::ApiServer(FunctionRegistry& registry, Metrics& metrics, ApiLimits lim
   s.set_error_handler([](const httplib::Request& req, httplib::Response& res) {
     if (!res.body.empty()) return;
     switch (res.status) {
-      case 404: return send_error(res, 404, "not found", fmt::format("no route for {} {}", req.method, req.path));
-      case 413: return send_error(res, 413, "body too large", "the request body exceeds the daemon's limit");
-      default: return send_error(res, res.status, "bad request", fmt::format("HTTP {} for {} {}", res.status, req.method, req.path));
+      case 404:
+        return send_error(res, 404, ErrorCode::kNotFound, "not found",
+                          fmt::format("no route for {} {}", req.method, req.path));
+      case 413:
+        return send_error(res, 413, ErrorCode::kInvalidArgument, "body too large",
+                          "the request body exceeds the daemon's limit");
+      default:
+        return send_error(res, res.status, ErrorCode::kInvalidArgument, "bad request",
+                          fmt::format("HTTP {} for {} {}", res.status, req.method, req.path));
     }
   });
   s.set_exception_handler([](const httplib::Request&, httplib::Response& res, std::exception_ptr ep) {
@@ -170,7 +164,7 @@ ApiServer::ApiServer(FunctionRegistry& registry, Metrics& metrics, ApiLimits lim
     } catch (...) {
     }
     spdlog::error("request failed: {}", what);
-    send_error(res, 500, "internal error", what);
+    send_error(res, 500, ErrorCode::kInternal, "internal error", what);
   });
 }
 

@@ -1,8 +1,9 @@
 // The REST API of `hotmem serve` (JSON over HTTP, cpp-httplib): a thin
 // layer that checks each request, hands it to the registry or a function
 // and maps the outcome to a status code. Every error is
-// {"error": "<what>", "detail": "<why / what to do>"} with a 4xx (the
-// client's fault) or 5xx (ours or the guest's).
+// {"error": "<what failed>", "code": "<its kind>", "detail": "<why / what to
+// do>"} with a 4xx (the client's fault) or 5xx (ours or the guest's); the
+// kind decides the status (http_status, the one place that does).
 //
 //   PUT    /v1/functions/{name}         deploy (boots the function's VM)
 //   GET    /v1/functions                list
@@ -21,6 +22,11 @@
 #include "serve/metrics.h"
 
 namespace hotmem::serve {
+
+// The HTTP status of an error of this kind: invalid argument 400, not found
+// 404, conflict 409, resource exhausted 429, internal 500, guest misbehaved
+// 502, unavailable 503.
+int http_status(ErrorCode code);
 
 struct ApiLimits {
   std::size_t max_body_bytes = 256 * 1024;

@@ -99,6 +99,25 @@ TEST_F(ApiServerTest, EveryBadRequestGetsA4xxWithAClearErrorAndTheDaemonKeepsSer
   }
 }
 
+TEST(HttpStatus, EachKindOfErrorHasItsStatus) {
+  EXPECT_EQ(http_status(ErrorCode::kInvalidArgument), 400);
+  EXPECT_EQ(http_status(ErrorCode::kNotFound), 404);
+  EXPECT_EQ(http_status(ErrorCode::kConflict), 409);
+  EXPECT_EQ(http_status(ErrorCode::kResourceExhausted), 429);
+  EXPECT_EQ(http_status(ErrorCode::kInternal), 500);
+  EXPECT_EQ(http_status(ErrorCode::kGuestMisbehaved), 502);
+  EXPECT_EQ(http_status(ErrorCode::kUnavailable), 503);
+}
+
+TEST_F(ApiServerTest, AnErrorNamesItsKind) {
+  auto [missing, unknown] = send("GET", "/v1/functions/nothere", "");
+  EXPECT_EQ(missing, 404);
+  EXPECT_EQ(unknown.value("code", ""), "not_found") << unknown.dump();
+  auto [bad, invalid] = send("PUT", "/v1/functions/f", R"({"concurrency": 0})");
+  EXPECT_EQ(bad, 400);
+  EXPECT_EQ(invalid.value("code", ""), "invalid_argument") << invalid.dump();
+}
+
 TEST_F(ApiServerTest, AFailedDeploymentSaysWhyAndFreesTheName) {
   auto [status, body] = send("PUT", "/v1/functions/f", "{}");
   EXPECT_EQ(status, 500);

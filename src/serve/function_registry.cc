@@ -5,24 +5,36 @@
 #include <fmt/format.h>
 
 namespace hotmem::serve {
+namespace {
+
+Error closed() { return Error(ErrorCode::kUnavailable, "the daemon is shutting down").with_reason("shutting down"); }
+Error deploying(std::string message) {
+  return Error(ErrorCode::kConflict, std::move(message)).with_reason("function is being deployed");
+}
+Error not_found(const std::string& name) {
+  return Error(ErrorCode::kNotFound, fmt::format("no function '{}'", name)).with_reason("unknown function");
+}
+
+}  // namespace
 
 FunctionRegistry::~FunctionRegistry() { shutdown(); }
 
-std::variant<std::shared_ptr<ServedFunction>, RegistryError> FunctionRegistry::deploy(const FunctionSpec& spec) {
+Result<std::shared_ptr<ServedFunction>> FunctionRegistry::deploy(const FunctionSpec& spec) {
   std::shared_ptr<ServedFunction> failed;  // a failed VM of the same name, replaced
   {
     std::lock_guard lock(mutex_);
-    if (closed_) return RegistryError{RegistryFailure::kClosed, "the daemon is shutting down"};
+    if (closed_) return closed();
     if (auto it = functions_.find(spec.name); it != functions_.end()) {
-      if (!it->second) return RegistryError{RegistryFailure::kDeploying, fmt::format("'{}' is being deployed", spec.name)};
+      if (!it->second) return deploying(fmt::format("'{}' is being deployed", spec.name));
       if (!it->second->failure()) {
-        return RegistryError{RegistryFailure::kExists,
-                             fmt::format("'{}' exists; delete it first to deploy it anew", spec.name)};
+        return Error(ErrorCode::kConflict, fmt::format("'{}' exists; delete it first to deploy it anew", spec.name))
+            .with_reason("function exists");
       }
       failed = std::exchange(it->second, nullptr);
     } else if (functions_.size() >= max_functions_) {
-      return RegistryError{RegistryFailure::kFull,
-                           fmt::format("this daemon serves at most {} functions", max_functions_)};
+      return Error(ErrorCode::kResourceExhausted,
+                   fmt::format("this daemon serves at most {} functions", max_functions_))
+          .with_reason("too many functions");
     } else {
       functions_.emplace(spec.name, nullptr);
     }
@@ -32,39 +44,37 @@ std::variant<std::shared_ptr<ServedFunction>, RegistryError> FunctionRegistry::d
   std::lock_guard lock(mutex_);
   if (!deployed) {
     functions_.erase(spec.name);
-    return RegistryError{RegistryFailure::kDeployFailed, deployed.error().message()};
+    return deployed.error().with_reason("deployment failed");
   }
   if (closed_) {
     functions_.erase(spec.name);
     (*deployed)->shutdown();
-    return RegistryError{RegistryFailure::kClosed, "the daemon is shutting down"};
+    return closed();
   }
   functions_[spec.name] = *deployed;
   return *deployed;
 }
 
-std::variant<std::shared_ptr<ServedFunction>, RegistryError> FunctionRegistry::find(const std::string& name) {
+Result<std::shared_ptr<ServedFunction>> FunctionRegistry::find(const std::string& name) {
   std::lock_guard lock(mutex_);
   auto it = functions_.find(name);
-  if (it == functions_.end()) return RegistryError{RegistryFailure::kNotFound, fmt::format("no function '{}'", name)};
-  if (!it->second) return RegistryError{RegistryFailure::kDeploying, fmt::format("'{}' is still being deployed", name)};
+  if (it == functions_.end()) return not_found(name);
+  if (!it->second) return deploying(fmt::format("'{}' is still being deployed", name));
   return it->second;
 }
 
-std::variant<std::monostate, RegistryError> FunctionRegistry::remove(const std::string& name) {
+Status FunctionRegistry::remove(const std::string& name) {
   std::shared_ptr<ServedFunction> f;
   {
     std::lock_guard lock(mutex_);
     auto it = functions_.find(name);
-    if (it == functions_.end()) return RegistryError{RegistryFailure::kNotFound, fmt::format("no function '{}'", name)};
-    if (!it->second) {
-      return RegistryError{RegistryFailure::kDeploying, fmt::format("'{}' is being deployed; delete it after", name)};
-    }
+    if (it == functions_.end()) return not_found(name);
+    if (!it->second) return deploying(fmt::format("'{}' is being deployed; delete it after", name));
     f = std::move(it->second);
     functions_.erase(it);
   }
   f->shutdown();
-  return std::monostate{};
+  return ok_status();
 }
 
 std::vector<std::shared_ptr<ServedFunction>> FunctionRegistry::list() {

@@ -2,13 +2,17 @@
 // a name is reserved while its VM boots: a second deploy or a delete of it
 // meanwhile is refused, never interleaved. Deploying a name whose VM has
 // failed replaces it. Thread-safe.
+//
+// Errors have a kind and a reason: kNotFound "unknown function", kConflict
+// "function exists" or "function is being deployed", kResourceExhausted
+// "too many functions", kUnavailable "shutting down", and a failed boot
+// "deployment failed" (the kind its cause had).
 #pragma once
 
 #include <map>
 #include <memory>
 #include <mutex>
 #include <string>
-#include <variant>
 #include <vector>
 
 #include "host/function_vm.h"
@@ -18,13 +22,6 @@
 
 namespace hotmem::serve {
 
-enum class RegistryFailure { kNotFound, kExists, kDeploying, kFull, kDeployFailed, kClosed };
-
-struct RegistryError {
-  RegistryFailure kind;
-  std::string message;
-};
-
 class FunctionRegistry {
  public:
   // `vm` is the template of every function's VM (image, accel, boot memory).
@@ -32,10 +29,10 @@ class FunctionRegistry {
       : vm_(std::move(vm)), metrics_(metrics), max_functions_(max_functions) {}
   ~FunctionRegistry();
 
-  std::variant<std::shared_ptr<ServedFunction>, RegistryError> deploy(const FunctionSpec& spec);
-  std::variant<std::shared_ptr<ServedFunction>, RegistryError> find(const std::string& name);
+  Result<std::shared_ptr<ServedFunction>> deploy(const FunctionSpec& spec);
+  Result<std::shared_ptr<ServedFunction>> find(const std::string& name);
   // Removes the function and stops its VM.
-  std::variant<std::monostate, RegistryError> remove(const std::string& name);
+  Status remove(const std::string& name);
   std::vector<std::shared_ptr<ServedFunction>> list();
   // Stops every function; later deploys are refused.
   void shutdown();

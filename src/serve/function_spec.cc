@@ -22,9 +22,7 @@ Status check_int(const json& body, std::string_view key, std::int64_t min, std::
   return ok_status();
 }
 
-}  // namespace
-
-Result<FunctionSpec> parse_function_spec(std::string_view name, const json& body) {
+Result<FunctionSpec> read_function_spec(std::string_view name, const json& body) {
   if (Status s = protocol::validate_name("function name", name); !s) return s.error();
   if (!body.is_object()) return Error("the body must be a JSON object");
   for (const auto& [key, value] : body.items()) {
@@ -86,6 +84,14 @@ Result<FunctionSpec> parse_function_spec(std::string_view name, const json& body
   if (std::find(modes.begin(), modes.end(), spec.mode) == modes.end()) {
     return Error(fmt::format("field 'mode' must be one of {}, not \"{}\"", fmt::join(modes, ", "), spec.mode));
   }
+  return spec;
+}
+
+}  // namespace
+
+Result<FunctionSpec> parse_function_spec(std::string_view name, const json& body) {
+  auto spec = read_function_spec(name, body);
+  if (!spec) return spec.error().with_code(ErrorCode::kInvalidArgument);
   return spec;
 }
 

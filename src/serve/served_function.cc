@@ -1,33 +1,28 @@
 #include "serve/served_function.h"
 
 #include <algorithm>
-#include <array>
-#include <filesystem>
-#include <set>
 
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
-#include "common/poll.h"
-#include "host/guest_workloads.h"
-#include "image/rootfs_image.h"
-#include "protocol/channel.h"
 #include "protocol/messages.h"
 
 namespace hotmem::serve {
 namespace {
 
-constexpr int kFirstPort = 8000;
-constexpr auto kStopGrace = std::chrono::seconds(5);
-constexpr auto kReclaimTimeout = std::chrono::seconds(120);
+constexpr host::RetireOptions kRetire{.grace = std::chrono::seconds(5), .reclaim_timeout = std::chrono::seconds(120)};
 constexpr auto kReapPeriod = std::chrono::milliseconds(250);
-constexpr auto kInitTimeout = std::chrono::seconds(60);
-// The reaper pings an agent this often; one that stays silent for the
-// timeout (generous: emulated guests under load are slow) fails its VM.
+// The reaper has the agent pinged this often (Deployment::health).
 constexpr auto kProbePeriod = std::chrono::seconds(10);
-constexpr auto kProbeTimeout = std::chrono::seconds(10);
-// The OpenWhisk action runner of the python runtime, inside the rootfs.
-constexpr std::array<const char*, 2> kPythonRunner{"/usr/bin/python3", "/opt/hotmem/ow_runner.py"};
+
+host::ActionCode action_code(const FunctionSpec& spec) {
+  host::ActionCode code;
+  code.runtime = spec.runtime == "python" ? host::ActionCode::Runtime::kPython : host::ActionCode::Runtime::kNative;
+  code.command = spec.command;
+  code.code = spec.code;
+  code.main = spec.main;
+  return code;
+}
 
 double seconds(Clock::duration d) { return std::chrono::duration<double>(d).count(); }
 
@@ -46,30 +41,18 @@ json InvocationResult::to_json() const {
 Result<std::shared_ptr<ServedFunction>> ServedFunction::deploy(const FunctionSpec& spec,
                                                                const host::FunctionVmConfig& vm, Metrics& metrics) {
   std::shared_ptr<ServedFunction> f(new ServedFunction(spec, metrics));
-  host::FunctionVmConfig vm_config = vm;
-  if (spec.runtime == "python") {
-    // Python instances run from the read-only Debian root filesystem.
-    const auto rootfs = vm.rootfs_image.value_or(image::default_rootfs_image());
-    if (!std::filesystem::exists(rootfs)) {
-      return Error(fmt::format("the python runtime needs the function root filesystem {}: run ./scripts/setup",
-                               rootfs.string()));
-    }
-    vm_config.rootfs_image = rootfs;
-    auto preload = image::rootfs_preload_paths(rootfs);
-    if (!preload) return preload.error();
-    f->preload_ = std::move(*preload);
-  }
   host::DeploymentSpec d;
   d.mode = spec.mode;
   d.shape.max_instances = spec.concurrency;
   d.shape.instance_bytes = spec.memory_mib * kMiB;
-  d.vm = vm_config;
+  d.vm = vm;
   d.vm.name = spec.name;
   d.vm.vcpus = spec.vcpus;
+  d.action = action_code(spec);
   auto deployment = host::Deployment::create(d);
   if (!deployment) return deployment.error().context(fmt::format("boot the VM of '{}'", spec.name));
   f->deployment_ = std::move(*deployment);
-  if (auto rss = f->deployment_->vm().vmm().rss_bytes()) metrics.set_gauge(kQemuRss, spec.name, double(*rss));
+  metrics.set_gauge(kQemuRss, spec.name, double(f->rss_bytes()));
   f->reaper_ = std::thread([raw = f.get()] { raw->reap_loop(); });
   return f;
 }
@@ -85,33 +68,11 @@ void ServedFunction::shutdown() {
   changed_.notify_all();
   if (reaper_.joinable()) reaper_.join();
   // QEMU ends now; calls in flight on other threads fail with the channel.
-  if (deployment_) deployment_->vm().vmm().shutdown(std::chrono::seconds(2));
+  if (deployment_) deployment_->shutdown();
   metrics_.forget(spec_.name);
 }
 
-host::InstanceRequest ServedFunction::launch_request(const Slot& slot) const {
-  host::InstanceRequest request;
-  request.name = slot.instance;
-  request.env = {{"PORT", std::to_string(slot.port)}};
-  if (spec_.runtime == "python") {
-    request.argv = {kPythonRunner.begin(), kPythonRunner.end()};
-    request.root = protocol::kRootfsMountPoint;
-    request.preload = preload_;
-  } else {
-    request.argv = spec_.command.empty() ? host::action_argv() : spec_.command;
-  }
-  return request;
-}
-
-int ServedFunction::free_port() const {
-  std::set<int> used;
-  for (const Slot& s : slots_) used.insert(s.port);
-  int port = kFirstPort;
-  while (used.contains(port)) ++port;
-  return port;
-}
-
-std::variant<InvocationResult, InvokeError> ServedFunction::invoke(const json& params, Clock::duration timeout) {
+Result<InvocationResult> ServedFunction::invoke(const json& params, Clock::duration timeout) {
   const auto arrived = Clock::now();
   const auto deadline = arrived + timeout;
   InvocationResult out;
@@ -125,7 +86,7 @@ std::variant<InvocationResult, InvokeError> ServedFunction::invoke(const json& p
         std::erase(queue_, ticket);
         changed_.notify_all();
         if (failure_) return vm_failed(*failure_);
-        return InvokeError{InvokeFailure::kUnavailable, "the function is being deleted"};
+        return Error(ErrorCode::kUnavailable, "the function is being deleted").with_reason("function unavailable");
       }
       if (queue_.front() == ticket) {
         auto idle = std::find_if(slots_.begin(), slots_.end(), [](const Slot& s) { return s.state == SlotState::kIdle; });
@@ -133,7 +94,7 @@ std::variant<InvocationResult, InvokeError> ServedFunction::invoke(const json& p
           slot = &*idle;
           slot->state = SlotState::kBusy;
         } else if (slots_.size() < static_cast<std::size_t>(spec_.concurrency)) {
-          slot = &slots_.emplace_back(Slot{fmt::format("i{}", ++next_instance_), free_port(), SlotState::kStarting, {}, 0});
+          slot = &slots_.emplace_back(Slot{fmt::format("i{}", ++next_instance_), 0, SlotState::kStarting, {}, 0});
           out.cold = true;
         }
         if (slot) {
@@ -144,9 +105,10 @@ std::variant<InvocationResult, InvokeError> ServedFunction::invoke(const json& p
       if (changed_.wait_until(lock, deadline) == std::cv_status::timeout) {
         std::erase(queue_, ticket);
         changed_.notify_all();
-        return InvokeError{InvokeFailure::kBusy,
-                           fmt::format("no instance became free within {:.0f} s ({} running, {} queued)",
-                                       seconds(timeout), slots_.size(), queue_.size())};
+        return Error(ErrorCode::kUnavailable,
+                     fmt::format("no instance became free within {:.0f} s ({} running, {} queued)", seconds(timeout),
+                                 slots_.size(), queue_.size()))
+            .with_reason("no instance free");
       }
     }
   }
@@ -156,10 +118,10 @@ std::variant<InvocationResult, InvokeError> ServedFunction::invoke(const json& p
 
   if (out.cold) {
     const auto cold_begin = Clock::now();
-    auto plug = start_instance(*slot);
+    auto started = deployment_->start_action(slot->instance);
     out.cold_start = Clock::now() - cold_begin;
-    if (!plug) {
-      // The pool has already given back what the start took.
+    if (!started) {
+      // The deployment has already given back what the start took.
       metrics_.add(kInvocationErrors, spec_.name);
       {
         std::lock_guard lock(mutex_);
@@ -167,17 +129,19 @@ std::variant<InvocationResult, InvokeError> ServedFunction::invoke(const json& p
       }
       changed_.notify_all();
       if (auto why = check_vm(true)) return vm_failed(*why);
-      return InvokeError{InvokeFailure::kUnavailable, plug.error().context("start an instance").message()};
+      return started.error().context("start an instance").with_code(ErrorCode::kUnavailable).with_reason(
+          "function unavailable");
     }
-    out.plug = *plug;
+    out.plug = started->plug_latency;
+    metrics_.add(kPluggedBytes, spec_.name, double(started->grant.bytes));
     metrics_.add(kColdStarts, spec_.name);
     std::lock_guard lock(mutex_);
+    slot->port = started->port;
     slot->state = SlotState::kBusy;
   }
 
   const auto left = std::max<Clock::duration>(deadline - Clock::now(), std::chrono::seconds(1));
-  auto answer = deployment_->vm().agent().invoke(slot->instance, slot->port, "/run", json{{"value", params}}.dump(),
-                                                 left);
+  auto answer = deployment_->invoke(slot->instance, "/run", json{{"value", params}}.dump(), left);
   if (!answer) {
     // The instance (or the VM) is gone or wedged: it is not used again.
     metrics_.add(kInvocationErrors, spec_.name);
@@ -188,7 +152,8 @@ std::variant<InvocationResult, InvokeError> ServedFunction::invoke(const json& p
     auto why = check_vm(true);
     retire({slot}, "its invocation failed");
     if (why) return vm_failed(*why);
-    return InvokeError{InvokeFailure::kUnavailable, answer.error().context("invoke " + out.instance).message()};
+    return answer.error().context("invoke " + out.instance).with_code(ErrorCode::kUnavailable).with_reason(
+        "function unavailable");
   }
   {
     std::lock_guard lock(mutex_);
@@ -204,74 +169,36 @@ std::variant<InvocationResult, InvokeError> ServedFunction::invoke(const json& p
   auto result = protocol::parse_object(answer->body);
   if (!result) {
     metrics_.add(kInvocationErrors, spec_.name);
-    return InvokeError{InvokeFailure::kBadAnswer, "the action's answer is not a JSON object: " + result.error().message()};
+    return Error(ErrorCode::kGuestMisbehaved, "the action's answer is not a JSON object: " + result.error().message())
+        .with_reason("bad answer from the action");
   }
   out.result = std::move(*result);
   if (out.status < 200 || out.status > 299) {
     metrics_.add(kInvocationErrors, spec_.name);
-    return InvokeError{InvokeFailure::kActionFailed,
-                       fmt::format("the action answered {}: {}", out.status, out.result.dump())};
+    return Error(ErrorCode::kGuestMisbehaved, fmt::format("the action answered {}: {}", out.status, out.result.dump()))
+        .with_reason("the action failed");
   }
   metrics_.add(kInvocations, spec_.name);
   metrics_.observe_invocation(spec_.name, seconds(out.total));
   return out;
 }
 
-Result<Clock::duration> ServedFunction::start_instance(Slot& slot) {
-  auto started = deployment_->pool().start(launch_request(slot));
-  if (!started) return started.error();
-  metrics_.add(kPluggedBytes, spec_.name, double(started->grant.bytes));
-  if (spec_.runtime == "python") {
-    // The OpenWhisk way: the runner gets the action's code with /init.
-    const json init{{"value", {{"code", spec_.code}, {"main", spec_.main}, {"binary", false}}}};
-    auto answer = deployment_->vm().agent().invoke(slot.instance, slot.port, "/init", init.dump(), kInitTimeout);
-    Status ok = !answer                                       ? Status(answer.error())
-                : answer->status < 200 || answer->status > 299 ? Status(Error(fmt::format(
-                                                                     "the runner answered {}: {}", answer->status,
-                                                                     answer->body.substr(0, 512))))
-                                                               : ok_status();
-    if (!ok) {
-      // Its memory goes back like any ended instance's.
-      if (auto end = deployment_->pool().stop(slot.instance, kStopGrace)) {
-        (void)deployment_->pool().reclaim({*end}, kReclaimTimeout);
-      }
-      return ok.error().context("/init");
-    }
-  }
-  return started->plug_latency;
-}
-
 void ServedFunction::retire(const std::vector<Slot*>& slots, const char* why) {
-  auto& pool = deployment_->pool();
-  auto& agent = deployment_->vm().agent();
-  std::vector<host::StoppedInstance> stopped;
-  const bool vm_failed = failure().has_value();  // then QEMU has ended: nothing to stop or reclaim
-  for (Slot* slot : slots) {
-    if (vm_failed) break;
-    auto end = pool.stop(slot->instance, kStopGrace);
-    if (end) {
-      stopped.push_back(*end);
-    } else {
-      spdlog::warn("{}: stopping instance {} ({}): {}", spec_.name, slot->instance, why, end.error().message());
-    }
+  std::vector<std::string> instances;
+  for (const Slot* slot : slots) instances.push_back(slot->instance);
+  const host::RetireReport report = deployment_->retire(instances, kRetire);
+  if (!report.status) {
+    spdlog::warn("{}: retiring {} instance(s) ({}): {}", spec_.name, instances.size(), why,
+                 report.status.error().message());
   }
-  if (!stopped.empty()) {
-    auto before = agent.memory_report();
-    auto reclaimed = pool.reclaim(stopped, kReclaimTimeout);
-    auto after = agent.memory_report();
-    if (reclaimed) {
-      metrics_.add(kReclaims, spec_.name, double(stopped.size()));
-      metrics_.add(kUnpluggedBytes, spec_.name, double(reclaimed->bytes));
-      metrics_.observe_reclaim(spec_.name, seconds(reclaimed->latency));
-      if (before && after) {
-        if (auto migrated = protocol::migrated_pages_between(*before, *after)) {
-          metrics_.add(kMigratedPages, spec_.name, double(*migrated));
-        } else {
-          spdlog::warn("{}: {}", spec_.name, migrated.error().message());
-        }
-      }
+  if (report.reclaimed) {
+    metrics_.add(kReclaims, spec_.name, double(report.instances.size()));
+    metrics_.add(kUnpluggedBytes, spec_.name, double(report.bytes));
+    metrics_.observe_reclaim(spec_.name, seconds(report.latency));
+    if (report.measured) {
+      metrics_.add(kMigratedPages, spec_.name, double(report.migrated_pages));
     } else {
-      spdlog::warn("{}: reclaiming {} instance(s): {}", spec_.name, stopped.size(), reclaimed.error().message());
+      spdlog::warn("{}: {}", spec_.name, report.measured.error().message());
     }
   }
   metrics_.set_gauge(kQemuRss, spec_.name, double(rss_bytes()));
@@ -319,12 +246,12 @@ const char* ServedFunction::state_name(SlotState state) {
 }
 
 std::uint64_t ServedFunction::rss_bytes() {
-  auto rss = deployment_->vm().vmm().rss_bytes();
+  auto rss = deployment_->rss_bytes();
   return rss ? *rss : 0;
 }
 
 Result<std::size_t> ServedFunction::guest_instance_count() {
-  auto listed = deployment_->vm().agent().list_instances();
+  auto listed = deployment_->guest_instances();
   if (!listed) return listed.error();
   return listed->size();
 }
@@ -334,9 +261,10 @@ std::optional<std::string> ServedFunction::failure() {
   return failure_;
 }
 
-InvokeError ServedFunction::vm_failed(const std::string& why) const {
-  return InvokeError{InvokeFailure::kVmFailed,
-                     fmt::format("the VM of '{}' failed ({}); deploy the function again with PUT", spec_.name, why)};
+Error ServedFunction::vm_failed(const std::string& why) const {
+  return Error(ErrorCode::kUnavailable,
+               fmt::format("the VM of '{}' failed ({}); deploy the function again with PUT", spec_.name, why))
+      .with_reason("function VM failed");
 }
 
 std::optional<std::string> ServedFunction::check_vm(bool probe) {
@@ -345,42 +273,22 @@ std::optional<std::string> ServedFunction::check_vm(bool probe) {
     if (failure_ || closing_) return failure_;
     if (probe) last_probe_ = Clock::now();
   }
-  auto& vm = deployment_->vm();
-  std::optional<std::string> why;
-  if (!vm.vmm().alive()) {
-    why = vm.vmm().exit_description();
-  } else {
-    if (auto broken = vm.agent().broken()) {
-      why = "the agent broke the channel: " + *broken;
-    } else if (probe) {
-      if (auto ping = vm.agent().ping(kProbeTimeout); !ping) why = "the agent does not answer: " + ping.error().message();
-    }
-    // A QEMU that dies closes the channel too, maybe while it is being
-    // probed: give it a moment to be reaped, so the reason says how it ended.
-    if (why && poll_until([&vm]() -> Result<bool> { return !vm.vmm().alive(); }, std::chrono::seconds(1),
-                          [] { return std::string("QEMU to exit"); })) {
-      why = vm.vmm().exit_description();
-    }
-  }
-  if (!why) return std::nullopt;
+  Status health = deployment_->health(probe ? host::HealthCheck::kProbe : host::HealthCheck::kLook);
+  if (health) return std::nullopt;
   {
     std::lock_guard lock(mutex_);
     if (failure_ || closing_) return failure_;
-    failure_ = why;
+    failure_ = health.error().message();
     // Instances in use are dropped by the invocations holding them.
     slots_.remove_if([](const Slot& s) { return s.state == SlotState::kIdle; });
   }
-  spdlog::error("{}: the VM failed: {}", spec_.name, *why);
   metrics_.add(kVmFailures, spec_.name);
-  // Whatever the guest does, QEMU ends and its memory goes back to the host.
-  vm.vmm().shutdown(std::chrono::seconds(2));
   metrics_.set_gauge(kQemuRss, spec_.name, 0);
   changed_.notify_all();
-  return why;
+  return health.error().message();
 }
 
 json ServedFunction::describe() {
-  auto& vm = deployment_->vm();
   json instances = json::array();
   std::size_t queued = 0;
   {
@@ -394,19 +302,10 @@ json ServedFunction::describe() {
     }
     queued = queue_.size();
   }
-  json vm_json{{"pid", vm.vmm().pid()}, {"accel", vm.vmm().accel()},
-               {"boot_ms", to_ms(vm.boot_time())}, {"alive", vm.vmm().alive()},
-               {"run_dir", vm.spec().run_dir.string()}, {"console_log", vm.console_log().string()}};
-  if (auto why = failure()) {
-    vm_json["state"] = "failed";
-    vm_json["failure"] = *why;
-  } else {
-    vm_json["state"] = "ready";
-  }
-  if (auto rss = vm.vmm().rss_bytes()) vm_json["rss_bytes"] = *rss;
+  json vm = deployment_->describe();
   return json{{"function", spec_.to_json()},
-              {"vm", vm_json},
-              {"memory", deployment_->mode().describe()},
+              {"vm", std::move(vm["vm"])},
+              {"memory", std::move(vm["memory"])},
               {"instances", instances},
               {"queued", queued}};
 }

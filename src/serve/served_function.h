@@ -26,7 +26,6 @@
 #include <optional>
 #include <string>
 #include <thread>
-#include <variant>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -52,13 +51,6 @@ struct InvocationResult {
   json to_json() const;
 };
 
-// Why an invocation failed, for the API's status code.
-enum class InvokeFailure { kBusy, kUnavailable, kVmFailed, kActionFailed, kBadAnswer };
-struct InvokeError {
-  InvokeFailure kind;
-  std::string message;
-};
-
 class ServedFunction {
  public:
   // Boots the function's VM (slow: seconds to a minute under TCG).
@@ -69,7 +61,12 @@ class ServedFunction {
   ServedFunction& operator=(const ServedFunction&) = delete;
 
   // Runs the action with {"value": params}; waits at most `timeout` in all.
-  std::variant<InvocationResult, InvokeError> invoke(const json& params, Clock::duration timeout);
+  // Errors have a kind and a reason: kUnavailable "no instance free" (none
+  // became free in time), "function unavailable" (an instance could not
+  // start or be reached, or the function is being deleted), "function VM
+  // failed"; kGuestMisbehaved "the action failed" (it answered non-2xx) or
+  // "bad answer from the action" (not a JSON object).
+  Result<InvocationResult> invoke(const json& params, Clock::duration timeout);
   json describe();
   const FunctionSpec& spec() const { return spec_; }
   // QEMU's resident memory now (0 once the VM is gone).
@@ -87,7 +84,7 @@ class ServedFunction {
   enum class SlotState { kStarting, kIdle, kBusy, kStopping };
   struct Slot {
     std::string instance;
-    int port = 0;
+    int port = 0;  // its action server's, once started
     SlotState state = SlotState::kStarting;
     Clock::time_point idle_since;
     std::uint64_t invocations = 0;
@@ -97,22 +94,18 @@ class ServedFunction {
 
   ServedFunction(FunctionSpec spec, Metrics& metrics) : spec_(std::move(spec)), metrics_(metrics) {}
 
-  Result<Clock::duration> start_instance(Slot& slot);
-  // Looks at the VM (QEMU alive, agent channel intact; with `probe`, the
-  // agent answering a ping). The first time it is not healthy: records why,
-  // ends QEMU, drops idle instances and wakes the queue. Returns the failure.
+  // Looks at the VM's health (with `probe`, the agent must answer a ping).
+  // The first time it is not healthy (the deployment has then ended QEMU):
+  // records why, drops idle instances and wakes the queue. Returns the failure.
   std::optional<std::string> check_vm(bool probe);
-  InvokeError vm_failed(const std::string& why) const;
-  // Stops the instances and gives their memory back (the slots are kStopping).
+  Error vm_failed(const std::string& why) const;
+  // Retires the instances (the slots are kStopping) and counts what came back.
   void retire(const std::vector<Slot*>& slots, const char* why);
   void reap_loop();
-  host::InstanceRequest launch_request(const Slot& slot) const;
-  int free_port() const;
 
   FunctionSpec spec_;
   Metrics& metrics_;
   std::unique_ptr<host::Deployment> deployment_;
-  std::vector<std::string> preload_;  // python: the rootfs files every instance maps
 
   std::mutex mutex_;
   std::condition_variable changed_;

@@ -27,6 +27,7 @@
 #include "common/temp_dir.h"
 #include "host/deployment.h"
 #include "host/guest_workloads.h"
+#include "host/testing/deployment_internals.h"
 #include "serve/served_function.h"
 #include "vm_fixture.h"
 #include "vmm/qemu/qemu_vm.h"
@@ -46,7 +47,7 @@ host::InstanceRequest toucher(const std::string& name) {
 }
 
 Status qmp(host::Deployment& d, const std::string& command) {
-  auto* qemu = dynamic_cast<vmm::qemu::QemuVm*>(&d.vm().vmm());
+  auto* qemu = dynamic_cast<vmm::qemu::QemuVm*>(&host::DeploymentInternals::vm(d).vmm());
   if (!qemu) return Error("not a QEMU VM");
   auto r = qemu->qmp().execute(command, json::object(), 10s);
   if (!r) return r.error();
@@ -60,22 +61,22 @@ TEST(Faults, AnUnplugTheGuestNeverCarriesOutIsBoundedReportedAndItsPartitionWait
   ASSERT_TRUE(deployed) << deployed.error().message();
   host::Deployment& d = **deployed;
 
-  auto started = d.pool().start(toucher("fn-0"));
+  auto started = d.start(toucher("fn-0"));
   ASSERT_TRUE(started) << started.error().message();
   ASSERT_EQ(started->grant.partition, 0);
-  auto stopped = d.pool().stop("fn-0", 5s);
+  auto stopped = d.stop("fn-0", 5s);
   ASSERT_TRUE(stopped) << stopped.error().message();
 
   // The guest stops running: nothing it was asked to do gets done.
   ASSERT_TRUE(qmp(d, "stop"));
   const auto began = Clock::now();
-  auto reclaimed = d.pool().reclaim({*stopped}, 8s);
+  const host::RetireReport reclaimed = d.retire({"fn-0"}, {.grace = 5s, .reclaim_timeout = 8s});
   const auto took = Clock::now() - began;
-  ASSERT_FALSE(reclaimed) << "a stopped guest unplugged its partition";
+  ASSERT_FALSE(reclaimed.status) << "a stopped guest unplugged its partition";
   EXPECT_LT(took, 30s) << "the reclaim was not bounded by its timeout";
-  EXPECT_NE(reclaimed.error().message().find("did not unplug in time"), std::string::npos)
-      << reclaimed.error().message();
-  const json broken = d.mode().describe()["partitions"][0];
+  EXPECT_NE(reclaimed.status.error().message().find("did not unplug in time"), std::string::npos)
+      << reclaimed.status.error().message();
+  const json broken = d.describe()["memory"]["partitions"][0];
   EXPECT_EQ(broken["state"], "broken") << broken.dump();
   EXPECT_NE(broken.value("problem", "").find("vmem1"), std::string::npos) << broken.dump();
 
@@ -84,17 +85,17 @@ TEST(Faults, AnUnplugTheGuestNeverCarriesOutIsBoundedReportedAndItsPartitionWait
   ASSERT_TRUE(qmp(d, "cont"));
   auto emptied = poll_until(
       [&d]() -> Result<bool> {
-        auto device = d.vm().vmm().memory_device("vmem1");
+        auto device = host::DeploymentInternals::vm(d).vmm().memory_device("vmem1");
         if (!device) return device.error();
         return device->plugged_bytes == 0;
       },
       60s, [] { return std::string("vmem1 to be empty"); });
   ASSERT_TRUE(emptied) << emptied.error().message();
-  auto again = d.pool().start(toucher("fn-1"));
+  auto again = d.start(toucher("fn-1"));
   ASSERT_TRUE(again) << again.error().message();
   EXPECT_EQ(again->grant.partition, 0) << "the partition did not come back once clean";
-  EXPECT_EQ(d.mode().describe()["partitions"][0]["state"], "assigned");
-  auto report = d.vm().agent().memory_report();
+  EXPECT_EQ(d.describe()["memory"]["partitions"][0]["state"], "assigned");
+  auto report = d.memory_report();
   ASSERT_TRUE(report) << report.error().message();
   EXPECT_GE(report->node_used_bytes(1), 60 * kMiB) << "the new instance's memory is not on the repaired partition";
 }
@@ -130,27 +131,27 @@ TEST(Faults, HostileGuestsFailOnlyTheirOwnVmAndTheOtherFunctionsAreServed) {
   for (auto& [how, f] : functions) qemu[how] = f->describe()["vm"]["pid"].get<pid_t>();
 
   // Every hostile guest turns at its first invocation, all at once.
-  std::map<std::string, std::future<std::variant<serve::InvocationResult, serve::InvokeError>>> calls;
+  std::map<std::string, std::future<Result<serve::InvocationResult>>> calls;
   for (const std::string& how : hostile) {
     calls[how] = std::async(std::launch::async, [f = functions[how]] { return f->invoke(json{{"mib", 8}}, 15s); });
   }
   // Meanwhile the good one answers.
   for (int i = 0; i < 3; ++i) {
     auto good = functions["good"]->invoke(json{{"mib", 8}, {"echo", i}}, 60s);
-    ASSERT_TRUE(std::holds_alternative<serve::InvocationResult>(good)) << std::get<serve::InvokeError>(good).message;
-    EXPECT_EQ(std::get<serve::InvocationResult>(good).result["echo"], i);
+    ASSERT_TRUE(good) << good.error().message();
+    EXPECT_EQ(good->result["echo"], i);
   }
   for (const std::string& how : hostile) {
     ASSERT_EQ(calls[how].wait_for(90s), std::future_status::ready) << how << ": the invocation hung";
     auto outcome = calls[how].get();
-    ASSERT_TRUE(std::holds_alternative<serve::InvokeError>(outcome)) << how << " answered";
-    const serve::InvokeError& e = std::get<serve::InvokeError>(outcome);
+    ASSERT_FALSE(outcome) << how << " answered";
+    const Error& e = outcome.error();
     if (how == "lie") {
       // Its answer is refused; the channel itself still works.
-      EXPECT_NE(e.message.find("status"), std::string::npos) << e.message;
+      EXPECT_NE(e.message().find("status"), std::string::npos) << e.message();
       continue;
     }
-    EXPECT_EQ(e.kind, serve::InvokeFailure::kVmFailed) << how << ": " << e.message;
+    EXPECT_EQ(e.reason(), "function VM failed") << how << ": " << e.message();
     EXPECT_TRUE(functions[how]->failure().has_value()) << how;
     EXPECT_TRUE(process_gone(qemu[how], 10s)) << how << ": QEMU " << qemu[how] << " outlived its failed VM";
     EXPECT_EQ(metrics.counter(serve::kVmFailures, how), 1) << how;
@@ -165,7 +166,7 @@ TEST(Faults, HostileGuestsFailOnlyTheirOwnVmAndTheOtherFunctionsAreServed) {
 
   // And the good one still serves, its VM untouched.
   auto still = functions["good"]->invoke(json{{"mib", 8}}, 60s);
-  EXPECT_TRUE(std::holds_alternative<serve::InvocationResult>(still));
+  EXPECT_TRUE(still) << still.error().message();
   EXPECT_FALSE(functions["good"]->failure().has_value());
   EXPECT_EQ(metrics.counter(serve::kVmFailures, "good"), 0);
   for (auto& [how, f] : functions) f->shutdown();
@@ -271,7 +272,7 @@ TEST(Faults, QemuKilledDuringAPlugOrAReclaimFailsTheVmCleanly) {
     if (during == "stopping") {
       // The invocation ends; a second later its instance is retired.
       ASSERT_EQ(call.wait_for(60s), std::future_status::ready);
-      ASSERT_TRUE(std::holds_alternative<serve::InvocationResult>(call.get()));
+      ASSERT_TRUE(call.get());
     }
     const pid_t qemu = when_an_instance_is(*f, during);
     ASSERT_GT(qemu, 0) << "no instance was ever " << during;
@@ -279,9 +280,8 @@ TEST(Faults, QemuKilledDuringAPlugOrAReclaimFailsTheVmCleanly) {
     if (during == "starting") {
       ASSERT_EQ(call.wait_for(60s), std::future_status::ready) << "the cold start hung";
       auto outcome = call.get();
-      ASSERT_TRUE(std::holds_alternative<serve::InvokeError>(outcome));
-      EXPECT_EQ(std::get<serve::InvokeError>(outcome).kind, serve::InvokeFailure::kVmFailed)
-          << std::get<serve::InvokeError>(outcome).message;
+      ASSERT_FALSE(outcome);
+      EXPECT_EQ(outcome.error().reason(), "function VM failed") << outcome.error().message();
     }
     auto failed = poll_until([&f]() -> Result<bool> { return f->failure().has_value(); }, 30s,
                              [] { return std::string("the VM to be marked failed"); });
@@ -297,7 +297,7 @@ TEST(Faults, QemuKilledDuringAPlugOrAReclaimFailsTheVmCleanly) {
   auto again = serve::ServedFunction::deploy(spec, vm, metrics);
   ASSERT_TRUE(again) << again.error().message();
   auto answered = (*again)->invoke(json{{"mib", 16}}, 60s);
-  EXPECT_TRUE(std::holds_alternative<serve::InvocationResult>(answered));
+  EXPECT_TRUE(answered) << answered.error().message();
   (*again)->shutdown();
 }
 }  // namespace

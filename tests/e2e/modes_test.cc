@@ -6,6 +6,7 @@
 
 #include "host/deployment.h"
 #include "host/guest_workloads.h"
+#include "host/testing/deployment_internals.h"
 #include "vm_fixture.h"
 
 namespace hotmem::e2e {
@@ -27,8 +28,9 @@ host::InstanceRequest toucher(const std::string& name) {
 TEST(Modes, BalloonLendsAndTakesBackAnInstancesShare) {
   auto d = deploy_two("balloon");
   ASSERT_TRUE(d);
-  auto& vmm = d->vm().vmm();
-  auto boot = d->vm().agent().memory_report();
+  // The balloon's size as QEMU reports it.
+  auto& vmm = host::DeploymentInternals::vm(*d).vmm();
+  auto boot = d->memory_report();
   ASSERT_TRUE(boot) << boot.error().message();
   // 512 MiB boot memory + 2 shares, both shares behind the balloon.
   auto actual = vmm.balloon_actual();
@@ -36,22 +38,20 @@ TEST(Modes, BalloonLendsAndTakesBackAnInstancesShare) {
   EXPECT_EQ(*actual, 512 * kMiB);
   EXPECT_LT(boot->total_bytes(), 512 * kMiB) << "the guest sees its memory shrunk by the balloon";
 
-  auto started = d->pool().start(toucher("b-0"));
+  auto started = d->start(toucher("b-0"));
   ASSERT_TRUE(started) << started.error().message();
   actual = vmm.balloon_actual();
   ASSERT_TRUE(actual);
   EXPECT_EQ(*actual, 512 * kMiB + kShare) << "one share deflated for the instance";
 
-  auto stopped = d->pool().stop("b-0");
-  ASSERT_TRUE(stopped) << stopped.error().message();
-  EXPECT_EQ(stopped->end.exit, "exited with status 0");
-  auto rss_before = vmm.rss_bytes();
-  auto reclaimed = d->pool().reclaim({*stopped});
-  ASSERT_TRUE(reclaimed) << reclaimed.error().message();
-  auto rss_after = vmm.rss_bytes();
-  ASSERT_TRUE(rss_before && rss_after);
-  EXPECT_EQ(reclaimed->bytes, kShare);
-  EXPECT_GE(*rss_before, *rss_after + 200 * kMiB) << "inflating the balloon hands memory back to the host";
+  const host::RetireReport retired = d->retire({"b-0"});
+  ASSERT_TRUE(retired.status) << retired.status.error().message();
+  ASSERT_TRUE(retired.measured) << retired.measured.error().message();
+  ASSERT_EQ(retired.instances.size(), 1u);
+  EXPECT_EQ(retired.instances[0].end.exit, "exited with status 0");
+  EXPECT_EQ(retired.bytes, kShare);
+  EXPECT_GE(retired.rss_before, retired.rss_after + 200 * kMiB)
+      << "inflating the balloon hands memory back to the host";
   actual = vmm.balloon_actual();
   ASSERT_TRUE(actual);
   EXPECT_EQ(*actual, 512 * kMiB);
@@ -60,21 +60,17 @@ TEST(Modes, BalloonLendsAndTakesBackAnInstancesShare) {
 TEST(Modes, StaticKeepsEverythingAndGivesNothingBack) {
   auto d = deploy_two("static");
   ASSERT_TRUE(d);
-  auto boot = d->vm().agent().memory_report();
+  auto boot = d->memory_report();
   ASSERT_TRUE(boot) << boot.error().message();
   EXPECT_GT(boot->total_bytes(), 512 * kMiB + kShare) << "every instance's memory is there from boot";
-  auto started = d->pool().start(toucher("s-0"));
+  auto started = d->start(toucher("s-0"));
   ASSERT_TRUE(started) << started.error().message();
   EXPECT_EQ(to_ms(started->plug_latency), 0.0);
-  auto stopped = d->pool().stop("s-0");
-  ASSERT_TRUE(stopped) << stopped.error().message();
-  auto rss_before = d->vm().vmm().rss_bytes();
-  auto reclaimed = d->pool().reclaim({*stopped});
-  ASSERT_TRUE(reclaimed) << reclaimed.error().message();
-  EXPECT_EQ(reclaimed->bytes, 0u);
-  auto rss_after = d->vm().vmm().rss_bytes();
-  ASSERT_TRUE(rss_before && rss_after);
-  EXPECT_LE(*rss_before, *rss_after + 16 * kMiB) << "static mode never gives memory back";
+  const host::RetireReport retired = d->retire({"s-0"});
+  ASSERT_TRUE(retired.status) << retired.status.error().message();
+  ASSERT_TRUE(retired.measured) << retired.measured.error().message();
+  EXPECT_EQ(retired.bytes, 0u);
+  EXPECT_LE(retired.rss_before, retired.rss_after + 16 * kMiB) << "static mode never gives memory back";
 }
 
 }  // namespace

@@ -15,7 +15,7 @@ namespace hotmem::e2e {
 namespace {
 
 using host::Deployment;
-using host::StoppedInstance;
+using host::RetiredInstance;
 
 constexpr int kInstances = 4;
 constexpr std::uint64_t kPartitionTouchMib = 300;
@@ -40,20 +40,18 @@ std::string instance_name(int i) { return fmt::format("fn-{}", i); }
 struct Outcome {
   std::uint64_t migrated_pages = 0;
   std::uint64_t rss_released = 0;
-  std::vector<StoppedInstance> stopped;
+  std::vector<RetiredInstance> retired;
 };
 
 Outcome run_scenario(Deployment& d, bool check_placement) {
   Outcome out;
-  auto& pool = d.pool();
-  auto& agent = d.vm().agent();
   for (int i = 0; i < kInstances; ++i) {
-    auto before = agent.memory_report();
+    auto before = d.memory_report();
     EXPECT_TRUE(before) << before.error().message();
-    auto started = pool.start(toucher(instance_name(i), kPartitionTouchMib, static_cast<std::uint64_t>(i + 1)));
+    auto started = d.start(toucher(instance_name(i), kPartitionTouchMib, static_cast<std::uint64_t>(i + 1)));
     EXPECT_TRUE(started) << started.error().message();
     if (!started || !before || !check_placement) continue;
-    auto after = agent.memory_report();
+    auto after = d.memory_report();
     EXPECT_TRUE(after) << after.error().message();
     if (!after) continue;
     const int own = started->grant.node.value();
@@ -67,40 +65,29 @@ Outcome run_scenario(Deployment& d, bool check_placement) {
           << "partition node " << node << " grew while instance " << i << " started on node " << own;
     }
   }
-  auto report = agent.memory_report();
-  auto rss_before = d.vm().vmm().rss_bytes();
-  EXPECT_TRUE(report && rss_before);
-  for (int i : {0, 2}) {
-    auto stopped = pool.stop(instance_name(i));
-    EXPECT_TRUE(stopped) << stopped.error().message();
-    if (stopped) out.stopped.push_back(*stopped);
-  }
-  auto reclaimed = pool.reclaim(out.stopped);
-  EXPECT_TRUE(reclaimed) << reclaimed.error().message();
-  auto after = agent.memory_report();
-  auto rss_after = d.vm().vmm().rss_bytes();
-  EXPECT_TRUE(after && rss_after);
-  if (report && after) out.migrated_pages = after->pgmigrate_success() - report->pgmigrate_success();
-  if (rss_before && rss_after && *rss_before > *rss_after) out.rss_released = *rss_before - *rss_after;
+  const host::RetireReport retired = d.retire({instance_name(0), instance_name(2)});
+  EXPECT_TRUE(retired.status) << retired.status.error().message();
+  EXPECT_TRUE(retired.measured) << retired.measured.error().message();
+  EXPECT_EQ(retired.instances.size(), 2u);
+  out.retired = retired.instances;
+  out.migrated_pages = retired.migrated_pages;
+  if (retired.rss_before > retired.rss_after) out.rss_released = retired.rss_before - retired.rss_after;
   return out;
 }
 
 // Stops the survivors (fn-1, fn-3), which check their memory as they end,
 // and reclaims their memory too.
 void expect_survivors_intact(Deployment& d) {
-  std::vector<StoppedInstance> stopped;
-  for (int i : {1, 3}) {
-    auto end = d.pool().stop(instance_name(i));
-    ASSERT_TRUE(end) << end.error().message();
-    EXPECT_EQ(end->end.exit, "exited with status 0") << "instance " << i << " lost memory content";
-    stopped.push_back(*end);
+  const host::RetireReport retired = d.retire({instance_name(1), instance_name(3)});
+  EXPECT_TRUE(retired.status) << retired.status.error().message();
+  ASSERT_EQ(retired.instances.size(), 2u);
+  for (const RetiredInstance& r : retired.instances) {
+    EXPECT_EQ(r.end.exit, "exited with status 0") << "instance " << r.name << " lost memory content";
   }
-  auto reclaimed = d.pool().reclaim(stopped);
-  EXPECT_TRUE(reclaimed) << reclaimed.error().message();
 }
 
 int partitions_in(Deployment& d, const char* state) {
-  const auto view = d.mode().describe();
+  const auto view = d.describe()["memory"];
   int n = 0;
   for (const auto& p : view["partitions"]) n += p["state"] == state ? 1 : 0;
   return n;
@@ -112,7 +99,7 @@ TEST(Partitions, ReclaimOfEndedInstancesMigratesNothingAndFreesHostMemory) {
   Outcome out = run_scenario(*d, /*check_placement=*/true);
   EXPECT_EQ(out.migrated_pages, 0u) << "an empty partition unplugs without migration";
   EXPECT_GE(out.rss_released, 500 * kMiB) << "QEMU RSS must fall by the reclaimed memory";
-  for (const StoppedInstance& s : out.stopped) {
+  for (const RetiredInstance& s : out.retired) {
     EXPECT_EQ(s.end.exit, "exited with status 0");
     // The agent cleared scratch (tmpfs) and page cache: the node is empty.
     EXPECT_EQ(s.end.node_shmem_bytes, 0u) << "scratch pages left on node " << s.end.node.value_or(-1);
@@ -127,22 +114,21 @@ TEST(Partitions, ReclaimOfEndedInstancesMigratesNothingAndFreesHostMemory) {
 
   // An instance that outgrows its partition is OOM-killed alone; its
   // neighbour is untouched and its partition is reclaimed afterwards.
-  auto calm = d->pool().start(toucher("calm", 100, 7));
+  auto calm = d->start(toucher("calm", 100, 7));
   ASSERT_TRUE(calm) << calm.error().message();
-  auto greedy = d->pool().start(toucher("greedy", 600, 8));
+  auto greedy = d->start(toucher("greedy", 600, 8));
   EXPECT_FALSE(greedy) << "an instance touching 600 MiB in a 384 MiB partition must die";
   if (!greedy) {
     EXPECT_NE(greedy.error().message().find("signal 9"), std::string::npos) << greedy.error().message();
   }
-  auto report = d->vm().agent().memory_report();
+  auto report = d->memory_report();
   ASSERT_TRUE(report);
   EXPECT_EQ(report->node_total_bytes(calm->grant.node.value()), kInstanceBytes);
-  auto calm_end = d->pool().stop("calm");
-  ASSERT_TRUE(calm_end) << calm_end.error().message();
-  EXPECT_EQ(calm_end->end.exit, "exited with status 0") << "the neighbour of an OOM kill kept its memory";
-  auto reclaimed = d->pool().reclaim({*calm_end});
-  EXPECT_TRUE(reclaimed) << reclaimed.error().message();
-  EXPECT_EQ(partitions_in(*d, "empty"), kInstances) << d->mode().describe().dump();
+  const host::RetireReport calm_end = d->retire({"calm"});
+  EXPECT_TRUE(calm_end.status) << calm_end.status.error().message();
+  ASSERT_EQ(calm_end.instances.size(), 1u);
+  EXPECT_EQ(calm_end.instances[0].end.exit, "exited with status 0") << "the neighbour of an OOM kill kept its memory";
+  EXPECT_EQ(partitions_in(*d, "empty"), kInstances) << d->describe()["memory"].dump();
 }
 
 TEST(Partitions, VirtioMemBaselineMigratesPages) {

@@ -202,9 +202,9 @@ TEST(PythonRootfs, FunctionsRunFromTheReadOnlyRootfsInTheirPartitions) {
   }
 }
 
-// The way a service starts Python instances: through a deployment's
-// instance pool, which plugs the partition, preloads the rootfs's shared
-// files (under the root) and starts the runner chrooted there.
+// The way a service starts Python instances: through a deployment, which
+// plugs the partition, preloads the rootfs's shared files (under the root)
+// and starts the runner chrooted there.
 TEST(PythonRootfs, PoolStartsARunnerInTheRootfsAndReclaimsItsPartition) {
   const std::filesystem::path image = image::default_rootfs_image();
   ASSERT_TRUE(std::filesystem::is_regular_file(image))
@@ -215,7 +215,6 @@ TEST(PythonRootfs, PoolStartsARunnerInTheRootfsAndReclaimsItsPartition) {
   spec.vm.rootfs_image = image;
   auto d = host::Deployment::create(spec);
   ASSERT_TRUE(d) << d.error().message();
-  auto& pool = (*d)->pool();
 
   host::InstanceRequest request;
   request.name = "py-pool";
@@ -224,33 +223,29 @@ TEST(PythonRootfs, PoolStartsARunnerInTheRootfsAndReclaimsItsPartition) {
   request.root = protocol::kRootfsMountPoint;
   request.preload = *preload;
   request.ready_timeout = std::chrono::seconds(180);
-  auto started = pool.start(request);
-  ASSERT_TRUE(started) << started.error().message() << "\nconsole:\n" << console_tail((*d)->vm());
+  auto started = (*d)->start(request);
+  ASSERT_TRUE(started) << started.error().message() << "\nconsole:\n"
+                       << tail_of_file((*d)->describe()["vm"]["console_log"].get<std::string>(), 3000);
   ASSERT_TRUE(started->grant.node.has_value());
   const int node = *started->grant.node;
-  auto report = (*d)->vm().agent().memory_report();
+  auto report = (*d)->memory_report();
   ASSERT_TRUE(report) << report.error().message();
   EXPECT_GE(report->node_used_bytes(node), 8 * kMiB) << "the runner lies on its partition node " << node;
   std::printf("pool start (plug, preload, ready): %.0f ms; node %d holds %.1f MiB\n", to_ms(started->start_latency),
               node, static_cast<double>(report->node_used_bytes(node)) / kMiB);
 
-  auto stopped = pool.stop(request.name, std::chrono::seconds(5));
-  ASSERT_TRUE(stopped) << stopped.error().message();
-  EXPECT_EQ(stopped->end.exit, "exited with status 0");
-  EXPECT_LE(stopped->end.node_used_bytes, 2 * kMiB) << "left on node " << node;
+  const host::RetireReport retired = (*d)->retire({request.name}, {.grace = std::chrono::seconds(5)});
+  ASSERT_TRUE(retired.status) << retired.status.error().message();
+  ASSERT_TRUE(retired.measured) << retired.measured.error().message();
+  ASSERT_EQ(retired.instances.size(), 1u);
+  const host::InstanceEnd& end = retired.instances[0].end;
+  EXPECT_EQ(end.exit, "exited with status 0");
+  EXPECT_LE(end.node_used_bytes, 2 * kMiB) << "left on node " << node;
   std::printf("after the runner: node %d holds %.2f MiB (anon %llu, file %llu, shmem %llu bytes)\n", node,
-              static_cast<double>(stopped->end.node_used_bytes) / kMiB,
-              static_cast<unsigned long long>(stopped->end.node_anon_bytes),
-              static_cast<unsigned long long>(stopped->end.node_file_bytes),
-              static_cast<unsigned long long>(stopped->end.node_shmem_bytes));
-  auto before_reclaim = (*d)->vm().agent().memory_report();
-  ASSERT_TRUE(before_reclaim) << before_reclaim.error().message();
-  const std::uint64_t migrated_before = before_reclaim->pgmigrate_success();
-  auto reclaimed = pool.reclaim({*stopped});
-  ASSERT_TRUE(reclaimed) << reclaimed.error().message();
-  auto after = (*d)->vm().agent().memory_report();
-  ASSERT_TRUE(after) << after.error().message();
-  EXPECT_EQ(after->pgmigrate_success() - migrated_before, 0u) << "an emptied partition unplugs without migration";
+              static_cast<double>(end.node_used_bytes) / kMiB, static_cast<unsigned long long>(end.node_anon_bytes),
+              static_cast<unsigned long long>(end.node_file_bytes),
+              static_cast<unsigned long long>(end.node_shmem_bytes));
+  EXPECT_EQ(retired.migrated_pages, 0u) << "an emptied partition unplugs without migration";
 }
 
 }  // namespace

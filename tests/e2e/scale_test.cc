@@ -4,6 +4,7 @@
 
 #include "host/deployment.h"
 #include "host/guest_workloads.h"
+#include "host/testing/deployment_internals.h"
 #include "vm_fixture.h"
 
 namespace hotmem::e2e {
@@ -15,17 +16,18 @@ TEST(Scale, SixtyFourPartitions) {
   auto d = host::Deployment::create(spec);
   ASSERT_TRUE(d) << d.error().message();
   // Partition nodes come online when memory arrives: only node 0 at first.
-  auto report = (*d)->vm().agent().memory_report();
+  auto report = (*d)->memory_report();
   ASSERT_TRUE(report) << report.error().message();
   EXPECT_EQ(report->nodes.size(), 1u);
 
   // The last partition's device, behind the third bridge, fills its own
-  // node 64 and no other.
-  auto& vmm = (*d)->vm().vmm();
+  // node 64 and no other (resized behind the deployment's back).
+  host::FunctionVm& vm = host::DeploymentInternals::vm(**d);
+  auto& vmm = vm.vmm();
   auto plugged = vmm::resize_memory_device(vmm, "vmem64", 128 * kMiB, std::chrono::seconds(60));
   ASSERT_TRUE(plugged) << plugged.error().message();
   auto seen = host::wait_for_guest_memory(
-      (*d)->vm().agent(), [](const auto& r) { return r.node_total_bytes(64) == 128 * kMiB; },
+      vm.agent(), [](const auto& r) { return r.node_total_bytes(64) == 128 * kMiB; },
       std::chrono::seconds(30), "node 64 plugged");
   ASSERT_TRUE(seen) << seen.error().message();
   EXPECT_EQ(seen->nodes.size(), 2u) << "only node 64 came online";
@@ -36,14 +38,12 @@ TEST(Scale, SixtyFourPartitions) {
   host::InstanceRequest r;
   r.name = "scale-0";
   r.argv = host::touch_argv(64, 0, 1);
-  auto started = (*d)->pool().start(r);
+  auto started = (*d)->start(r);
   ASSERT_TRUE(started) << started.error().message();
   EXPECT_EQ(started->grant.node, 1);
-  auto stopped = (*d)->pool().stop("scale-0");
-  ASSERT_TRUE(stopped) << stopped.error().message();
-  auto reclaimed = (*d)->pool().reclaim({*stopped});
-  ASSERT_TRUE(reclaimed) << reclaimed.error().message();
-  EXPECT_EQ(reclaimed->bytes, 128 * kMiB);
+  const host::RetireReport retired = (*d)->retire({"scale-0"});
+  ASSERT_TRUE(retired.status) << retired.status.error().message();
+  EXPECT_EQ(retired.bytes, 128 * kMiB);
 }
 
 }  // namespace

@@ -1,0 +1,54 @@
+#include "host/action_runtime.h"
+
+#include <array>
+#include <filesystem>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "host/guest_workloads.h"
+#include "image/rootfs_image.h"
+#include "protocol/channel.h"
+
+namespace hotmem::host {
+namespace {
+
+// The OpenWhisk action runner of the python runtime, inside the rootfs.
+constexpr std::array<const char*, 2> kPythonRunner{"/usr/bin/python3", "/opt/hotmem/ow_runner.py"};
+
+}  // namespace
+
+Result<ActionRuntime> ActionRuntime::prepare(const ActionCode& code, FunctionVmConfig& vm) {
+  ActionRuntime runtime(code);
+  if (code.runtime != ActionCode::Runtime::kPython) return runtime;
+  // Python instances run from the read-only Debian root filesystem.
+  const auto rootfs = vm.rootfs_image.value_or(image::default_rootfs_image());
+  if (!std::filesystem::exists(rootfs)) {
+    return Error(fmt::format("the python runtime needs the function root filesystem {}: run ./scripts/setup",
+                             rootfs.string()));
+  }
+  vm.rootfs_image = rootfs;
+  auto preload = image::rootfs_preload_paths(rootfs);
+  if (!preload) return preload.error();
+  runtime.preload_ = std::move(*preload);
+  return runtime;
+}
+
+InstanceRequest ActionRuntime::instance(const std::string& name) const {
+  InstanceRequest request;
+  request.name = name;
+  request.actions = ActionServing{};
+  if (code_.runtime == ActionCode::Runtime::kPython) {
+    request.argv = {kPythonRunner.begin(), kPythonRunner.end()};
+    request.root = protocol::kRootfsMountPoint;
+    request.preload = preload_;
+    // The OpenWhisk way: the runner gets the action's code with /init.
+    request.actions->init =
+        nlohmann::json{{"value", {{"code", code_.code}, {"main", code_.main}, {"binary", false}}}}.dump();
+  } else {
+    request.argv = code_.command.empty() ? action_argv() : code_.command;
+  }
+  return request;
+}
+
+}  // namespace hotmem::host

@@ -1,0 +1,49 @@
+// What it takes to start an instance, and what a started one is. Shared by
+// the instance pool (host-internal), the deployment that fronts it and the
+// action runtimes that make requests.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/clock.h"
+#include "common/size.h"
+#include "host/memory_mode.h"
+
+namespace hotmem::host {
+
+// An instance that serves OpenWhisk actions: it gets a loopback port of its
+// own ($PORT in its environment) and, when `init` is set, that body is
+// POSTed to its /init before its start counts as done.
+struct ActionServing {
+  std::optional<std::string> init;
+};
+
+struct InstanceRequest {
+  std::string name;
+  std::vector<std::string> argv;
+  std::map<std::string, std::string> env;
+  std::uint64_t scratch_bytes = 64 * kMiB;
+  Clock::duration ready_timeout = std::chrono::seconds(120);
+  // Run chrooted here (e.g. protocol::kRootfsMountPoint, the VM's Python
+  // rootfs); argv[0] is then a path inside it.
+  std::optional<std::string> root;
+  // More guest files to read into node 0 before the first instance that
+  // names them (e.g. image::rootfs_preload_paths()).
+  std::vector<std::string> preload;
+  std::optional<ActionServing> actions;
+};
+
+struct StartedInstance {
+  std::string name;
+  std::int64_t pid = 0;
+  int port = 0;  // its action server's, when it serves actions
+  Grant grant;
+  Clock::duration plug_latency{};   // the mode's grant, as the VMM reported it
+  Clock::duration start_latency{};  // from asking to the instance being ready
+};
+
+}  // namespace hotmem::host
