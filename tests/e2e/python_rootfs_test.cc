@@ -205,7 +205,7 @@ TEST(PythonRootfs, FunctionsRunFromTheReadOnlyRootfsInTheirPartitions) {
 // The way a service starts Python instances: through a deployment, which
 // plugs the partition, preloads the rootfs's shared files (under the root)
 // and starts the runner chrooted there.
-TEST(PythonRootfs, PoolStartsARunnerInTheRootfsAndReclaimsItsPartition) {
+TEST(PythonRootfs, ADeploymentStartsARunnerInTheRootfsAndRetiresItsPartition) {
   const std::filesystem::path image = image::default_rootfs_image();
   ASSERT_TRUE(std::filesystem::is_regular_file(image))
       << "no Python rootfs image at " << image.string() << ": run ./scripts/setup (or ./scripts/build-rootfs)";
