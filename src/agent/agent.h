@@ -5,6 +5,7 @@
 #pragma once
 
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "agent/chores.h"
@@ -12,6 +13,7 @@
 #include "agent/instance_table.h"
 #include "agent/invocations.h"
 #include "common/unique_fd.h"
+#include "protocol/agent_calls.h"
 #include "protocol/frame.h"
 #include "protocol/messages.h"
 
@@ -26,15 +28,34 @@ class Agent {
   int run();
 
  private:
+  // A handler of one request type (protocol/agent_calls.h), given the
+  // request decoded; it answers now or, for work that takes a while, later.
+  using Handler = void (Agent::*)(const protocol::Request&);
+  struct Route {
+    std::string_view type;
+    Handler handler;
+  };
+  // The route for requests of type Call::kType: decodes them (a request that
+  // fails to decode is answered with the decoder's error) and calls Handle.
+  template <class Call, void (Agent::*Handle)(std::uint64_t, Call)>
+  static constexpr Route route();
+  template <class Call, void (Agent::*Handle)(std::uint64_t, Call)>
+  void decode_and(const protocol::Request& request);
+
   void on_port_readable();
   void handle(const protocol::Request& request);
   void send(const protocol::Response& response);
   void reap_children();
 
-  protocol::Response ping(const protocol::Request& request);
-  protocol::Response memory_report(const protocol::Request& request);
-  protocol::Response preload(const protocol::Request& request);
-  void invoke(const protocol::Request& request);
+  void ping(std::uint64_t id, protocol::Ping);
+  void memory_report(std::uint64_t id, protocol::MemoryReport);
+  void instance_start(std::uint64_t id, protocol::InstanceStart start);
+  void instance_stop(std::uint64_t id, protocol::InstanceStop stop);
+  void instance_list(std::uint64_t id, protocol::InstanceList);
+  void instance_signal(std::uint64_t id, protocol::InstanceSignal signal);
+  void offline_node(std::uint64_t id, protocol::OfflineNode offline);
+  void preload(std::uint64_t id, protocol::Preload preload);
+  void invoke(std::uint64_t id, protocol::Invoke invoke);
 
   UniqueFd port_;
   UniqueFd sigchld_;

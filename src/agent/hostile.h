@@ -18,7 +18,7 @@
 #include <string_view>
 
 #include "common/unique_fd.h"
-#include "protocol/messages.h"
+#include "protocol/agent_calls.h"
 
 namespace hotmem::agent {
 
@@ -33,6 +33,6 @@ void turn_hostile(Hostility how, int port, std::uint64_t id);
 
 // kLie's memory report: absurd node sizes and a pgmigrate_success below any
 // earlier one.
-protocol::Response lying_memory_report(std::uint64_t id);
+protocol::MemoryReportTexts lying_memory_report();
 
 }  // namespace hotmem::agent
