@@ -9,7 +9,7 @@
 #include <vector>
 
 #include "agent/chores.h"
-#include "agent/hostile.h"
+#include "agent/testing/hostile.h"
 #include "agent/instance_table.h"
 #include "agent/invocations.h"
 #include "common/unique_fd.h"
@@ -64,7 +64,7 @@ class Agent {
   Chores chores_;
   Invocations invocations_;
   bool host_connected_ = true;
-  Hostility hostility_ = Hostility::kNone;  // tests of the host only: see hostile.h
+  Hostility hostility_ = Hostility::kNone;  // tests of the host only: see testing/hostile.h
   bool turned_ = false;
 };
 

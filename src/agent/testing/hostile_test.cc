@@ -1,4 +1,4 @@
-#include "agent/hostile.h"
+#include "agent/testing/hostile.h"
 
 #include <gtest/gtest.h>
 
