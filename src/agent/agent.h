@@ -28,15 +28,16 @@ class Agent {
   int run();
 
  private:
-  // A handler of one request type (protocol/agent_calls.h), given the
-  // request decoded; it answers now or, for work that takes a while, later.
+  // handle() looks a request's type up in a table of routes. A route
+  // decodes the body into its call (protocol/agent_calls.h), answers a body
+  // that fails to decode with the decoder's error, and hands the call to its
+  // handler (ping() ... invoke() below), which answers now or, for work that
+  // takes a while, later.
   using Handler = void (Agent::*)(const protocol::Request&);
   struct Route {
     std::string_view type;
     Handler handler;
   };
-  // The route for requests of type Call::kType: decodes them (a request that
-  // fails to decode is answered with the decoder's error) and calls Handle.
   template <class Call, void (Agent::*Handle)(std::uint64_t, Call)>
   static constexpr Route route();
   template <class Call, void (Agent::*Handle)(std::uint64_t, Call)>
