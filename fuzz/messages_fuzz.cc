@@ -79,6 +79,13 @@ void check_i64(const json& object, const std::string& key, const json& value, st
   if (n) HOTMEM_FUZZ_CHECK(*n >= min && *n <= max && json(*n) == value);
 }
 
+void check_number(const json& object, const std::string& key, const json& value, double min, double max) {
+  auto n = get_number(object, key, min, max);
+  const bool expected = value.is_number() && value.get<double>() >= min && value.get<double>() <= max;
+  HOTMEM_FUZZ_CHECK(n.ok() == expected);
+  if (n) HOTMEM_FUZZ_CHECK(*n == value.get<double>());
+}
+
 void check_string(const json& object, const std::string& key, const json& value, std::size_t max_bytes) {
   auto s = get_string(object, key, max_bytes);
   HOTMEM_FUZZ_CHECK(s.ok() == string_within(value, max_bytes));
@@ -116,6 +123,8 @@ void check_accessors(const json& object) {
     check_i64(object, key, value, 0, 1023);
     check_i64(object, key, value, -1000, -1);
     check_i64(object, key, value, 100, 599);
+    check_number(object, key, value, 0, 86'400'000);
+    check_number(object, key, value, -1e308, 1e308);
     check_string(object, key, value, kMaxStringBytes);
     check_string(object, key, value, 8);
     check_string_list(object, key, value, 4096, 4096);

@@ -22,12 +22,8 @@ namespace hotmem::agent {
 namespace {
 
 constexpr auto kWriteTimeout = std::chrono::seconds(5);
-constexpr std::uint64_t kMaxWaitMs = 10 * 60 * 1000;
 
 void log(const std::string& line) { std::fprintf(stderr, "hotmem-agent: %s\n", line.c_str()); }
-
-protocol::Response ok(std::uint64_t id, json body) { return {id, true, "", std::move(body)}; }
-protocol::Response fail(std::uint64_t id, std::string error) { return {id, false, std::move(error), {}}; }
 
 }  // namespace
 
@@ -138,112 +134,110 @@ void Agent::reap_children() {
   }
 }
 
+template <class Call, void (Agent::*Handle)(std::uint64_t, Call)>
+constexpr Agent::Route Agent::route() {
+  return {Call::kType, &Agent::decode_and<Call, Handle>};
+}
+
+template <class Call, void (Agent::*Handle)(std::uint64_t, Call)>
+void Agent::decode_and(const protocol::Request& request) {
+  auto call = Call::decode(request.body);
+  if (!call) return send(protocol::error_response(request.id, call.error().message()));
+  (this->*Handle)(request.id, std::move(*call));
+}
+
 void Agent::handle(const protocol::Request& request) {
-  const std::uint64_t id = request.id;
-  if (request.type == "ping") return send(ping(request));
-  if (request.type == "memory_report") return send(memory_report(request));
-  if (request.type == "instance_list") return send(ok(id, json{{"instances", instances_.list()}}));
-  if (request.type == "instance_start") {
-    auto spec = parse_instance_spec(request.body);
-    if (!spec) return send(fail(id, spec.error().message()));
-    if (spec->node) {
-      // An offlining of this node still under way (the host gave up waiting
-      // for its reclaim) must not take the new instance's memory away.
-      chores_.cancel_node(*spec->node);
-      if (auto back = online_node_memory(*spec->node); !back) {
-        std::fprintf(stderr, "hotmem-agent: %s\n", back.error().message().c_str());
-      }
-    }
-    return instances_.start(id, std::move(*spec));
+  using namespace protocol;
+  static constexpr Route kRoutes[] = {
+      route<Ping, &Agent::ping>(),
+      route<MemoryReport, &Agent::memory_report>(),
+      route<InstanceStart, &Agent::instance_start>(),
+      route<InstanceStop, &Agent::instance_stop>(),
+      route<InstanceList, &Agent::instance_list>(),
+      route<InstanceSignal, &Agent::instance_signal>(),
+      route<OfflineNode, &Agent::offline_node>(),
+      route<Preload, &Agent::preload>(),
+      route<Invoke, &Agent::invoke>(),
+  };
+  for (const Route& r : kRoutes) {
+    if (r.type == request.type) return (this->*r.handler)(request);
   }
-  if (request.type == "preload") return send(preload(request));
-  if (request.type == "invoke") return invoke(request);
-  if (request.type == "instance_signal") {
-    auto name = protocol::get_string(request.body, "name", 64);
-    if (!name) return send(fail(id, name.error().message()));
-    auto which = protocol::get_string(request.body, "signal", 16);
-    if (!which) return send(fail(id, which.error().message()));
-    if (*which != "USR1" && *which != "USR2") return send(fail(id, "field 'signal' must be USR1 or USR2"));
-    Status s = instances_.signal(*name, *which == "USR1" ? SIGUSR1 : SIGUSR2);
-    return send(s ? ok(id, json::object()) : fail(id, s.error().message()));
-  }
-  if (request.type == "offline_node") {
-    auto node = protocol::get_i64(request.body, "node", 1, 1023);
-    if (!node) return send(fail(id, node.error().message()));
-    std::uint64_t timeout_ms = 10000;
-    if (protocol::has(request.body, "timeout_ms")) {
-      auto t = protocol::get_u64(request.body, "timeout_ms", kMaxWaitMs);
-      if (!t) return send(fail(id, t.error().message()));
-      timeout_ms = *t;
-    }
-    return chores_.offline_node(id, static_cast<int>(*node), Millis(timeout_ms));
-  }
-  if (request.type == "instance_stop") {
-    auto name = protocol::get_string(request.body, "name", 64);
-    if (!name) return send(fail(id, name.error().message()));
-    std::uint64_t grace_ms = 2000;
-    if (protocol::has(request.body, "grace_ms")) {
-      auto g = protocol::get_u64(request.body, "grace_ms", kMaxWaitMs);
-      if (!g) return send(fail(id, g.error().message()));
-      grace_ms = *g;
-    }
-    return instances_.stop(id, *name, Millis(grace_ms));
-  }
-  send(fail(id, fmt::format("unknown request type '{}'", request.type)));
+  send(error_response(request.id, fmt::format("unknown request type '{}'", request.type)));
 }
 
-protocol::Response Agent::ping(const protocol::Request& request) {
+void Agent::ping(std::uint64_t id, protocol::Ping) {
   auto cmdline = read_text_file("/proc/cmdline", 4096);
-  return ok(request.id, json{{"agent_version", kAgentVersion},
-                             {"kernel", kernel_release()},
-                             {"uptime_ms", uptime_ms()},
-                             {"cmdline", cmdline ? *cmdline : ""}});
+  send(protocol::answer_response(
+      id, protocol::AgentInfo{kAgentVersion, kernel_release(), uptime_ms(), cmdline ? *cmdline : ""}));
 }
 
-protocol::Response Agent::memory_report(const protocol::Request& request) {
-  if (turned_ && hostility_ == Hostility::kLie) return lying_memory_report(request.id);
-  json nodes = json::object();
+void Agent::memory_report(std::uint64_t id, protocol::MemoryReport) {
+  if (turned_ && hostility_ == Hostility::kLie) return send(protocol::answer_response(id, lying_memory_report()));
+  protocol::MemoryReportTexts report;
   for (int node : list_nodes()) {
     auto text = node_meminfo_text(node);
     // A node whose last memory was just unplugged disappears from sysfs, and
     // may show an empty file on its way out.
     if (!text || text->find("MemTotal") == std::string::npos) continue;
-    nodes[std::to_string(node)] = std::move(*text);
+    report.nodes[node] = std::move(*text);
   }
   auto vmstat = vmstat_text();
-  if (!vmstat) return fail(request.id, vmstat.error().message());
+  if (!vmstat) return send(protocol::error_response(id, vmstat.error().message()));
+  report.vmstat = std::move(*vmstat);
   auto stat = read_text_file("/proc/stat", 1 << 20);
-  if (!stat) return fail(request.id, stat.error().message());
-  return ok(request.id, json{{"nodes", std::move(nodes)}, {"vmstat", std::move(*vmstat)}, {"stat", std::move(*stat)}});
+  if (!stat) return send(protocol::error_response(id, stat.error().message()));
+  report.stat = std::move(*stat);
+  send(protocol::answer_response(id, report));
 }
 
-protocol::Response Agent::preload(const protocol::Request& request) {
-  auto paths = protocol::get_string_list(request.body, "paths", 4096, 4096);
-  if (!paths) return fail(request.id, paths.error().message());
-  auto bytes = preload_files(*paths);
-  if (!bytes) return fail(request.id, bytes.error().message());
-  return ok(request.id, json{{"bytes", *bytes}});
+void Agent::instance_start(std::uint64_t id, protocol::InstanceStart start) {
+  // What only the guest can check, before anything is done about the node.
+  if (start.program.root) {
+    if (Status s = check_instance_root(*start.program.root); !s) {
+      return send(protocol::error_response(id, s.error().message()));
+    }
+  }
+  if (start.node) {
+    // An offlining of this node still under way (the host gave up waiting
+    // for its reclaim) must not take the new instance's memory away.
+    chores_.cancel_node(*start.node);
+    if (auto back = online_node_memory(*start.node); !back) log(back.error().message());
+  }
+  instances_.start(id, std::move(start));
 }
 
-void Agent::invoke(const protocol::Request& request) {
-  const std::uint64_t id = request.id;
-  auto name = protocol::get_string(request.body, "name", 64);
-  if (!name) return send(fail(id, name.error().message()));
-  auto port = protocol::get_i64(request.body, "port", 1024, 65535);
-  if (!port) return send(fail(id, port.error().message()));
-  auto target = protocol::get_string(request.body, "path", 64);
-  if (!target) return send(fail(id, target.error().message()));
-  if (*target != "/init" && *target != "/run") return send(fail(id, "field 'path' must be /init or /run"));
-  auto body = protocol::get_string(request.body, "body", Invocations::kMaxBodyBytes);
-  if (!body) return send(fail(id, body.error().message()));
-  auto timeout_ms = protocol::get_u64(request.body, "timeout_ms", kMaxWaitMs);
-  if (!timeout_ms) return send(fail(id, timeout_ms.error().message()));
-  if (!instances_.running(*name)) return send(fail(id, fmt::format("instance '{}' is not running", *name)));
+void Agent::instance_stop(std::uint64_t id, protocol::InstanceStop stop) {
+  instances_.stop(id, stop.name, stop.grace);
+}
+
+void Agent::instance_list(std::uint64_t id, protocol::InstanceList) {
+  send(protocol::answer_response(id, instances_.list()));
+}
+
+void Agent::instance_signal(std::uint64_t id, protocol::InstanceSignal signal) {
+  Status s = instances_.signal(signal.name, signal.signal == "USR1" ? SIGUSR1 : SIGUSR2);
+  send(s ? protocol::answer_response(id, protocol::Signalled{}) : protocol::error_response(id, s.error().message()));
+}
+
+void Agent::offline_node(std::uint64_t id, protocol::OfflineNode offline) {
+  chores_.offline_node(id, offline.node, offline.timeout);
+}
+
+void Agent::preload(std::uint64_t id, protocol::Preload preload) {
+  auto bytes = preload_files(preload.paths);
+  if (!bytes) return send(protocol::error_response(id, bytes.error().message()));
+  send(protocol::answer_response(id, protocol::Preloaded{*bytes}));
+}
+
+void Agent::invoke(std::uint64_t id, protocol::Invoke invoke) {
+  if (!instances_.running(invoke.name)) {
+    return send(protocol::error_response(id, fmt::format("instance '{}' is not running", invoke.name)));
+  }
   if (hostility_ != Hostility::kNone) {
     turned_ = true;
     return turn_hostile(hostility_, port_.get(), id);
   }
-  invocations_.start(id, static_cast<int>(*port), *target, *body, Millis(*timeout_ms));
+  invocations_.start(id, invoke.port, invoke.path, invoke.body, invoke.timeout);
 }
 
 }  // namespace hotmem::agent

@@ -19,7 +19,7 @@ namespace hotmem::agent {
 void Chores::offline_node(std::uint64_t request_id, int node, Clock::duration timeout) {
   const pid_t pid = ::fork();
   if (pid < 0) {
-    reply_({request_id, false, fmt::format("fork: {}", std::strerror(errno)), {}});
+    reply_(protocol::error_response(request_id, fmt::format("fork: {}", std::strerror(errno))));
     return;
   }
   if (pid == 0) {
@@ -42,21 +42,21 @@ void Chores::offline_node(std::uint64_t request_id, int node, Clock::duration ti
 bool Chores::on_child_exit(pid_t pid, int status) {
   auto it = std::find_if(chores_.begin(), chores_.end(), [pid](const Chore& c) { return c.pid == pid; });
   if (it == chores_.end()) return false;
-  const double elapsed = to_ms(Clock::now() - it->started);
+  const protocol::NodeOffline offline{Clock::now() - it->started};
+  const double elapsed = offline.elapsed.count();
   if (it->cancelled) {
-    reply_({it->request_id, false,
-            fmt::format("taking node {} offline was cancelled after {:.0f} ms: an instance starts there", it->node,
-                        elapsed),
-            {}});
+    reply_(protocol::error_response(
+        it->request_id, fmt::format("taking node {} offline was cancelled after {:.0f} ms: an instance starts there",
+                                    it->node, elapsed)));
   } else if (it->killed) {
-    reply_({it->request_id, false,
-            fmt::format("taking node {} offline did not finish in {:.0f} ms: a page on it is still in use", it->node,
-                        elapsed),
-            {}});
+    reply_(protocol::error_response(
+        it->request_id, fmt::format("taking node {} offline did not finish in {:.0f} ms: a page on it is still in use",
+                                    it->node, elapsed)));
   } else if (WIFEXITED(status) && WEXITSTATUS(status) == 0) {
-    reply_({it->request_id, true, "", nlohmann::json{{"elapsed_ms", elapsed}}});
+    reply_(protocol::answer_response(it->request_id, offline));
   } else {
-    reply_({it->request_id, false, fmt::format("taking node {} offline failed (see the guest console)", it->node), {}});
+    reply_(protocol::error_response(it->request_id,
+                                    fmt::format("taking node {} offline failed (see the guest console)", it->node)));
   }
   chores_.erase(it);
   return true;

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "common/clock.h"
+#include "protocol/agent_calls.h"
 #include "protocol/messages.h"
 
 namespace hotmem::agent {

@@ -16,9 +16,6 @@
 namespace hotmem::agent {
 namespace {
 
-constexpr std::size_t kMaxArgs = 256;
-constexpr std::size_t kMaxArgBytes = 4096;
-constexpr std::uint64_t kMaxWaitMs = 10 * 60 * 1000;
 constexpr auto kCheckInterval = std::chrono::milliseconds(2);
 
 const char* state_name(bool stopping, int state) {
@@ -36,101 +33,36 @@ std::uint64_t node_total_bytes(int node) {
 
 }  // namespace
 
-Result<InstanceSpec> parse_instance_spec(const json& body) {
-  InstanceSpec spec;
-  auto name = protocol::get_string(body, "name", 64);
-  if (!name) return name.error();
-  if (Status s = protocol::validate_name("instance name", *name); !s) return s.error();
-  spec.name = std::move(*name);
-  auto argv = protocol::get_string_list(body, "argv", kMaxArgs, kMaxArgBytes);
-  if (!argv) return argv.error();
-  if (argv->empty()) return Error("field 'argv' must name a program");
-  for (const std::string& a : *argv) {
-    if (a.find('\0') != std::string::npos) return Error("field 'argv' has a NUL byte");
-  }
-  spec.argv = std::move(*argv);
-  if (protocol::has(body, "env")) {
-    auto env = protocol::get_string_map(body, "env", kMaxArgs, kMaxArgBytes);
-    if (!env) return env.error();
-    for (const auto& [k, v] : *env) {
-      if (k.empty() || k.find_first_of(std::string("=\0", 2)) != std::string::npos || v.find('\0') != std::string::npos) {
-        return Error("field 'env' needs names without '=' or NUL and values without NUL");
-      }
-    }
-    spec.env = std::move(*env);
-  }
-  if (protocol::has(body, "node") && !body["node"].is_null()) {
-    auto node = protocol::get_i64(body, "node", 0, 1023);
-    if (!node) return node.error();
-    spec.node = static_cast<int>(*node);
-  }
-  if (protocol::has(body, "memory_max")) {
-    auto max = protocol::get_u64(body, "memory_max", 1ull << 40);
-    if (!max) return max.error();
-    spec.memory_max = *max;
-  }
-  if (protocol::has(body, "scratch_bytes")) {
-    auto scratch = protocol::get_u64(body, "scratch_bytes", 1ull << 40);
-    if (!scratch) return scratch.error();
-    spec.scratch_bytes = *scratch;
-  }
-  if (protocol::has(body, "root") && !body["root"].is_null()) {
-    auto root = protocol::get_string(body, "root", kMaxArgBytes);
-    if (!root) return root.error();
-    if (Status s = check_instance_root(*root); !s) return s.error();
-    spec.root = std::move(*root);
-  }
-  if (protocol::has(body, "node_bytes")) {
-    auto need = protocol::get_u64(body, "node_bytes", 1ull << 40);
-    if (!need) return need.error();
-    if (*need > 0 && !spec.node) return Error("field 'node_bytes' needs a 'node'");
-    spec.node_bytes = *need;
-  }
-  if (protocol::has(body, "wait_ready")) {
-    auto wait = protocol::get_bool(body, "wait_ready");
-    if (!wait) return wait.error();
-    spec.wait_ready = *wait;
-  }
-  if (protocol::has(body, "ready_timeout_ms")) {
-    auto t = protocol::get_u64(body, "ready_timeout_ms", kMaxWaitMs);
-    if (!t) return t.error();
-    spec.ready_timeout = Millis(*t);
-  }
-  return spec;
-}
-
 void InstanceTable::reply_error(std::uint64_t id, std::string message) {
-  reply_(protocol::Response{id, false, std::move(message), json::object()});
+  reply_(protocol::error_response(id, std::move(message)));
 }
 
-void InstanceTable::reply_ok(std::uint64_t id, json body) {
-  reply_(protocol::Response{id, true, "", std::move(body)});
-}
-
-void InstanceTable::start(std::uint64_t request_id, InstanceSpec spec) {
-  if (instances_.contains(spec.name)) {
-    return reply_error(request_id, fmt::format("instance '{}' already exists", spec.name));
+void InstanceTable::start(std::uint64_t request_id, protocol::InstanceStart start) {
+  const protocol::InstanceProgram& program = start.program;
+  if (instances_.contains(program.name)) {
+    return reply_error(request_id, fmt::format("instance '{}' already exists", program.name));
   }
   if (instances_.size() >= kMaxInstances) {
     return reply_error(request_id, fmt::format("at most {} instances", kMaxInstances));
   }
-  auto sandbox = Sandbox::create({spec.name, spec.node, spec.memory_max, spec.scratch_bytes, spec.root});
+  auto sandbox = Sandbox::create({program.name, start.node, start.memory_max, program.scratch_bytes, program.root});
   if (!sandbox) return reply_error(request_id, sandbox.error().message());
-  const std::string name = spec.name;
+  const std::string name = program.name;
   Instance& instance = instances_.emplace(name, Instance{}).first->second;
-  instance.spec = std::move(spec);
+  instance.start = std::move(start);
   instance.sandbox.emplace(std::move(*sandbox));
   instance.start_request = request_id;
   // The partition may still be plugging: the sandbox is ready, the process
   // waits (in tick) until its node has the memory.
-  instance.deadline = Clock::now() + instance.spec.ready_timeout;
+  instance.deadline = Clock::now() + instance.start.ready_timeout;
   tick();
 }
 
 void InstanceTable::spawn(Instance& instance) {
-  const InstanceSpec& spec = instance.spec;
-  if (spec.node) {
-    if (Status s = instance.sandbox->bind_node(*spec.node); !s) return fail_start(instance, s.error().message());
+  const protocol::InstanceStart& start = instance.start;
+  const protocol::InstanceProgram& program = start.program;
+  if (start.node) {
+    if (Status s = instance.sandbox->bind_node(*start.node); !s) return fail_start(instance, s.error().message());
   }
   int ready_pipe[2];
   if (::pipe2(ready_pipe, O_CLOEXEC | O_NONBLOCK) != 0) {
@@ -140,12 +72,12 @@ void InstanceTable::spawn(Instance& instance) {
   UniqueFd ready_write(ready_pipe[1]);
 
   SpawnOptions options;
-  options.argv = spec.argv;
+  options.argv = program.argv;
   options.error_output = "/dev/console";
   options.die_with_parent = false;
   options.env = {"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "HOME=/tmp", "TMPDIR=/tmp",
-                 "HOTMEM_READY_FD=3", "HOTMEM_INSTANCE=" + spec.name};
-  for (const auto& [k, v] : spec.env) options.env.push_back(k + "=" + v);
+                 "HOTMEM_READY_FD=3", "HOTMEM_INSTANCE=" + program.name};
+  for (const auto& [k, v] : program.env) options.env.push_back(k + "=" + v);
   options.pass_fds = {ready_write.get()};
   const Sandbox* sandbox = &*instance.sandbox;
   options.before_exec = [sandbox] { sandbox->enter_from_child(); };
@@ -154,25 +86,26 @@ void InstanceTable::spawn(Instance& instance) {
   instance.process.emplace(std::move(*process));
   instance.status_fd = std::move(ready_read);
   instance.state = State::kStarting;
-  if (!spec.wait_ready) mark_ready(instance);
+  if (!start.wait_ready) mark_ready(instance);
 }
 
 void InstanceTable::fail_start(Instance& instance, const std::string& why) {
   if (auto id = std::exchange(instance.start_request, std::nullopt)) {
-    reply_error(*id, fmt::format("instance '{}' did not start: {}", instance.spec.name, why));
+    reply_error(*id, fmt::format("instance '{}' did not start: {}", instance.start.program.name, why));
     instance.start_failed = true;
   }
   if (instance.process && instance.state < State::kEnded) {
     instance.sandbox->kill_all();
     return;  // on_child_exit finishes it
   }
+  if (!instance.process) instance.end.exit = "never started";
   instance.state = State::kEnded;
 }
 
 void InstanceTable::mark_ready(Instance& instance) {
   instance.state = State::kRunning;
   if (auto id = std::exchange(instance.start_request, std::nullopt)) {
-    reply_ok(*id, json{{"pid", instance.process->pid()}});
+    reply_(protocol::answer_response(*id, protocol::InstanceStarted{instance.process->pid()}));
   }
 }
 
@@ -198,27 +131,21 @@ void InstanceTable::stop(std::uint64_t request_id, const std::string& name, Cloc
   tick();
 }
 
-json InstanceTable::describe(const Instance& instance) const {
-  json j{{"name", instance.spec.name},
-         {"pid", instance.process ? instance.process->pid() : 0},
-         {"state", state_name(instance.stop_request.has_value(), static_cast<int>(instance.state))}};
-  if (instance.wait_status) j["exit"] = describe_wait_status(*instance.wait_status);
-  if (instance.reports > 0) {
-    j["reports"] = instance.reports;
-    j["report"] = instance.report;
-  }
-  if (instance.state == State::kCleaned) {
-    j["oom_killed"] = instance.oom_killed;
-    j["leftovers"] = instance.leftovers;
-    if (!instance.cleanup_error.empty()) j["cleanup_error"] = instance.cleanup_error;
-  }
-  return j;
+protocol::InstanceStatus InstanceTable::describe(const Instance& instance) const {
+  return protocol::InstanceStatus{
+      instance.start.program.name,
+      instance.process ? instance.process->pid() : 0,
+      state_name(instance.stop_request.has_value(), static_cast<int>(instance.state)),
+      instance.end.exit,
+      instance.reports,
+      instance.report,
+  };
 }
 
-json InstanceTable::list() const {
-  json out = json::array();
-  for (const auto& [name, instance] : instances_) out.push_back(describe(instance));
-  return out;
+protocol::InstanceListing InstanceTable::list() const {
+  protocol::InstanceListing listing;
+  for (const auto& [name, instance] : instances_) listing.instances.push_back(describe(instance));
+  return listing;
 }
 
 bool InstanceTable::running(const std::string& name) const {
@@ -283,11 +210,11 @@ bool InstanceTable::on_child_exit(pid_t pid, int status) {
     if (!instance.process || instance.process->pid() != pid || instance.wait_status) continue;
     instance.process->mark_reaped(status);
     instance.wait_status = status;
+    instance.end.exit = describe_wait_status(status);
     instance.status_fd.reset();
-    instance.oom_killed = instance.sandbox->oom_killed();
+    instance.end.oom_killed = instance.sandbox->oom_killed();
     if (instance.start_request) {
-      fail_start(instance, fmt::format("it {}{}", describe_wait_status(status),
-                                       instance.oom_killed ? " (out of memory)" : ""));
+      fail_start(instance, fmt::format("it {}{}", instance.end.exit, instance.end.oom_killed ? " (out of memory)" : ""));
     }
     instance.state = State::kEnded;
     // Whatever it left running in its cgroup goes too.
@@ -300,21 +227,22 @@ bool InstanceTable::on_child_exit(pid_t pid, int status) {
 
 void InstanceTable::finish(Instance& instance) {
   Status cleaned = instance.sandbox->cleanup();
-  if (!cleaned) instance.cleanup_error = cleaned.error().message();
-  if (instance.spec.node) {
+  protocol::InstanceEnd& end = instance.end;
+  if (!cleaned) end.cleanup_error = cleaned.error().message();
+  if (instance.start.node) {
     // The scratch's tmpfs dies with its last mount; the kernel may finish
     // freeing its pages a moment after the umount returns.
-    auto left = node_leftovers(*instance.spec.node);
+    auto left = node_leftovers(*instance.start.node);
     for (int i = 0; i < 50 && left && left->shmem_bytes > 0; ++i) {
       std::this_thread::sleep_for(std::chrono::milliseconds(10));
-      left = node_leftovers(*instance.spec.node);
+      left = node_leftovers(*instance.start.node);
     }
     if (left) {
-      instance.leftovers = json{{"node", left->node},
-                                {"used_bytes", left->used_bytes},
-                                {"anon_bytes", left->anon_bytes},
-                                {"file_bytes", left->file_bytes},
-                                {"shmem_bytes", left->shmem_bytes}};
+      end.node = left->node;
+      end.node_used_bytes = left->used_bytes;
+      end.node_anon_bytes = left->anon_bytes;
+      end.node_file_bytes = left->file_bytes;
+      end.node_shmem_bytes = left->shmem_bytes;
     }
   }
   instance.state = State::kCleaned;
@@ -323,7 +251,7 @@ void InstanceTable::finish(Instance& instance) {
 void InstanceTable::settle(Iterator it) {
   Instance& instance = it->second;
   if (auto id = std::exchange(instance.stop_request, std::nullopt)) {
-    reply_ok(*id, describe(instance));
+    reply_(protocol::answer_response(*id, instance.end));
     instances_.erase(it);
   } else if (instance.start_failed) {
     instances_.erase(it);
@@ -337,11 +265,11 @@ void InstanceTable::tick() {
     Instance& instance = current->second;
     switch (instance.state) {
       case State::kPreparing:
-        if (!instance.spec.node || (node_total_bytes(*instance.spec.node) >= instance.spec.node_bytes &&
-                                    instances_can_use_node(*instance.spec.node))) {
+        if (!instance.start.node || (node_total_bytes(*instance.start.node) >= instance.start.node_bytes &&
+                                     instances_can_use_node(*instance.start.node))) {
           spawn(instance);
         } else if (now >= instance.deadline) {
-          fail_start(instance, fmt::format("node {} did not get its memory in time", *instance.spec.node));
+          fail_start(instance, fmt::format("node {} did not get its memory in time", *instance.start.node));
         }
         break;
       case State::kStarting:

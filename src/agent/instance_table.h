@@ -27,35 +27,14 @@
 #include <string>
 #include <vector>
 
-#include <nlohmann/json.hpp>
-
 #include "agent/sandbox.h"
 #include "common/clock.h"
 #include "common/process.h"
 #include "common/unique_fd.h"
+#include "protocol/agent_calls.h"
 #include "protocol/messages.h"
 
 namespace hotmem::agent {
-
-using nlohmann::json;
-
-struct InstanceSpec {
-  std::string name;
-  std::vector<std::string> argv;
-  std::map<std::string, std::string> env;
-  std::optional<int> node;                  // cpuset.mems of its cgroup
-  std::optional<std::uint64_t> memory_max;  // memory.max of its cgroup
-  std::uint64_t scratch_bytes = 64ull << 20;
-  // Run chrooted here (its scratch as <root>/tmp); see check_instance_root.
-  std::optional<std::string> root;
-  // Start only once `node` has this much memory (its partition is plugged).
-  std::uint64_t node_bytes = 0;
-  bool wait_ready = false;
-  Clock::duration ready_timeout = std::chrono::seconds(60);
-};
-
-// Reads and validates an instance_start request body.
-Result<InstanceSpec> parse_instance_spec(const json& body);
 
 class InstanceTable {
  public:
@@ -67,13 +46,13 @@ class InstanceTable {
 
   // Replies with the pid once the instance runs (and, if asked, is ready),
   // or with an error if it cannot start or ends first.
-  void start(std::uint64_t request_id, InstanceSpec spec);
+  void start(std::uint64_t request_id, protocol::InstanceStart start);
   // SIGTERM to its cgroup, then SIGKILL after `grace`; replies once it has
   // ended and its sandbox is cleaned up, with what was left on its node.
   void stop(std::uint64_t request_id, const std::string& name, Clock::duration grace);
   // Sends SIGUSR1 or SIGUSR2 to the instance's main process.
   Status signal(const std::string& name, int signo);
-  json list() const;
+  protocol::InstanceListing list() const;
   bool running(const std::string& name) const;
 
   void poll_fds(std::vector<pollfd>& fds) const;
@@ -88,7 +67,7 @@ class InstanceTable {
   enum class State { kPreparing, kStarting, kRunning, kEnded, kCleaned };
 
   struct Instance {
-    InstanceSpec spec;
+    protocol::InstanceStart start;
     State state = State::kPreparing;
     std::optional<Sandbox> sandbox;
     std::optional<ChildProcess> process;
@@ -97,10 +76,10 @@ class InstanceTable {
     std::string report;         // the newest complete report line
     std::uint64_t reports = 0;
     std::optional<int> wait_status;
-    bool oom_killed = false;
+    // How it ended and what it left behind: filled in as it ends and is
+    // cleaned, the answer to its stop.
+    protocol::InstanceEnd end;
     bool start_failed = false;  // the host got an error and will not collect it
-    json leftovers;
-    std::string cleanup_error;
     std::optional<std::uint64_t> start_request;
     Clock::time_point deadline;  // for the phase it is in
     std::optional<std::uint64_t> stop_request;
@@ -109,7 +88,6 @@ class InstanceTable {
   using Iterator = std::map<std::string, Instance>::iterator;
 
   void reply_error(std::uint64_t id, std::string message);
-  void reply_ok(std::uint64_t id, json body);
   void spawn(Instance& instance);
   void mark_ready(Instance& instance);
   void read_status(Instance& instance);
@@ -118,7 +96,7 @@ class InstanceTable {
   // Answers whoever waits on an instance that has been cleaned; removes it
   // once its stop was asked for.
   void settle(Iterator it);
-  json describe(const Instance& instance) const;
+  protocol::InstanceStatus describe(const Instance& instance) const;
 
   Reply reply_;
   std::map<std::string, Instance> instances_;

@@ -11,6 +11,7 @@
 namespace hotmem::agent {
 namespace {
 
+using nlohmann::json;
 using test::contains;
 
 json valid_body() {
@@ -24,7 +25,15 @@ json valid_body() {
 // non-negative number is unsigned.
 json wire(const json& body) { return json::parse(body.dump()); }
 
-Result<InstanceSpec> parse(const json& body) { return parse_instance_spec(wire(body)); }
+// What the agent does with an instance_start body: decodes it, then checks
+// its root in this guest (Agent::instance_start).
+Result<protocol::InstanceStart> parse(const json& body) {
+  auto start = protocol::InstanceStart::decode(wire(body));
+  if (start && start->program.root) {
+    if (Status s = check_instance_root(*start->program.root); !s) return s.error();
+  }
+  return start;
+}
 
 std::string error_of(const json& body) {
   auto spec = parse(body);
@@ -32,27 +41,27 @@ std::string error_of(const json& body) {
   return spec.ok() ? "" : spec.error().message();
 }
 
-TEST(ParseInstanceSpec, ReadsEveryField) {
+TEST(InstanceStartDecode, ReadsEveryField) {
   auto spec = parse(valid_body());
   ASSERT_TRUE(spec.ok()) << spec.error().message();
-  EXPECT_EQ(spec->name, "fn-1");
-  EXPECT_EQ(spec->argv, (std::vector<std::string>{"/usr/bin/python3", "/srv/fn.py", "--port", "8080"}));
-  EXPECT_EQ(spec->env, (std::map<std::string, std::string>{{"FN_MEMORY", "512M"}, {"LANG", "C.UTF-8"}}));
+  EXPECT_EQ(spec->program.name, "fn-1");
+  EXPECT_EQ(spec->program.argv, (std::vector<std::string>{"/usr/bin/python3", "/srv/fn.py", "--port", "8080"}));
+  EXPECT_EQ(spec->program.env, (std::map<std::string, std::string>{{"FN_MEMORY", "512M"}, {"LANG", "C.UTF-8"}}));
   ASSERT_TRUE(spec->node.has_value());
   EXPECT_EQ(*spec->node, 3);
 }
 
-TEST(ParseInstanceSpec, EnvAndNodeAreOptional) {
+TEST(InstanceStartDecode, EnvAndNodeAreOptional) {
   json body = valid_body();
   body.erase("env");
   body.erase("node");
   auto spec = parse(body);
   ASSERT_TRUE(spec.ok()) << spec.error().message();
-  EXPECT_TRUE(spec->env.empty());
+  EXPECT_TRUE(spec->program.env.empty());
   EXPECT_FALSE(spec->node.has_value());
 }
 
-TEST(ParseInstanceSpec, NullNodeMeansNoBinding) {
+TEST(InstanceStartDecode, NullNodeMeansNoBinding) {
   json body = valid_body();
   body["node"] = nullptr;
   auto spec = parse(body);
@@ -60,7 +69,7 @@ TEST(ParseInstanceSpec, NullNodeMeansNoBinding) {
   EXPECT_FALSE(spec->node.has_value());
 }
 
-TEST(ParseInstanceSpec, NodeRangeIsZeroTo1023) {
+TEST(InstanceStartDecode, NodeRangeIsZeroTo1023) {
   for (int node : {0, 1023}) {
     json body = valid_body();
     body["node"] = node;
@@ -75,7 +84,7 @@ TEST(ParseInstanceSpec, NodeRangeIsZeroTo1023) {
   }
 }
 
-TEST(ParseInstanceSpec, NodeMustBeAnInteger) {
+TEST(InstanceStartDecode, NodeMustBeAnInteger) {
   for (const json& node : {json("1"), json(1.5), json(true), json::array({1})}) {
     json body = valid_body();
     body["node"] = node;
@@ -83,7 +92,7 @@ TEST(ParseInstanceSpec, NodeMustBeAnInteger) {
   }
 }
 
-TEST(ParseInstanceSpec, NameIsRequiredAndValidated) {
+TEST(InstanceStartDecode, NameIsRequiredAndValidated) {
   json body = valid_body();
   body.erase("name");
   EXPECT_TRUE(contains(error_of(body), "'name' is missing"));
@@ -102,7 +111,7 @@ TEST(ParseInstanceSpec, NameIsRequiredAndValidated) {
   EXPECT_TRUE(parse(body).ok());
 }
 
-TEST(ParseInstanceSpec, ArgvMustNameAProgram) {
+TEST(InstanceStartDecode, ArgvMustNameAProgram) {
   json body = valid_body();
   body["argv"] = json::array();
   EXPECT_TRUE(contains(error_of(body), "'argv' must name a program"));
@@ -110,7 +119,7 @@ TEST(ParseInstanceSpec, ArgvMustNameAProgram) {
   EXPECT_TRUE(contains(error_of(body), "'argv' is missing"));
 }
 
-TEST(ParseInstanceSpec, ArgvMustBeAListOfStrings) {
+TEST(InstanceStartDecode, ArgvMustBeAListOfStrings) {
   json body = valid_body();
   body["argv"] = "/bin/sh -c true";
   EXPECT_TRUE(contains(error_of(body), "'argv' must be a list of strings"));
@@ -122,7 +131,7 @@ TEST(ParseInstanceSpec, ArgvMustBeAListOfStrings) {
   EXPECT_TRUE(contains(error_of(body), "'argv'"));
 }
 
-TEST(ParseInstanceSpec, ArgvIsBounded) {
+TEST(InstanceStartDecode, ArgvIsBounded) {
   json body = valid_body();
   body["argv"] = json::array();
   for (int i = 0; i < 257; ++i) body["argv"].push_back("x");
@@ -136,7 +145,7 @@ TEST(ParseInstanceSpec, ArgvIsBounded) {
   EXPECT_TRUE(parse(body).ok());
 }
 
-TEST(ParseInstanceSpec, EnvMustMapStringsToStrings) {
+TEST(InstanceStartDecode, EnvMustMapStringsToStrings) {
   json body = valid_body();
   body["env"] = {{"LANG", 1}};
   EXPECT_TRUE(contains(error_of(body), "'env' entry 'LANG' must be a string"));
@@ -148,7 +157,7 @@ TEST(ParseInstanceSpec, EnvMustMapStringsToStrings) {
   EXPECT_TRUE(contains(error_of(body), "'env' must be an object"));
 }
 
-TEST(ParseInstanceSpec, EnvIsBounded) {
+TEST(InstanceStartDecode, EnvIsBounded) {
   json body = valid_body();
   body["env"] = json::object();
   for (int i = 0; i < 257; ++i) body["env"]["V" + std::to_string(i)] = "1";
@@ -157,16 +166,16 @@ TEST(ParseInstanceSpec, EnvIsBounded) {
   EXPECT_TRUE(contains(error_of(body), "'env' has an entry longer than 4096 bytes"));
 }
 
-TEST(ParseInstanceSpec, SandboxFieldsHaveDefaults) {
+TEST(InstanceStartDecode, SandboxFieldsHaveDefaults) {
   auto spec = parse(valid_body());
   ASSERT_TRUE(spec.ok()) << spec.error().message();
   EXPECT_FALSE(spec->memory_max.has_value());
-  EXPECT_EQ(spec->scratch_bytes, 64ull << 20);
+  EXPECT_EQ(spec->program.scratch_bytes, 64ull << 20);
   EXPECT_EQ(spec->node_bytes, 0u);
   EXPECT_FALSE(spec->wait_ready);
 }
 
-TEST(ParseInstanceSpec, ReadsSandboxAndReadinessFields) {
+TEST(InstanceStartDecode, ReadsSandboxAndReadinessFields) {
   json body = valid_body();
   body["memory_max"] = 512ull << 20;
   body["scratch_bytes"] = 16ull << 20;
@@ -176,13 +185,13 @@ TEST(ParseInstanceSpec, ReadsSandboxAndReadinessFields) {
   auto spec = parse(body);
   ASSERT_TRUE(spec.ok()) << spec.error().message();
   EXPECT_EQ(spec->memory_max, 512ull << 20);
-  EXPECT_EQ(spec->scratch_bytes, 16ull << 20);
+  EXPECT_EQ(spec->program.scratch_bytes, 16ull << 20);
   EXPECT_EQ(spec->node_bytes, 1ull << 30);
   EXPECT_TRUE(spec->wait_ready);
   EXPECT_EQ(spec->ready_timeout, std::chrono::milliseconds(2500));
 }
 
-TEST(ParseInstanceSpec, SizesAreBoundedAndNonNegative) {
+TEST(InstanceStartDecode, SizesAreBoundedAndNonNegative) {
   for (const char* field : {"memory_max", "scratch_bytes", "node_bytes"}) {
     json body = valid_body();
     body[field] = (1ull << 40) + 1;
@@ -194,7 +203,7 @@ TEST(ParseInstanceSpec, SizesAreBoundedAndNonNegative) {
   }
 }
 
-TEST(ParseInstanceSpec, NodeBytesNeedsANode) {
+TEST(InstanceStartDecode, NodeBytesNeedsANode) {
   json body = valid_body();
   body.erase("node");
   body["node_bytes"] = 1ull << 30;
@@ -203,7 +212,7 @@ TEST(ParseInstanceSpec, NodeBytesNeedsANode) {
   EXPECT_TRUE(parse(body).ok());
 }
 
-TEST(ParseInstanceSpec, ReadinessFieldsAreChecked) {
+TEST(InstanceStartDecode, ReadinessFieldsAreChecked) {
   json body = valid_body();
   body["wait_ready"] = "yes";
   EXPECT_TRUE(contains(error_of(body), "'wait_ready' must be true or false"));
@@ -231,10 +240,10 @@ class InstanceRootTest : public testing::Test {
 TEST_F(InstanceRootTest, HasNoRootByDefault) {
   auto spec = parse(valid_body());
   ASSERT_TRUE(spec.ok()) << spec.error().message();
-  EXPECT_FALSE(spec->root.has_value());
+  EXPECT_FALSE(spec->program.root.has_value());
   json body = valid_body();
   body["root"] = nullptr;
-  EXPECT_FALSE(parse(body)->root.has_value());
+  EXPECT_FALSE(parse(body)->program.root.has_value());
 }
 
 TEST_F(InstanceRootTest, ReadsAnExistingRoot) {
@@ -242,7 +251,7 @@ TEST_F(InstanceRootTest, ReadsAnExistingRoot) {
   body["root"] = root().string();
   auto spec = parse(body);
   ASSERT_TRUE(spec.ok()) << spec.error().message();
-  EXPECT_EQ(spec->root, root().string());
+  EXPECT_EQ(spec->program.root, root().string());
 }
 
 TEST_F(InstanceRootTest, RootMustBeAbsolute) {
@@ -282,10 +291,10 @@ TEST_F(InstanceRootTest, RootNeedsItsMountPoints) {
   }
 }
 
-TEST(ParseInstanceSpec, BodyMustBeAnObject) {
-  EXPECT_FALSE(parse_instance_spec(json::array({"fn-1"})).ok());
-  EXPECT_FALSE(parse_instance_spec(json("fn-1")).ok());
-  EXPECT_FALSE(parse_instance_spec(json::object()).ok());
+TEST(InstanceStartDecode, BodyMustBeAnObject) {
+  EXPECT_FALSE(protocol::InstanceStart::decode(json::array({"fn-1"})).ok());
+  EXPECT_FALSE(protocol::InstanceStart::decode(json("fn-1")).ok());
+  EXPECT_FALSE(protocol::InstanceStart::decode(json::object()).ok());
 }
 
 }  // namespace

@@ -13,8 +13,6 @@
 
 namespace hotmem::agent {
 
-using nlohmann::json;
-
 void Invocations::start(std::uint64_t request_id, int port, const std::string& target, const std::string& body,
                         Clock::duration timeout) {
   auto exchange = std::make_unique<Exchange>();
@@ -82,11 +80,8 @@ void Invocations::step(Exchange& e, short revents) {
   if (!s) return fail(e, "the instance's answer: " + s.error().message());
   if (!e.reader.complete()) return;
   const auto& message = e.reader.message();
-  const auto elapsed = std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - e.started);
-  finish(e, protocol::Response{e.request_id, true, "",
-                               json{{"status", message.status},
-                                    {"body", message.body},
-                                    {"elapsed_us", elapsed.count()}}});
+  const auto elapsed = Clock::now() - e.started;
+  finish(e, protocol::answer_response(e.request_id, protocol::ActionAnswer{message.status, message.body, elapsed}));
 }
 
 void Invocations::tick() {
@@ -114,7 +109,7 @@ void Invocations::finish(Exchange& e, protocol::Response response) {
 }
 
 void Invocations::fail(Exchange& e, const std::string& why) {
-  finish(e, protocol::Response{e.request_id, false, why, json::object()});
+  finish(e, protocol::error_response(e.request_id, why));
 }
 
 }  // namespace hotmem::agent

@@ -15,6 +15,7 @@
 
 #include "common/clock.h"
 #include "common/unique_fd.h"
+#include "protocol/agent_calls.h"
 #include "protocol/http_message.h"
 #include "protocol/messages.h"
 
@@ -24,13 +25,13 @@ class Invocations {
  public:
   using Reply = std::function<void(protocol::Response)>;
   static constexpr std::size_t kMaxInFlight = 256;
-  // What fits in one control-channel frame with room to spare.
-  static constexpr std::size_t kMaxBodyBytes = 512 * 1024;
+  // The largest body sent or answered (an invoke request's limit).
+  static constexpr std::size_t kMaxBodyBytes = protocol::Invoke::kMaxBodyBytes;
 
   explicit Invocations(Reply reply) : reply_(std::move(reply)) {}
 
-  // POSTs `body` to http://127.0.0.1:<port><target>; replies with
-  // {"status", "body", "elapsed_us"} or an error naming what failed.
+  // POSTs `body` to http://127.0.0.1:<port><target>; replies with a
+  // protocol::ActionAnswer or an error naming what failed.
   void start(std::uint64_t request_id, int port, const std::string& target, const std::string& body,
              Clock::duration timeout);
 

@@ -18,6 +18,7 @@
 
 #include "agent/guest_system.h"
 #include "common/proc_stats.h"
+#include "protocol/agent_calls.h"
 #include "protocol/channel.h"
 #include "protocol/guest_reports.h"
 
@@ -69,11 +70,8 @@ Status prepare_instance_roots() {
 }
 
 Status check_instance_root(const std::string& root) {
+  if (Status s = protocol::check_root_path(root); !s) return s;
   const fs::path path(root);
-  if (!path.is_absolute()) return Error(fmt::format("root '{}' must be an absolute path", root));
-  for (const fs::path& part : path) {
-    if (part == "..") return Error(fmt::format("root '{}' must not contain '..'", root));
-  }
   std::error_code ec;
   if (!fs::is_directory(path, ec)) {
     return Error(fmt::format("root {} is not a directory in the guest (for {}, does the VM have its rootfs disk?)",

@@ -43,9 +43,10 @@ struct SandboxSpec {
 // refused.
 bool instances_can_use_node(int node);
 
-// An instance root must be an absolute path without "..", to a directory
-// that already has the mount points tmp, proc and dev (it is usually
-// read-only, so they cannot be made on the fly). Says what is wrong.
+// An instance root must be an absolute path without ".."
+// (protocol::check_root_path), to a directory that already has the mount
+// points tmp, proc and dev (it is usually read-only, so they cannot be made
+// on the fly). Says what is wrong.
 Status check_instance_root(const std::string& root);
 
 // What an instance left on its node once it was cleaned up.

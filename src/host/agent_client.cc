@@ -43,7 +43,9 @@ std::optional<std::string> AgentClient::broken() const {
 void AgentClient::fail_all(const std::string& reason) {
   std::lock_guard lock(mutex_);
   if (!broken_) broken_ = reason;
-  for (auto& [id, promise] : pending_) promise.set_value(Error("agent channel broken: " + reason));
+  for (auto& [id, promise] : pending_) {
+    promise.set_value(Error(ErrorCode::kUnavailable, "agent channel broken: " + reason));
+  }
   pending_.clear();
 }
 
@@ -86,7 +88,7 @@ Result<json> AgentClient::call(const std::string& type, const json& body, Clock:
   std::future<Result<json>> answer;
   {
     std::lock_guard lock(mutex_);
-    if (broken_) return Error("agent channel broken: " + *broken_);
+    if (broken_) return Error(ErrorCode::kUnavailable, "agent channel broken: " + *broken_);
     id = next_id_++;
     answer = pending_[id].get_future();
   }
@@ -105,22 +107,16 @@ Result<json> AgentClient::call(const std::string& type, const json& body, Clock:
     std::lock_guard lock(mutex_);
     pending_.erase(id);
   }
-  if (!sent) return sent.error().context(fmt::format("send {} to the agent", type));
-  return Error(fmt::format("the agent did not answer {} within {:.0f} ms", type, to_ms(timeout)));
+  if (!sent) return sent.error().with_code(ErrorCode::kUnavailable).context(fmt::format("send {} to the agent", type));
+  return Error(ErrorCode::kUnavailable, fmt::format("the agent did not answer {} within {:.0f} ms", type, to_ms(timeout)));
 }
 
-Result<AgentInfo> AgentClient::ping(Clock::duration timeout) {
-  auto body = call("ping", json::object(), timeout);
-  if (!body) return body.error();
-  auto info = parse_agent_info(*body);
-  if (!info) return info.error().context("ping answer");
-  return info;
-}
+Result<AgentInfo> AgentClient::ping(Clock::duration timeout) { return call(protocol::Ping{}, timeout); }
 
 Result<AgentInfo> AgentClient::wait_ready(Deadline deadline, const std::function<bool()>& alive) {
   Error last("no answer yet");
   while (!deadline.expired()) {
-    if (alive && !alive()) return Error("the VM stopped before its agent answered");
+    if (alive && !alive()) return Error(ErrorCode::kUnavailable, "the VM stopped before its agent answered");
     auto info = ping(std::min<Clock::duration>(kPingInterval, deadline.remaining()));
     if (info) return info;
     last = info.error();
@@ -130,78 +126,55 @@ Result<AgentInfo> AgentClient::wait_ready(Deadline deadline, const std::function
 }
 
 Result<protocol::GuestMemoryReport> AgentClient::memory_report(Clock::duration timeout) {
-  auto body = call("memory_report", json::object(), timeout);
-  if (!body) return body.error();
-  auto report = protocol::parse_memory_report(*body);
-  if (!report) return report.error().context("memory report from the guest");
+  auto report = call(protocol::MemoryReport{}, timeout);
+  if (!report && report.error().code() == ErrorCode::kGuestMisbehaved) {
+    return report.error().context("memory report from the guest");
+  }
   return report;
 }
 
-Result<std::int64_t> AgentClient::start_instance(const InstanceLaunch& launch) {
-  json body{{"name", launch.name},
-            {"argv", launch.argv},
-            {"env", launch.env},
-            {"scratch_bytes", launch.scratch_bytes},
-            {"node_bytes", launch.node_bytes},
-            {"wait_ready", launch.wait_ready},
-            {"ready_timeout_ms", std::chrono::duration_cast<Millis>(launch.ready_timeout).count()}};
-  if (launch.node) body["node"] = *launch.node;
-  if (launch.memory_max) body["memory_max"] = *launch.memory_max;
-  if (launch.root) body["root"] = *launch.root;
-  auto answer = call("instance_start", body, launch.ready_timeout + std::chrono::seconds(10));
-  if (!answer) return answer.error();
-  auto pid = protocol::get_i64(*answer, "pid", 1, INT32_MAX);
-  if (!pid) return pid.error().context("instance_start answer");
-  return *pid;
+Result<std::int64_t> AgentClient::start_instance(const protocol::InstanceStart& start) {
+  auto started = call(start, start.ready_timeout + std::chrono::seconds(10));
+  if (!started) return started.error();
+  return started->pid;
 }
 
 Result<InstanceEnd> AgentClient::stop_instance(const std::string& name, Clock::duration grace,
                                                Clock::duration timeout) {
-  json body{{"name", name}, {"grace_ms", std::chrono::duration_cast<Millis>(grace).count()}};
-  auto answer = call("instance_stop", body, timeout);
-  if (!answer) return answer.error();
-  auto end = parse_instance_end(*answer);
-  if (!end) return end.error().context("instance_stop answer");
-  return end;
+  return call(protocol::InstanceStop{name, grace}, timeout);
 }
 
 Result<std::vector<InstanceStatus>> AgentClient::list_instances(Clock::duration timeout) {
-  auto answer = call("instance_list", json::object(), timeout);
-  if (!answer) return answer.error();
-  return parse_instance_list(*answer);
+  auto listing = call(protocol::InstanceList{}, timeout);
+  if (!listing) return listing.error();
+  return std::move(listing->instances);
 }
 
 Status AgentClient::signal_instance(const std::string& name, const std::string& signal) {
-  auto answer = call("instance_signal", json{{"name", name}, {"signal", signal}}, std::chrono::seconds(10));
-  if (!answer) return answer.error();
+  auto done = call(protocol::InstanceSignal{name, signal}, std::chrono::seconds(10));
+  if (!done) return done.error();
   return ok_status();
 }
 
 Status AgentClient::offline_node(int node, Clock::duration timeout) {
-  const auto ms = std::chrono::duration_cast<Millis>(timeout).count();
   // The agent answers by its own deadline; the slack covers carrying the
   // answer back, and stays small so a caller's budget is kept.
   const auto slack = std::clamp<Clock::duration>(timeout / 4, std::chrono::seconds(1), std::chrono::seconds(5));
-  auto answer = call("offline_node", json{{"node", node}, {"timeout_ms", ms}}, timeout + slack);
-  if (!answer) return answer.error();
+  auto offline = call(protocol::OfflineNode{node, timeout}, timeout + slack);
+  if (!offline) return offline.error();
   return ok_status();
 }
 
 Result<std::uint64_t> AgentClient::preload(const std::vector<std::string>& paths, Clock::duration timeout) {
-  auto answer = call("preload", json{{"paths", paths}}, timeout);
-  if (!answer) return answer.error();
-  return protocol::get_u64(*answer, "bytes");
+  auto preloaded = call(protocol::Preload{paths}, timeout);
+  if (!preloaded) return preloaded.error();
+  return preloaded->bytes;
 }
 
 Result<ActionAnswer> AgentClient::invoke(const std::string& name, int port, const std::string& path,
                                          const std::string& body, Clock::duration timeout) {
-  const auto timeout_ms = std::chrono::duration_cast<Millis>(timeout).count();
   // The agent's own deadline comes first, so its answer says what was slow.
-  auto answer = call("invoke",
-                     json{{"name", name}, {"port", port}, {"path", path}, {"body", body}, {"timeout_ms", timeout_ms}},
-                     timeout + std::chrono::seconds(5));
-  if (!answer) return answer.error();
-  return parse_action_answer(*answer);
+  return call(protocol::Invoke{name, port, path, body, timeout}, timeout + std::chrono::seconds(5));
 }
 
 }  // namespace hotmem::host

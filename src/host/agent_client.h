@@ -9,6 +9,7 @@
 #include <atomic>
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <future>
 #include <map>
 #include <memory>
@@ -16,38 +17,26 @@
 #include <optional>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
 #include "common/clock.h"
 #include "common/result.h"
-#include "common/size.h"
+#include "common/size.h"  // for includers that use kMiB with InstanceStart
 #include "common/unique_fd.h"
-#include "host/agent_answers.h"
+#include "protocol/agent_calls.h"
 #include "protocol/guest_reports.h"
 
 namespace hotmem::host {
 
 using nlohmann::json;
 
-struct InstanceLaunch {
-  std::string name;
-  std::vector<std::string> argv;
-  std::map<std::string, std::string> env;
-  // Its sandbox: cpuset.mems = node, memory.max, a tmpfs scratch as /tmp.
-  std::optional<int> node;
-  std::optional<std::uint64_t> memory_max;
-  std::uint64_t scratch_bytes = 64 * kMiB;
-  // The root directory it runs in (e.g. protocol::kRootfsMountPoint, the
-  // VM's read-only function rootfs), with its scratch as <root>/tmp; the
-  // agent's own root when unset.
-  std::optional<std::string> root;
-  // The agent starts it once `node` holds this much memory, so the launch
-  // can be sent while the partition is still being plugged.
-  std::uint64_t node_bytes = 0;
-  bool wait_ready = true;
-  Clock::duration ready_timeout = std::chrono::seconds(120);
-};
+// The answers under the names host code has always used.
+using AgentInfo = protocol::AgentInfo;
+using InstanceEnd = protocol::InstanceEnd;
+using InstanceStatus = protocol::InstanceStatus;
+using ActionAnswer = protocol::ActionAnswer;
 
 class AgentClient {
  public:
@@ -58,16 +47,33 @@ class AgentClient {
   AgentClient(const AgentClient&) = delete;
   AgentClient& operator=(const AgentClient&) = delete;
 
-  // One request, its answer's body (or the agent's error).
+  // One call (protocol/agent_calls.h) and its answer, checked. Errors: the
+  // agent's own (its message), kGuestMisbehaved for an answer that fails to
+  // decode, kUnavailable for a broken channel or no answer within `timeout`.
+  template <class Call>
+  Result<protocol::Decoded<Call>> call(const Call& request, Clock::duration timeout) {
+    auto body = call(std::string(Call::kType), request.encode(), timeout);
+    if (!body) return body.error();
+    auto answer = Call::Answer::decode(*body);
+    if (!answer) {
+      return answer.error().with_code(ErrorCode::kGuestMisbehaved).context(std::string(Call::kType) + " answer");
+    }
+    return answer;
+  }
+  // The same, untyped: a request by its type and body, its answer's body as
+  // the agent sent it.
   Result<json> call(const std::string& type, const json& body, Clock::duration timeout);
+
+  // The calls host code makes, each a thin wrapper over call().
 
   // Pings until the agent answers (the guest has booted) or the deadline
   // passes; `alive` ends the wait early when the VM has died.
   Result<AgentInfo> wait_ready(Deadline deadline, const std::function<bool()>& alive);
   Result<AgentInfo> ping(Clock::duration timeout = std::chrono::seconds(5));
   Result<protocol::GuestMemoryReport> memory_report(Clock::duration timeout = std::chrono::seconds(10));
-  // Returns the instance's pid in the guest.
-  Result<std::int64_t> start_instance(const InstanceLaunch& launch);
+  // Returns the instance's pid in the guest; waits up to its ready_timeout
+  // (and a little longer for the answer).
+  Result<std::int64_t> start_instance(const protocol::InstanceStart& start);
   // Stops it (SIGTERM, SIGKILL after `grace`) or collects one that ended by
   // itself; answers once its sandbox is gone.
   Result<InstanceEnd> stop_instance(const std::string& name, Clock::duration grace,

@@ -137,6 +137,7 @@ TEST_F(AgentClientTest, PingAnswerLackingAFieldIsAnErrorNamingIt) {
   ASSERT_FALSE(info.ok());
   EXPECT_TRUE(contains(info.error().message(), "ping answer")) << info.error().message();
   EXPECT_TRUE(contains(info.error().message(), "'uptime_ms'")) << info.error().message();
+  EXPECT_EQ(info.error().code(), ErrorCode::kGuestMisbehaved);
   EXPECT_FALSE(client_->broken().has_value());
 }
 
@@ -161,6 +162,7 @@ TEST_F(AgentClientTest, SilentAgentTimesOutWithoutHanging) {
   const auto elapsed = Clock::now() - start;
   ASSERT_FALSE(info.ok());
   EXPECT_TRUE(contains(info.error().message(), "did not answer ping within 200 ms")) << info.error().message();
+  EXPECT_EQ(info.error().code(), ErrorCode::kUnavailable);
   EXPECT_GE(elapsed, 190ms);
   EXPECT_LT(elapsed, 2s);
   // Silence is not a protocol violation.
@@ -219,6 +221,8 @@ TEST_F(AgentClientTest, GarbageFromTheGuestBreaksTheChannel) {
   auto later = client_->ping(10s);
   EXPECT_LT(Clock::now() - start, 1s);
   ASSERT_FALSE(later.ok());
+  EXPECT_EQ(info.error().code(), ErrorCode::kUnavailable);
+  EXPECT_EQ(later.error().code(), ErrorCode::kUnavailable);
   EXPECT_TRUE(contains(later.error().message(), "agent channel broken")) << later.error().message();
   EXPECT_TRUE(contains(later.error().message(), "bad frame magic")) << later.error().message();
 }
@@ -339,10 +343,10 @@ TEST_F(AgentClientTest, MemoryReportWithAnInvalidBodyIsAnError) {
 }
 
 TEST_F(AgentClientTest, StartInstanceSendsTheLaunchAndReturnsThePid) {
-  InstanceLaunch launch;
-  launch.name = "fn-1";
-  launch.argv = {"/bin/fn", "--port", "8080"};
-  launch.env = {{"LANG", "C"}};
+  protocol::InstanceStart launch;
+  launch.program.name = "fn-1";
+  launch.program.argv = {"/bin/fn", "--port", "8080"};
+  launch.program.env = {{"LANG", "C"}};
   launch.node = 2;
   launch.ready_timeout = 3s;
   auto result = in_background([&] { return client_->start_instance(launch); });
@@ -363,9 +367,9 @@ TEST_F(AgentClientTest, StartInstanceSendsTheLaunchAndReturnsThePid) {
 }
 
 TEST_F(AgentClientTest, StartInstanceWithoutNodeOmitsIt) {
-  InstanceLaunch launch;
-  launch.name = "fn-2";
-  launch.argv = {"/bin/fn"};
+  protocol::InstanceStart launch;
+  launch.program.name = "fn-2";
+  launch.program.argv = {"/bin/fn"};
   auto result = in_background([&] { return client_->start_instance(launch); });
   const protocol::Request request = agent_->read_request();
   EXPECT_FALSE(request.body.contains("node"));
@@ -377,10 +381,10 @@ TEST_F(AgentClientTest, StartInstanceWithoutNodeOmitsIt) {
 }
 
 TEST_F(AgentClientTest, StartInstanceSendsItsRootDirectory) {
-  InstanceLaunch launch;
-  launch.name = "py-1";
-  launch.argv = {"/usr/bin/python3", "/opt/hotmem/ow_runner.py"};
-  launch.root = "/rootfs";
+  protocol::InstanceStart launch;
+  launch.program.name = "py-1";
+  launch.program.argv = {"/usr/bin/python3", "/opt/hotmem/ow_runner.py"};
+  launch.program.root = "/rootfs";
   auto result = in_background([&] { return client_->start_instance(launch); });
   const protocol::Request request = agent_->read_request();
   EXPECT_EQ(request.body["root"], "/rootfs");
@@ -445,6 +449,47 @@ TEST_F(AgentClientTest, StopInstanceWithAMalformedAnswerIsAnError) {
   auto bad_exit = await(again);
   ASSERT_FALSE(bad_exit.ok());
   EXPECT_TRUE(contains(bad_exit.error().message(), "'exit'")) << bad_exit.error().message();
+}
+
+TEST_F(AgentClientTest, TypedCallSendsItsTypeAndBodyAndDecodesTheAnswer) {
+  auto result = in_background([&] { return client_->call(protocol::Preload{{"/rootfs/usr/lib"}}, 5s); });
+  const protocol::Request request = agent_->read_request();
+  EXPECT_EQ(request.type, "preload");
+  EXPECT_EQ(request.body, (json{{"paths", {"/rootfs/usr/lib"}}}));
+  agent_->answer_ok(request.id, json{{"bytes", 4096}});
+  auto preloaded = await(result);
+  ASSERT_TRUE(preloaded.ok()) << preloaded.error().message();
+  EXPECT_EQ(preloaded->bytes, 4096u);
+}
+
+TEST_F(AgentClientTest, OfflineNodeSendsItsTimeoutAndChecksTheAnswer) {
+  auto result = in_background([&] { return client_->offline_node(3, 1500ms); });
+  const protocol::Request request = agent_->read_request();
+  EXPECT_EQ(request.type, "offline_node");
+  EXPECT_EQ(request.body, (json{{"node", 3}, {"timeout_ms", 1500}}));
+  agent_->answer_ok(request.id, json{{"elapsed_ms", 12.5}});
+  Status done = await(result);
+  EXPECT_TRUE(done.ok()) << done.error().message();
+
+  auto again = in_background([&] { return client_->offline_node(3, 1500ms); });
+  const protocol::Request second = agent_->read_request();
+  agent_->answer_ok(second.id, json{{"elapsed_ms", -1}});
+  Status refused = await(again);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.error().code(), ErrorCode::kGuestMisbehaved);
+  EXPECT_TRUE(contains(refused.error().message(), "offline_node answer")) << refused.error().message();
+}
+
+TEST_F(AgentClientTest, InvokeReturnsTheActionsAnswer) {
+  auto result = in_background([&] { return client_->invoke("i1", 8080, "/run", R"({"value":{}})", 2s); });
+  const protocol::Request request = agent_->read_request();
+  EXPECT_EQ(request.type, "invoke");
+  EXPECT_EQ(request.body,
+            (json{{"name", "i1"}, {"port", 8080}, {"path", "/run"}, {"body", R"({"value":{}})"}, {"timeout_ms", 2000}}));
+  agent_->answer_ok(request.id, json{{"status", 200}, {"body", "{}"}, {"elapsed_us", 900}});
+  auto answer = await(result);
+  ASSERT_TRUE(answer.ok()) << answer.error().message();
+  EXPECT_EQ(*answer, (ActionAnswer{200, "{}", 900us}));
 }
 
 }  // namespace

@@ -15,14 +15,14 @@ std::vector<std::string> action_argv(std::uint64_t hold_mib) {
   return {"/sbin/hotmem-agent", "workload", "action", "--mib", std::to_string(hold_mib)};
 }
 
-InstanceLaunch touch_workload(const std::string& name, std::uint64_t mib, std::optional<int> node,
-                              std::uint64_t seed) {
-  InstanceLaunch launch;
-  launch.name = name;
-  launch.argv = touch_argv(mib, 0, seed);
-  launch.node = node;
-  launch.wait_ready = true;
-  return launch;
+protocol::InstanceStart touch_workload(const std::string& name, std::uint64_t mib, std::optional<int> node,
+                                       std::uint64_t seed) {
+  protocol::InstanceStart start;
+  start.program.name = name;
+  start.program.argv = touch_argv(mib, 0, seed);
+  start.node = node;
+  start.wait_ready = true;
+  return start;
 }
 
 Result<protocol::GuestMemoryReport> wait_for_guest_memory(

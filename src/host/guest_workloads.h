@@ -18,8 +18,8 @@ std::vector<std::string> touch_argv(std::uint64_t mib, std::uint64_t file_mib = 
 // `hold_mib` MiB while it runs.
 std::vector<std::string> action_argv(std::uint64_t hold_mib = 0);
 
-// The touch workload as a direct agent launch, bound to `node` when given.
-InstanceLaunch touch_workload(const std::string& name, std::uint64_t mib, std::optional<int> node,
+// The touch workload as a direct instance_start, bound to `node` when given.
+protocol::InstanceStart touch_workload(const std::string& name, std::uint64_t mib, std::optional<int> node,
                               std::uint64_t seed = 1);
 
 // Polls the guest's memory report until `done` holds or the timeout passes.

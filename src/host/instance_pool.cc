@@ -47,16 +47,12 @@ Result<StartedInstance> InstancePool::start(const InstanceRequest& request) {
   auto grant = mode_.begin_grant(request.name);
   if (!grant) return grant.error();
 
-  InstanceLaunch launch;
-  launch.name = request.name;
-  launch.argv = request.argv;
-  launch.env = request.env;
-  if (request.actions) launch.env["PORT"] = std::to_string(*port);
+  protocol::InstanceStart launch;
+  launch.program = {request.name, request.argv, request.env, request.root, request.scratch_bytes};
+  if (request.actions) launch.program.env["PORT"] = std::to_string(*port);
   launch.node = grant->node;
   launch.memory_max = shape_.instance_bytes;
-  launch.scratch_bytes = request.scratch_bytes;
   launch.ready_timeout = request.ready_timeout;
-  launch.root = request.root;
 
   Result<Clock::duration> plugged = Error("not plugged");
   Result<std::int64_t> pid = Error("not started");

@@ -28,6 +28,7 @@ struct NodeMeminfo {
   std::uint64_t total_bytes() const { return get("MemTotal"); }
   std::uint64_t free_bytes() const { return get("MemFree"); }
   std::uint64_t used_bytes() const { return get("MemUsed"); }
+  bool operator==(const NodeMeminfo&) const = default;
 };
 
 // Parses "Node <n> <Key>: <value> [kB]" lines; every line must name `node`.
@@ -49,6 +50,7 @@ inline constexpr std::size_t kMaxReportedNodes = 256;
 struct CpuTimes {
   std::uint64_t busy_ticks = 0;             // the "cpu" line
   std::vector<std::uint64_t> busy_per_cpu;  // "cpu0", "cpu1", ...
+  bool operator==(const CpuTimes&) const = default;
 };
 inline constexpr double kMsPerTick = 10.0;
 
@@ -66,6 +68,7 @@ struct GuestMemoryReport {
   std::uint64_t node_used_bytes(int node) const;
   std::uint64_t vmstat_value(const std::string& key) const;
   std::uint64_t pgmigrate_success() const { return vmstat_value("pgmigrate_success"); }
+  bool operator==(const GuestMemoryReport&) const = default;
 };
 
 // Validates the body of a memory_report answer.

@@ -123,6 +123,16 @@ Result<std::int64_t> get_i64(const json& object, std::string_view key, std::int6
   return n;
 }
 
+Result<double> get_number(const json& object, std::string_view key, double min, double max) {
+  const json* v = find(object, key);
+  if (!v) return field_error(key, "is missing");
+  if (!v->is_number()) return field_error(key, "must be a number");
+  const auto n = v->get<double>();
+  // Written so that NaN (which JSON text cannot carry, but a json value can) is out of range too.
+  if (!(n >= min && n <= max)) return field_error(key, fmt::format("is {}, out of range [{}, {}]", n, min, max));
+  return n;
+}
+
 Result<bool> get_bool(const json& object, std::string_view key) {
   const json* v = find(object, key);
   if (!v) return field_error(key, "is missing");

@@ -54,6 +54,8 @@ Result<std::uint64_t> get_u64(const json& object, std::string_view key,
                               std::uint64_t max = UINT64_MAX);
 Result<std::int64_t> get_i64(const json& object, std::string_view key, std::int64_t min,
                              std::int64_t max);
+// Any JSON number (integer or not), as a double within [min, max].
+Result<double> get_number(const json& object, std::string_view key, double min, double max);
 Result<bool> get_bool(const json& object, std::string_view key);
 Result<std::string> get_string(const json& object, std::string_view key,
                                std::size_t max_bytes = kMaxStringBytes);

@@ -1,5 +1,6 @@
 #include "protocol/messages.h"
 
+#include <cmath>
 #include <string>
 
 #include <gtest/gtest.h>
@@ -275,6 +276,25 @@ TEST(GetI64, HugeUnsignedValueIsOutOfANegativeRange) {
   EXPECT_TRUE(contains(n.error().message(), "out of range")) << n.error().message();
   EXPECT_FALSE(get_i64(j, "m", INT64_MIN, -1).ok());
   EXPECT_FALSE(get_i64(j, "m", INT64_MIN, INT64_MAX).ok());
+}
+
+TEST(GetNumber, ReadsIntegersAndFractionsWithinRange) {
+  const json j{{"f", 12.5}, {"i", 7}, {"neg", -0.5}, {"big", UINT64_MAX}, {"text", "1"}, {"nan", std::nan("")}};
+  EXPECT_EQ(*get_number(j, "f", 0, 100), 12.5);
+  EXPECT_EQ(*get_number(j, "i", 0, 100), 7.0);
+  EXPECT_EQ(*get_number(j, "neg", -1, 0), -0.5);
+
+  auto below = get_number(j, "neg", 0, 100);
+  ASSERT_FALSE(below.ok());
+  EXPECT_TRUE(contains(below.error().message(), "'neg'")) << below.error().message();
+  EXPECT_TRUE(contains(below.error().message(), "out of range")) << below.error().message();
+  EXPECT_FALSE(get_number(j, "big", 0, 1e9).ok());
+  EXPECT_FALSE(get_number(j, "nan", -1e300, 1e300).ok());
+
+  auto text = get_number(j, "text", 0, 100);
+  ASSERT_FALSE(text.ok());
+  EXPECT_TRUE(contains(text.error().message(), "'text' must be a number")) << text.error().message();
+  EXPECT_TRUE(contains(get_number(j, "gone", 0, 1).error().message(), "'gone' is missing"));
 }
 
 TEST(GetBool, AcceptsOnlyBooleans) {

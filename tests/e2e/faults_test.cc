@@ -7,8 +7,8 @@
 // the partition is clean and used again.
 //
 // Hostile guests (the agent booted with hotmem.hostile=..., see
-// agent/hostile.h) fail their own VM alone: the daemon's functions in other
-// VMs are served throughout, and its books stay straight.
+// agent/testing/hostile.h) fail their own VM alone: the daemon's functions
+// in other VMs are served throughout, and its books stay straight.
 //
 // A daemon killed outright takes its QEMUs along (they are tied to it), and
 // the next daemon removes the run directories it left.

@@ -81,12 +81,12 @@ TEST(PythonRootfs, MissingImageSaysToRunSetup) {
 }
 
 // A runner instance of the matmul action in partition `node`.
-host::InstanceLaunch runner_on(int node, const std::string& port) {
-  host::InstanceLaunch runner;
-  runner.name = "py-matmul-" + std::to_string(node);
-  runner.argv = {"/usr/bin/python3", "/opt/hotmem/ow_runner.py"};
-  runner.env = {{"PORT", port}, {"HOTMEM_ACTION", "/opt/hotmem/functions/matmul.py"}};
-  runner.root = protocol::kRootfsMountPoint;
+protocol::InstanceStart runner_on(int node, const std::string& port) {
+  protocol::InstanceStart runner;
+  runner.program.name = "py-matmul-" + std::to_string(node);
+  runner.program.argv = {"/usr/bin/python3", "/opt/hotmem/ow_runner.py"};
+  runner.program.env = {{"PORT", port}, {"HOTMEM_ACTION", "/opt/hotmem/functions/matmul.py"}};
+  runner.program.root = protocol::kRootfsMountPoint;
   runner.node = node;
   runner.memory_max = 256 * kMiB;
   runner.wait_ready = true;
@@ -112,10 +112,10 @@ TEST(PythonRootfs, FunctionsRunFromTheReadOnlyRootfsInTheirPartitions) {
   }
 
   // A root that does not exist is refused with the reason.
-  host::InstanceLaunch bad;
-  bad.name = "bad-root";
-  bad.argv = {"/usr/bin/python3", "-c", "pass"};
-  bad.root = "/rootfs/../etc";
+  protocol::InstanceStart bad;
+  bad.program.name = "bad-root";
+  bad.program.argv = {"/usr/bin/python3", "-c", "pass"};
+  bad.program.root = "/rootfs/../etc";
   auto refused = agent.start_instance(bad);
   ASSERT_FALSE(refused);
   EXPECT_NE(refused.error().message().find("'..'"), std::string::npos) << refused.error().message();
@@ -132,7 +132,7 @@ TEST(PythonRootfs, FunctionsRunFromTheReadOnlyRootfsInTheirPartitions) {
 
   // Two runners, one per partition, ready with their action loaded.
   const auto started_at = Clock::now();
-  const host::InstanceLaunch runners[] = {runner_on(1, "8080"), runner_on(2, "8081")};
+  const protocol::InstanceStart runners[] = {runner_on(1, "8080"), runner_on(2, "8081")};
   for (const auto& runner : runners) {
     auto pid = agent.start_instance(runner);
     ASSERT_TRUE(pid) << pid.error().message() << "\nconsole:\n" << console_tail(*vm);
@@ -150,17 +150,17 @@ TEST(PythonRootfs, FunctionsRunFromTheReadOnlyRootfsInTheirPartitions) {
 
   // A client in the rootfs, unbound: imports, every function, one activation
   // on each runner.
-  host::InstanceLaunch client;
-  client.name = "py-client";
-  client.argv = {"/usr/bin/python3", "-c", kClientScript};
-  client.env = {{"PORTS", "8080,8081"}};
-  client.root = protocol::kRootfsMountPoint;
+  protocol::InstanceStart client;
+  client.program.name = "py-client";
+  client.program.argv = {"/usr/bin/python3", "-c", kClientScript};
+  client.program.env = {{"PORTS", "8080,8081"}};
+  client.program.root = protocol::kRootfsMountPoint;
   client.memory_max = 256 * kMiB;
   client.wait_ready = true;
   client.ready_timeout = std::chrono::seconds(300);
   auto client_pid = agent.start_instance(client);
   ASSERT_TRUE(client_pid) << client_pid.error().message() << "\nconsole:\n" << console_tail(*vm);
-  auto report = wait_for_report(agent, client.name, std::chrono::seconds(30));
+  auto report = wait_for_report(agent, client.program.name, std::chrono::seconds(30));
   ASSERT_TRUE(report) << report.error().message();
   const json& r = *report;
   std::printf("client report: %s\n", r.dump().c_str());
@@ -175,7 +175,7 @@ TEST(PythonRootfs, FunctionsRunFromTheReadOnlyRootfsInTheirPartitions) {
   }
   EXPECT_EQ(r["root_is_readonly"], true);
   EXPECT_EQ(r["tmp_is_writable"], true);
-  auto client_end = agent.stop_instance(client.name, std::chrono::seconds(5));
+  auto client_end = agent.stop_instance(client.program.name, std::chrono::seconds(5));
   ASSERT_TRUE(client_end) << client_end.error().message();
   EXPECT_EQ(client_end->exit, "exited with status 0");
 
@@ -184,12 +184,12 @@ TEST(PythonRootfs, FunctionsRunFromTheReadOnlyRootfsInTheirPartitions) {
   // same. Then the second.
   for (const auto& runner : runners) {
     const int node = *runner.node;
-    auto end = agent.stop_instance(runner.name, std::chrono::seconds(5));
+    auto end = agent.stop_instance(runner.program.name, std::chrono::seconds(5));
     ASSERT_TRUE(end) << end.error().message();
     EXPECT_EQ(end->exit, "exited with status 0") << "the runner ends cleanly on SIGTERM";
     EXPECT_TRUE(end->cleanup_error.empty()) << end->cleanup_error;
     ASSERT_EQ(end->node, node);
-    std::printf("after %s: node %d holds %.2f MiB (%.2f MiB before it started)\n", runner.name.c_str(), node,
+    std::printf("after %s: node %d holds %.2f MiB (%.2f MiB before it started)\n", runner.program.name.c_str(), node,
                 static_cast<double>(end->node_used_bytes) / kMiB,
                 static_cast<double>(before->node_used_bytes(node)) / kMiB);
     EXPECT_LE(end->node_used_bytes, before->node_used_bytes(node) + 2 * kMiB)

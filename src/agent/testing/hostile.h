@@ -1,7 +1,10 @@
-// A guest that turns on its host, for the host's robustness tests. Booted
-// with hotmem.hostile=<how> on its kernel command line (the host chooses
-// that line, so a production VM never has it), the agent behaves until the
-// first invocation reaches it, then:
+// Test-only fault injection: a guest that turns on its host, for the host's
+// robustness tests. It sits in agent/testing/ because production never uses
+// it, yet it is compiled into the agent, because the end-to-end fault tests
+// (tests/e2e/faults_test.cc) boot the real guest image and need the real
+// agent to misbehave. Booted with hotmem.hostile=<how> on its kernel command
+// line (the host chooses that line, so a production VM never has it), the
+// agent behaves until the first invocation reaches it, then:
 //
 //   garbage  writes bytes that are no frame (a bad magic and a huge length)
 //   flood    answers, as fast as the port takes it, a call long answered,
@@ -18,7 +21,7 @@
 #include <string_view>
 
 #include "common/unique_fd.h"
-#include "protocol/messages.h"
+#include "protocol/agent_calls.h"
 
 namespace hotmem::agent {
 
@@ -33,6 +36,6 @@ void turn_hostile(Hostility how, int port, std::uint64_t id);
 
 // kLie's memory report: absurd node sizes and a pgmigrate_success below any
 // earlier one.
-protocol::Response lying_memory_report(std::uint64_t id);
+protocol::MemoryReportTexts lying_memory_report();
 
 }  // namespace hotmem::agent

@@ -1,4 +1,4 @@
-#include "agent/hostile.h"
+#include "agent/testing/hostile.h"
 
 #include <unistd.h>
 
@@ -10,6 +10,7 @@
 #include "agent/guest_system.h"
 #include "common/socket.h"
 #include "protocol/frame.h"
+#include "protocol/messages.h"
 
 namespace hotmem::agent {
 
@@ -51,17 +52,16 @@ void turn_hostile(Hostility how, int port, std::uint64_t id) {
   }
 }
 
-protocol::Response lying_memory_report(std::uint64_t id) {
+protocol::MemoryReportTexts lying_memory_report() {
   static std::uint64_t reports = 0;
   const std::uint64_t migrated = 1'000'000'000 - 1000 * ++reports;  // runs backwards
   const auto huge = [](int node) {
     return fmt::format("Node {0} MemTotal:       1125899906842624 kB\nNode {0} MemFree:        1125899906842624 kB\n",
                        node);
   };
-  return protocol::Response{id, true, "",
-                            nlohmann::json{{"nodes", {{"0", huge(0)}, {"1", huge(1)}}},
-                                           {"vmstat", fmt::format("pgmigrate_success {}\n", migrated)},
-                                           {"stat", "cpu  0 0 0 0 0 0 0 0 0 0\n"}}};
+  return protocol::MemoryReportTexts{{{0, huge(0)}, {1, huge(1)}},
+                                     fmt::format("pgmigrate_success {}\n", migrated),
+                                     "cpu  0 0 0 0 0 0 0 0 0 0\n"};
 }
 
 }  // namespace hotmem::agent

@@ -1,4 +1,4 @@
-#include "agent/hostile.h"
+#include "agent/testing/hostile.h"
 
 #include <gtest/gtest.h>
 
@@ -20,8 +20,8 @@ TEST(Hostility, ComesOnlyFromItsOwnKernelParameter) {
 }
 
 TEST(Hostility, TheLyingReportIsWellFormedButItsCounterRunsBackwards) {
-  auto first = protocol::parse_memory_report(lying_memory_report(1).body);
-  auto second = protocol::parse_memory_report(lying_memory_report(2).body);
+  auto first = protocol::MemoryReportTexts::decode(lying_memory_report().encode());
+  auto second = protocol::MemoryReportTexts::decode(lying_memory_report().encode());
   ASSERT_TRUE(first) << first.error().message();
   ASSERT_TRUE(second) << second.error().message();
   EXPECT_GT(first->node_total_bytes(1), std::uint64_t{1} << 50);
