@@ -17,12 +17,12 @@ constexpr host::RetireOptions kRetire{.grace = std::chrono::seconds(30)};
 Status Fleet::grow_to(std::size_t count) {
   while (running_.size() < count) {
     host::InstanceRequest r;
-    r.name = fmt::format("inst-{}", next_++);
-    r.argv = host::touch_argv(shape_.anon_mib(), shape_.file_mib, static_cast<std::uint64_t>(next_));
-    r.scratch_bytes = (shape_.file_mib + 16) * kMiB;
+    r.program.name = fmt::format("inst-{}", next_++);
+    r.program.argv = host::touch_argv(shape_.anon_mib(), shape_.file_mib, static_cast<std::uint64_t>(next_));
+    r.program.scratch_bytes = (shape_.file_mib + 16) * kMiB;
     auto started = d_.start(r);
-    if (!started) return started.error().context("start " + r.name);
-    running_.push_back(r.name);
+    if (!started) return started.error().context("start " + r.program.name);
+    running_.push_back(r.program.name);
   }
   return ok_status();
 }

@@ -92,8 +92,8 @@ Result<json> run_interference_bench(const InterferenceConfig& config, const Expe
     auto d = deploy(context, mode, config.instances, config.workload, 0, "bench-" + mode);
     if (!d) return d.error().context(mode);
     host::InstanceRequest server;
-    server.name = kServer;
-    server.argv = {"/sbin/hotmem-agent", "workload", "serve", "--mib", std::to_string(config.serve_mib),
+    server.program.name = kServer;
+    server.program.argv = {"/sbin/hotmem-agent", "workload", "serve", "--mib", std::to_string(config.serve_mib),
                    "--work-kib", std::to_string(config.serve_work_kib), "--period-us",
                    std::to_string(config.serve_period_us)};
     if (auto started = (*d)->start(server); !started) return started.error().context(mode);

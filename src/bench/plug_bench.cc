@@ -28,13 +28,13 @@ Result<json> run_plug_bench(const PlugBenchConfig& config, const ExperimentConte
     for (int i = 1; i <= config.repeat; ++i) {
       std::this_thread::sleep_for(config.settle);
       host::InstanceRequest r;
-      r.name = fmt::format("cold-{}", i);
-      r.argv = host::touch_argv(config.start_touch_mib, 0, static_cast<std::uint64_t>(i));
+      r.program.name = fmt::format("cold-{}", i);
+      r.program.argv = host::touch_argv(config.start_touch_mib, 0, static_cast<std::uint64_t>(i));
       auto started = (*d)->start(r);
       if (!started) return started.error().context(mode);
       plug.push_back(to_ms(started->plug_latency));
       start.push_back(to_ms(started->start_latency));
-      if (auto back = (*d)->retire({r.name}); !back.status) return back.status.error().context(mode);
+      if (auto back = (*d)->retire({r.program.name}); !back.status) return back.status.error().context(mode);
       progress.step(fmt::format("start {} of {}: plug {:.1f} ms, ready after {:.1f} ms", i, config.repeat,
                                 plug.back(), start.back()));
     }

@@ -36,17 +36,17 @@ Result<ActionRuntime> ActionRuntime::prepare(const ActionCode& code, FunctionVmC
 
 InstanceRequest ActionRuntime::instance(const std::string& name) const {
   InstanceRequest request;
-  request.name = name;
+  request.program.name = name;
   request.actions = ActionServing{};
   if (code_.runtime == ActionCode::Runtime::kPython) {
-    request.argv = {kPythonRunner.begin(), kPythonRunner.end()};
-    request.root = protocol::kRootfsMountPoint;
+    request.program.argv = {kPythonRunner.begin(), kPythonRunner.end()};
+    request.program.root = protocol::kRootfsMountPoint;
     request.preload = preload_;
     // The OpenWhisk way: the runner gets the action's code with /init.
     request.actions->init =
         nlohmann::json{{"value", {{"code", code_.code}, {"main", code_.main}, {"binary", false}}}}.dump();
   } else {
-    request.argv = code_.command.empty() ? action_argv() : code_.command;
+    request.program.argv = code_.command.empty() ? action_argv() : code_.command;
   }
   return request;
 }

@@ -64,7 +64,7 @@ Result<StartedInstance> Deployment::start(const InstanceRequest& request) {
   auto started = pool_->start(request);
   if (!started || !request.actions || !request.actions->init) return started;
   // The instance counts as started once it has taken its /init.
-  auto answer = vm_->agent().invoke(request.name, started->port, "/init", *request.actions->init, kInitTimeout);
+  auto answer = vm_->agent().invoke(request.program.name, started->port, "/init", *request.actions->init, kInitTimeout);
   Status ok = !answer ? Status(answer.error())
               : answer->status < 200 || answer->status > 299
                   ? Status(Error(ErrorCode::kGuestMisbehaved, fmt::format("the runner answered {}: {}", answer->status,
@@ -72,8 +72,10 @@ Result<StartedInstance> Deployment::start(const InstanceRequest& request) {
                   : ok_status();
   if (ok) return started;
   // Its memory goes back like any ended instance's.
-  RetireReport back = retire({request.name});
-  if (!back.status) spdlog::warn("retire {} after its failed /init: {}", request.name, back.status.error().message());
+  RetireReport back = retire({request.program.name});
+  if (!back.status) {
+    spdlog::warn("retire {} after its failed /init: {}", request.program.name, back.status.error().message());
+  }
   return ok.error().context("/init");
 }
 

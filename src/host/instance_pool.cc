@@ -8,9 +8,10 @@
 namespace hotmem::host {
 
 Result<int> InstancePool::reserve(const InstanceRequest& request) {
+  const std::string& name = request.program.name;
   std::lock_guard lock(mutex_);
-  if (records_.contains(request.name) || starting_.contains(request.name)) {
-    return Error(ErrorCode::kConflict, fmt::format("instance '{}' already exists", request.name));
+  if (records_.contains(name) || starting_.contains(name)) {
+    return Error(ErrorCode::kConflict, fmt::format("instance '{}' already exists", name));
   }
   int port = 0;
   if (request.actions) {
@@ -18,15 +19,16 @@ Result<int> InstancePool::reserve(const InstanceRequest& request) {
     while (ports_.contains(port)) ++port;
     ports_.insert(port);
   }
-  starting_.insert(request.name);
+  starting_.insert(name);
   return port;
 }
 
 Result<StartedInstance> InstancePool::start(const InstanceRequest& request) {
-  if (Status s = protocol::validate_name("instance name", request.name); !s) {
+  const std::string& name = request.program.name;
+  if (Status s = protocol::validate_name("instance name", name); !s) {
     return s.error().with_code(ErrorCode::kInvalidArgument);
   }
-  if (request.argv.empty()) return Error(ErrorCode::kInvalidArgument, "an instance needs a program to run");
+  if (request.program.argv.empty()) return Error(ErrorCode::kInvalidArgument, "an instance needs a program to run");
   auto port = reserve(request);
   if (!port) return port.error();
   // Whatever happens below, the name and the port are no longer being started.
@@ -40,15 +42,15 @@ Result<StartedInstance> InstancePool::start(const InstanceRequest& request) {
       pool.starting_.erase(name);
       if (!started && port != 0) pool.ports_.erase(port);
     }
-  } unreserve{*this, request.name, *port};
+  } unreserve{*this, name, *port};
 
-  if (Status s = preload_once(request); !s) return s.error().context("preload for " + request.name);
+  if (Status s = preload_once(request); !s) return s.error().context("preload for " + name);
   const auto started = Clock::now();
-  auto grant = mode_.begin_grant(request.name);
+  auto grant = mode_.begin_grant(name);
   if (!grant) return grant.error();
 
   protocol::InstanceStart launch;
-  launch.program = {request.name, request.argv, request.env, request.root, request.scratch_bytes};
+  launch.program = request.program;
   if (request.actions) launch.program.env["PORT"] = std::to_string(*port);
   launch.node = grant->node;
   launch.memory_max = shape_.instance_bytes;
@@ -68,30 +70,31 @@ Result<StartedInstance> InstancePool::start(const InstanceRequest& request) {
     if (plugged) pid = vm_.agent().start_instance(launch);
   }
   if (!plugged) {
-    if (pid) (void)vm_.agent().stop_instance(request.name, Millis(0));
+    if (pid) (void)vm_.agent().stop_instance(name, Millis(0));
     return plugged.error();  // the mode has taken its grant back
   }
   if (!pid) {
     // The memory came but the instance did not: give the memory back.
     if (auto back = mode_.reclaim({*grant}, kPlugTimeout); !back) {
-      spdlog::warn("reclaim after failed start of {}: {}", request.name, back.error().message());
+      spdlog::warn("reclaim after failed start of {}: {}", name, back.error().message());
     }
     return pid.error();
   }
   {
     std::lock_guard lock(mutex_);
-    records_.emplace(request.name, Record{*grant, *port, std::nullopt});
+    records_.emplace(name, Record{*grant, *port, std::nullopt});
     unreserve.started = true;
   }
-  return StartedInstance{request.name, *pid, *port, *grant, *plugged, Clock::now() - started};
+  return StartedInstance{name, *pid, *port, *grant, *plugged, Clock::now() - started};
 }
 
 Status InstancePool::preload_once(const InstanceRequest& request) {
   std::vector<std::string> wanted = request.preload;
   // A bare name is looked up in the instance's PATH inside the guest; only
   // an absolute path names the file for sure.
-  const std::string& program = request.argv.front();
-  if (!program.empty() && program.front() == '/') wanted.push_back(request.root ? *request.root + program : program);
+  const std::string& program = request.program.argv.front();
+  const auto& root = request.program.root;
+  if (!program.empty() && program.front() == '/') wanted.push_back(root ? *root + program : program);
   std::vector<std::string> paths;
   {
     std::lock_guard lock(mutex_);

@@ -4,7 +4,6 @@
 #pragma once
 
 #include <cstdint>
-#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -12,6 +11,7 @@
 #include "common/clock.h"
 #include "common/size.h"
 #include "host/memory_mode.h"
+#include "protocol/agent_calls.h"
 
 namespace hotmem::host {
 
@@ -23,14 +23,10 @@ struct ActionServing {
 };
 
 struct InstanceRequest {
-  std::string name;
-  std::vector<std::string> argv;
-  std::map<std::string, std::string> env;
-  std::uint64_t scratch_bytes = 64 * kMiB;
+  // What to run (name, argv, env, root, scratch), as the agent gets it; the
+  // pool adds the sandbox (node, memory.max) from the instance's grant.
+  protocol::InstanceProgram program;
   Clock::duration ready_timeout = std::chrono::seconds(120);
-  // Run chrooted here (e.g. protocol::kRootfsMountPoint, the VM's Python
-  // rootfs); argv[0] is then a path inside it.
-  std::optional<std::string> root;
   // More guest files to read into node 0 before the first instance that
   // names them (e.g. image::rootfs_preload_paths()).
   std::vector<std::string> preload;

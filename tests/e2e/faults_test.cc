@@ -40,8 +40,8 @@ using nlohmann::json;
 
 host::InstanceRequest toucher(const std::string& name) {
   host::InstanceRequest r;
-  r.name = name;
-  r.argv = host::touch_argv(64, 0, 1);
+  r.program.name = name;
+  r.program.argv = host::touch_argv(64, 0, 1);
   r.ready_timeout = 60s;
   return r;
 }

@@ -20,8 +20,8 @@ std::unique_ptr<host::Deployment> deploy_two(const std::string& mode) {
 
 host::InstanceRequest toucher(const std::string& name) {
   host::InstanceRequest r;
-  r.name = name;
-  r.argv = host::touch_argv(300, 16, 5);
+  r.program.name = name;
+  r.program.argv = host::touch_argv(300, 16, 5);
   return r;
 }
 

@@ -28,8 +28,8 @@ std::unique_ptr<Deployment> deploy(const std::string& mode) {
 
 host::InstanceRequest toucher(const std::string& name, std::uint64_t mib, std::uint64_t seed) {
   host::InstanceRequest r;
-  r.name = name;
-  r.argv = host::touch_argv(mib, kFileMib, seed);
+  r.program.name = name;
+  r.program.argv = host::touch_argv(mib, kFileMib, seed);
   r.ready_timeout = std::chrono::seconds(30);
   return r;
 }

@@ -217,10 +217,10 @@ TEST(PythonRootfs, ADeploymentStartsARunnerInTheRootfsAndRetiresItsPartition) {
   ASSERT_TRUE(d) << d.error().message();
 
   host::InstanceRequest request;
-  request.name = "py-pool";
-  request.argv = {"/usr/bin/python3", "/opt/hotmem/ow_runner.py"};
-  request.env = {{"PORT", "8080"}, {"HOTMEM_ACTION", "/opt/hotmem/functions/json_serdes.py"}};
-  request.root = protocol::kRootfsMountPoint;
+  request.program.name = "py-pool";
+  request.program.argv = {"/usr/bin/python3", "/opt/hotmem/ow_runner.py"};
+  request.program.env = {{"PORT", "8080"}, {"HOTMEM_ACTION", "/opt/hotmem/functions/json_serdes.py"}};
+  request.program.root = protocol::kRootfsMountPoint;
   request.preload = *preload;
   request.ready_timeout = std::chrono::seconds(180);
   auto started = (*d)->start(request);
@@ -234,7 +234,7 @@ TEST(PythonRootfs, ADeploymentStartsARunnerInTheRootfsAndRetiresItsPartition) {
   std::printf("pool start (plug, preload, ready): %.0f ms; node %d holds %.1f MiB\n", to_ms(started->start_latency),
               node, static_cast<double>(report->node_used_bytes(node)) / kMiB);
 
-  const host::RetireReport retired = (*d)->retire({request.name}, {.grace = std::chrono::seconds(5)});
+  const host::RetireReport retired = (*d)->retire({request.program.name}, {.grace = std::chrono::seconds(5)});
   ASSERT_TRUE(retired.status) << retired.status.error().message();
   ASSERT_TRUE(retired.measured) << retired.measured.error().message();
   ASSERT_EQ(retired.instances.size(), 1u);

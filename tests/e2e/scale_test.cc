@@ -36,8 +36,8 @@ TEST(Scale, SixtyFourPartitions) {
 
   // An instance lands in the first partition and leaves it empty again.
   host::InstanceRequest r;
-  r.name = "scale-0";
-  r.argv = host::touch_argv(64, 0, 1);
+  r.program.name = "scale-0";
+  r.program.argv = host::touch_argv(64, 0, 1);
   auto started = (*d)->start(r);
   ASSERT_TRUE(started) << started.error().message();
   EXPECT_EQ(started->grant.node, 1);
