@@ -1,7 +1,7 @@
 // The guest agent: answers the host over the control port and runs function
-// instances. Single-threaded: one poll loop over the port, the readiness pipes
-// of instances, the sockets of invocations in flight and a signalfd for SIGCHLD (it is the guest's PID 1, so it
-// reaps every orphan too).
+// instances. Single-threaded: one poll loop over the port, the readiness
+// pipes of instances, the sockets of invocations in flight and a signalfd
+// for SIGCHLD (it is the guest's PID 1, so it reaps every orphan too).
 #pragma once
 
 #include <string>
@@ -9,9 +9,9 @@
 #include <vector>
 
 #include "agent/chores.h"
-#include "agent/testing/hostile.h"
 #include "agent/instance_table.h"
 #include "agent/invocations.h"
+#include "agent/testing/hostile.h"
 #include "common/unique_fd.h"
 #include "protocol/agent_calls.h"
 #include "protocol/frame.h"
