@@ -15,9 +15,23 @@ constexpr auto kInitTimeout = std::chrono::seconds(60);
 // load are slow) to a health probe fails its VM.
 constexpr auto kProbeTimeout = std::chrono::seconds(10);
 
-// Appends `error` to what went wrong so far.
+// Appends `error` to what went wrong so far (the first failure's kind stays).
 void add_failure(Status& status, const Error& error) {
-  status = status ? Status(error) : Status(status.error().context(error.message()));
+  if (status) {
+    status = error;
+    return;
+  }
+  status = Error(status.error().code(), status.error().message() + "; " + error.message());
+}
+
+// Whether a runner took its /init: the call went through and it answered 2xx.
+Status init_taken(const Result<ActionAnswer>& answer) {
+  if (!answer) return answer.error();
+  if (answer->status < 200 || answer->status > 299) {
+    return Error(ErrorCode::kGuestMisbehaved,
+                 fmt::format("the runner answered {}: {}", answer->status, answer->body.substr(0, 512)));
+  }
+  return ok_status();
 }
 
 }  // namespace
@@ -64,19 +78,13 @@ Result<StartedInstance> Deployment::start(const InstanceRequest& request) {
   auto started = pool_->start(request);
   if (!started || !request.actions || !request.actions->init) return started;
   // The instance counts as started once it has taken its /init.
-  auto answer = vm_->agent().invoke(request.program.name, started->port, "/init", *request.actions->init, kInitTimeout);
-  Status ok = !answer ? Status(answer.error())
-              : answer->status < 200 || answer->status > 299
-                  ? Status(Error(ErrorCode::kGuestMisbehaved, fmt::format("the runner answered {}: {}", answer->status,
-                                                                          answer->body.substr(0, 512))))
-                  : ok_status();
-  if (ok) return started;
+  const std::string& name = started->name;
+  Status taken = init_taken(vm_->agent().invoke(name, started->port, "/init", *request.actions->init, kInitTimeout));
+  if (taken) return started;
   // Its memory goes back like any ended instance's.
-  RetireReport back = retire({request.program.name});
-  if (!back.status) {
-    spdlog::warn("retire {} after its failed /init: {}", request.program.name, back.status.error().message());
-  }
-  return ok.error().context("/init");
+  const RetireReport back = retire({name});
+  if (!back.status) spdlog::warn("retire {} after its failed /init: {}", name, back.status.error().message());
+  return taken.error().context("/init");
 }
 
 Result<StartedInstance> Deployment::start_action(const std::string& name) {
