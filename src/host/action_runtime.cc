@@ -9,6 +9,7 @@
 #include "host/guest_workloads.h"
 #include "image/rootfs_image.h"
 #include "protocol/channel.h"
+#include "protocol/messages.h"
 
 namespace hotmem::host {
 namespace {
@@ -49,6 +50,22 @@ InstanceRequest ActionRuntime::instance(const std::string& name) const {
     request.program.argv = code_.command.empty() ? action_argv() : code_.command;
   }
   return request;
+}
+
+std::string run_body(const nlohmann::json& params) { return nlohmann::json{{"value", params}}.dump(); }
+
+Result<nlohmann::json> action_result(const ActionAnswer& answer) {
+  // The answer comes from code in the guest: it must be a JSON object.
+  auto result = protocol::parse_object(answer.body);
+  if (!result) {
+    return Error(ErrorCode::kGuestMisbehaved, "the action's answer is not a JSON object: " + result.error().message())
+        .with_reason("bad answer from the action");
+  }
+  if (answer.status < 200 || answer.status > 299) {
+    return Error(ErrorCode::kGuestMisbehaved, fmt::format("the action answered {}: {}", answer.status, result->dump()))
+        .with_reason("the action failed");
+  }
+  return result;
 }
 
 }  // namespace hotmem::host

@@ -14,7 +14,10 @@
 #include <string>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "common/result.h"
+#include "host/agent_client.h"
 #include "host/function_vm.h"
 #include "host/instance_request.h"
 
@@ -44,5 +47,14 @@ class ActionRuntime {
   ActionCode code_;
   std::vector<std::string> preload_;  // python: the rootfs files every instance maps
 };
+
+// The body of a /run: the invocation's parameters as OpenWhisk's "value".
+std::string run_body(const nlohmann::json& params);
+
+// What an action answered to /run, checked: its result must be a JSON
+// object (else kGuestMisbehaved, reason "bad answer from the action") and
+// its status 2xx (else kGuestMisbehaved, reason "the action failed", with
+// the result in the message).
+Result<nlohmann::json> action_result(const ActionAnswer& answer);
 
 }  // namespace hotmem::host
