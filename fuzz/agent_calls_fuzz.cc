@@ -114,7 +114,8 @@ void check_requests(const json& body) {
       HOTMEM_FUZZ_CHECK(value.find('\0') == std::string::npos);
     }
     if (program.root) HOTMEM_FUZZ_CHECK(program.root->starts_with('/') && check_root_path(*program.root).ok());
-    HOTMEM_FUZZ_CHECK(program.scratch_bytes <= InstanceStart::kMaxBytes && start.node_bytes <= InstanceStart::kMaxBytes);
+    HOTMEM_FUZZ_CHECK(program.scratch_bytes <= InstanceStart::kMaxBytes);
+    HOTMEM_FUZZ_CHECK(start.node_bytes <= InstanceStart::kMaxBytes);
     if (start.memory_max) HOTMEM_FUZZ_CHECK(*start.memory_max <= InstanceStart::kMaxBytes);
     if (start.node) HOTMEM_FUZZ_CHECK(*start.node >= 0 && *start.node <= 1023);
     HOTMEM_FUZZ_CHECK(start.node_bytes == 0 || start.node.has_value());

@@ -214,7 +214,8 @@ bool InstanceTable::on_child_exit(pid_t pid, int status) {
     instance.status_fd.reset();
     instance.end.oom_killed = instance.sandbox->oom_killed();
     if (instance.start_request) {
-      fail_start(instance, fmt::format("it {}{}", instance.end.exit, instance.end.oom_killed ? " (out of memory)" : ""));
+      const char* oom = instance.end.oom_killed ? " (out of memory)" : "";
+      fail_start(instance, fmt::format("it {}{}", instance.end.exit, oom));
     }
     instance.state = State::kEnded;
     // Whatever it left running in its cgroup goes too.

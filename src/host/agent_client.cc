@@ -108,7 +108,8 @@ Result<json> AgentClient::call(const std::string& type, const json& body, Clock:
     pending_.erase(id);
   }
   if (!sent) return sent.error().with_code(ErrorCode::kUnavailable).context(fmt::format("send {} to the agent", type));
-  return Error(ErrorCode::kUnavailable, fmt::format("the agent did not answer {} within {:.0f} ms", type, to_ms(timeout)));
+  return Error(ErrorCode::kUnavailable,
+               fmt::format("the agent did not answer {} within {:.0f} ms", type, to_ms(timeout)));
 }
 
 Result<AgentInfo> AgentClient::ping(Clock::duration timeout) { return call(protocol::Ping{}, timeout); }

@@ -485,7 +485,11 @@ TEST_F(AgentClientTest, InvokeReturnsTheActionsAnswer) {
   const protocol::Request request = agent_->read_request();
   EXPECT_EQ(request.type, "invoke");
   EXPECT_EQ(request.body,
-            (json{{"name", "i1"}, {"port", 8080}, {"path", "/run"}, {"body", R"({"value":{}})"}, {"timeout_ms", 2000}}));
+            (json{{"name", "i1"},
+                  {"port", 8080},
+                  {"path", "/run"},
+                  {"body", R"({"value":{}})"},
+                  {"timeout_ms", 2000}}));
   agent_->answer_ok(request.id, json{{"status", 200}, {"body", "{}"}, {"elapsed_us", 900}});
   auto answer = await(result);
   ASSERT_TRUE(answer.ok()) << answer.error().message();
