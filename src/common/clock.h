@@ -13,6 +13,8 @@ inline double to_ms(Clock::duration d) {
   return std::chrono::duration<double, std::milli>(d).count();
 }
 
+inline double to_seconds(Clock::duration d) { return std::chrono::duration<double>(d).count(); }
+
 class Deadline {
  public:
   explicit Deadline(Clock::duration budget) : end_(Clock::now() + budget) {}

@@ -34,7 +34,22 @@ Status init_taken(const Result<ActionAnswer>& answer) {
   return ok_status();
 }
 
+// The VM's layout: the template's, with the mode's nodes and devices only.
+void lay_out(const MemoryMode& mode, const FunctionShape& shape, FunctionVmConfig& config) {
+  config.memory_devices.clear();
+  config.numa_nodes = 1;
+  mode.configure(config, shape);
+}
+
 }  // namespace
+
+Result<MemoryCommitment> Deployment::commitment(const DeploymentSpec& spec) {
+  auto mode = make_memory_mode(spec.mode);
+  if (!mode) return mode.error();
+  FunctionVmConfig config = spec.vm;
+  lay_out(**mode, spec.shape, config);
+  return (*mode)->commitment(config, spec.shape);
+}
 
 Result<std::unique_ptr<Deployment>> Deployment::create(const DeploymentSpec& spec) {
   if (spec.shape.max_instances < 1 || spec.shape.max_instances > 64) {
@@ -51,14 +66,13 @@ Result<std::unique_ptr<Deployment>> Deployment::create(const DeploymentSpec& spe
   if (!mode) return mode.error();
   d->mode_ = std::move(*mode);
   FunctionVmConfig config = spec.vm;
-  config.memory_devices.clear();
-  config.numa_nodes = 1;
   if (spec.action) {
     auto runtime = ActionRuntime::prepare(*spec.action, config);
     if (!runtime) return runtime.error();
     d->runtime_ = std::move(*runtime);
   }
-  d->mode_->configure(config, spec.shape);
+  lay_out(*d->mode_, spec.shape, config);
+  d->commitment_ = d->mode_->commitment(config, spec.shape);
   auto vm = FunctionVm::boot(config);
   if (!vm) return vm.error();
   d->vm_ = std::move(*vm);
@@ -233,6 +247,8 @@ void Deployment::shutdown() { vm_->vmm().shutdown(std::chrono::seconds(2)); }
 Result<protocol::GuestMemoryReport> Deployment::memory_report() { return vm_->agent().memory_report(); }
 
 Result<std::uint64_t> Deployment::rss_bytes() { return vm_->vmm().rss_bytes(); }
+
+Result<std::uint64_t> Deployment::held_bytes() { return mode_->held_bytes(); }
 
 Result<std::vector<InstanceStatus>> Deployment::guest_instances() { return vm_->agent().list_instances(); }
 

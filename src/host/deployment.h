@@ -81,6 +81,9 @@ enum class HealthCheck {
 class Deployment {
  public:
   static Result<std::unique_ptr<Deployment>> create(const DeploymentSpec& spec);
+  // What a VM deployed from `spec` will commit of the host's memory, before
+  // it boots (the memory budget admits it first).
+  static Result<MemoryCommitment> commitment(const DeploymentSpec& spec);
   ~Deployment();
   Deployment(const Deployment&) = delete;
   Deployment& operator=(const Deployment&) = delete;
@@ -115,6 +118,10 @@ class Deployment {
   // Observations, for measurements, leak checks and tests.
   Result<protocol::GuestMemoryReport> memory_report();
   Result<std::uint64_t> rss_bytes();
+  const MemoryCommitment& commitment() const { return commitment_; }
+  // What the instances' memory holds now, as the VMM reports it (e.g. a
+  // partition whose unplug timed out, until the guest completes it).
+  Result<std::uint64_t> held_bytes();
   // What the guest agent runs, by its own account.
   Result<std::vector<InstanceStatus>> guest_instances();
   // Sends SIGUSR1 or SIGUSR2 ("USR1", "USR2") to an instance.
@@ -135,6 +142,7 @@ class Deployment {
   std::unique_ptr<FunctionVm> vm_;
   std::unique_ptr<InstancePool> pool_;
   std::optional<ActionRuntime> runtime_;
+  MemoryCommitment commitment_;
 
   std::mutex health_mutex_;
   std::optional<Error> failure_;

@@ -43,6 +43,15 @@ struct Grant {
   std::optional<int> partition;  // which partition (hotmem)
 };
 
+// What a function VM commits of the host's memory: with no instance (boot
+// memory; for balloon what its floor leaves; for static everything), and
+// what each instance adds (its partition, its share of the device or of the
+// balloon; nothing for static). The memory budget's accounting.
+struct MemoryCommitment {
+  std::uint64_t idle_bytes = 0;
+  std::uint64_t instance_bytes = 0;
+};
+
 struct ReclaimResult {
   std::uint64_t bytes = 0;
   // From setting the requested size to the VMM reporting it reached.
@@ -58,6 +67,14 @@ class MemoryMode {
   virtual void configure(FunctionVmConfig& config, const FunctionShape& shape) const = 0;
   // Binds to the booted VM.
   virtual Status attach(FunctionVm& vm, const FunctionShape& shape) = 0;
+  // The commitment of a VM that configure() laid out.
+  virtual MemoryCommitment commitment(const FunctionVmConfig& configured, const FunctionShape& shape) const {
+    return {configured.base_bytes, shape.partition_bytes()};
+  }
+  // What the instances' memory holds now beyond the idle commitment, as the
+  // VMM reports it (a reclaim that timed out shows here until the guest
+  // completes it).
+  virtual Result<std::uint64_t> held_bytes() = 0;
 
   // Asks for one more instance's memory and returns at once; the instance's
   // sandbox can be prepared meanwhile.

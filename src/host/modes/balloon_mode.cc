@@ -31,6 +31,19 @@ Status BalloonMode::attach(vmm::Vmm& vmm, std::uint64_t guest_bytes, const Funct
   return ok_status();
 }
 
+MemoryCommitment BalloonMode::commitment(const FunctionVmConfig& configured, const FunctionShape& shape) const {
+  const std::uint64_t shares = shape.partition_bytes() * static_cast<std::uint64_t>(shape.max_instances);
+  return {configured.base_bytes - std::min(configured.base_bytes, shares), shape.partition_bytes()};
+}
+
+Result<std::uint64_t> BalloonMode::held_bytes() {
+  if (!vmm_) return Error("balloon mode is not attached to a VM");
+  auto actual = vmm_->balloon_actual();
+  if (!actual) return actual.error();
+  std::lock_guard lock(mutex_);
+  return *actual - std::min(*actual, floor_);
+}
+
 Result<Clock::duration> BalloonMode::wait_for(std::uint64_t goal, bool growing, Clock::duration timeout) {
   std::uint64_t actual = 0;
   return poll_until(

@@ -25,6 +25,10 @@ class BalloonMode final : public MemoryMode {
   Result<Grant> begin_grant(const std::string& instance) override;
   Result<Clock::duration> finish_grant(const Grant& grant, Clock::duration timeout) override;
   Result<ReclaimResult> reclaim(const std::vector<Grant>& grants, Clock::duration timeout) override;
+  // Boot memory less every share behind the balloon; a share per instance.
+  MemoryCommitment commitment(const FunctionVmConfig& configured, const FunctionShape& shape) const override;
+  // The guest's side of the balloon above its floor.
+  Result<std::uint64_t> held_bytes() override;
   nlohmann::json describe() const override;
 
  private:

@@ -175,6 +175,17 @@ Result<Partition> HotmemMode::partition_of(const Grant& grant) const {
   return *p;
 }
 
+Result<std::uint64_t> HotmemMode::held_bytes() {
+  if (!table_) return Error("hotmem mode is not attached to a VM");
+  std::uint64_t held = 0;
+  for (const Partition& p : table_->snapshot()) {
+    auto device = vmm_->memory_device(p.device);
+    if (!device) return device.error();
+    held += device->plugged_bytes;
+  }
+  return held;
+}
+
 nlohmann::json HotmemMode::describe() const {
   return nlohmann::json{{"mode", name()}, {"partitions", table_ ? table_->to_json() : nlohmann::json::array()}};
 }

@@ -17,6 +17,11 @@ class StaticMode final : public MemoryMode {
   Result<Clock::duration> finish_grant(const Grant& grant, Clock::duration timeout) override;
   // Gives nothing back (0 bytes, no time): the memory stays with the VM.
   Result<ReclaimResult> reclaim(const std::vector<Grant>& grants, Clock::duration timeout) override;
+  // Everything is committed from boot; an instance adds nothing.
+  MemoryCommitment commitment(const FunctionVmConfig& configured, const FunctionShape&) const override {
+    return {configured.base_bytes, 0};
+  }
+  Result<std::uint64_t> held_bytes() override { return std::uint64_t{0}; }
   nlohmann::json describe() const override;
 
  private:

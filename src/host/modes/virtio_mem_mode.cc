@@ -69,6 +69,13 @@ Result<ReclaimResult> VirtioMemMode::reclaim(const std::vector<Grant>& grants, C
   return ReclaimResult{bytes, Clock::now() - start};
 }
 
+Result<std::uint64_t> VirtioMemMode::held_bytes() {
+  if (!vmm_) return Error("virtio-mem mode is not attached to a VM");
+  auto device = vmm_->memory_device(kDevice);
+  if (!device) return device.error();
+  return device->plugged_bytes;
+}
+
 nlohmann::json VirtioMemMode::describe() const {
   std::lock_guard lock(mutex_);
   return nlohmann::json{{"mode", name()}, {"device", kDevice}, {"target_bytes", target_}, {"max_bytes", max_}};

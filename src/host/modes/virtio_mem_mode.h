@@ -23,6 +23,8 @@ class VirtioMemMode final : public MemoryMode {
   Result<Grant> begin_grant(const std::string& instance) override;
   Result<Clock::duration> finish_grant(const Grant& grant, Clock::duration timeout) override;
   Result<ReclaimResult> reclaim(const std::vector<Grant>& grants, Clock::duration timeout) override;
+  // The device's plugged size.
+  Result<std::uint64_t> held_bytes() override;
   nlohmann::json describe() const override;
 
  private:
