@@ -17,8 +17,14 @@ const std::map<std::string, std::string> kHelp{
     {kColdStarts, "Invocations that started a new instance"},
     {kReclaims, "Reclaims of ended instances' memory"},
     {kVmFailures, "Function VMs found dead or unresponsive (QEMU ended, agent broken or silent)"},
+    {kEvictions, "Idle instances evicted before their keep-alive ended, to make room in the memory budget"},
+    {kMemoryWaits, "Scale ups that had to wait for memory in the budget"},
     {kQemuRss, "Resident memory of the function's QEMU process"},
+    {kMemoryBudget, "The host's memory budget for all function VMs"},
+    {kMemoryCommitted, "Memory a function's VM commits: boot memory and what is plugged for its instances"},
 };
+
+const std::vector<double> kMemoryWaitBounds{0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60};
 
 std::string label(const std::string& function) {
   // Function names are validated ([A-Za-z0-9_.-]), so nothing needs escaping.
@@ -66,6 +72,11 @@ void Metrics::observe_invocation(const std::string& function, double seconds) {
   invocation_.try_emplace(function, kInvocationBounds).first->second.observe(seconds);
 }
 
+void Metrics::observe_memory_wait(const std::string& function, double seconds) {
+  std::lock_guard lock(mutex_);
+  memory_wait_.try_emplace(function, kMemoryWaitBounds).first->second.observe(seconds);
+}
+
 void Metrics::set_gauge(const std::string& gauge, const std::string& function, double value) {
   std::lock_guard lock(mutex_);
   gauges_[gauge][function] = value;
@@ -76,6 +87,11 @@ void Metrics::forget(const std::string& function) {
   for (auto& [name, values] : gauges_) values.erase(function);
 }
 
+void Metrics::forget_gauge(const std::string& gauge, const std::string& function) {
+  std::lock_guard lock(mutex_);
+  if (auto it = gauges_.find(gauge); it != gauges_.end()) it->second.erase(function);
+}
+
 double Metrics::counter(const std::string& counter, const std::string& function) const {
   std::lock_guard lock(mutex_);
   auto c = counters_.find(counter);
@@ -84,11 +100,30 @@ double Metrics::counter(const std::string& counter, const std::string& function)
   return v == c->second.end() ? 0 : v->second;
 }
 
+namespace {
+
+double sum_of(const std::map<std::string, Histogram>& histograms, const std::string& function) {
+  auto h = histograms.find(function);
+  return h == histograms.end() ? 0 : h->second.sum();
+}
+
+}  // namespace
+
+double Metrics::reclaim_seconds(const std::string& function) const {
+  std::lock_guard lock(mutex_);
+  return sum_of(reclaim_, function);
+}
+
+double Metrics::memory_wait_seconds(const std::string& function) const {
+  std::lock_guard lock(mutex_);
+  return sum_of(memory_wait_, function);
+}
+
 std::string Metrics::render() const {
   std::lock_guard lock(mutex_);
   std::string out;
   for (const char* name : {kPluggedBytes, kUnpluggedBytes, kMigratedPages, kInvocations, kInvocationErrors,
-                           kColdStarts, kReclaims, kVmFailures}) {
+                           kColdStarts, kReclaims, kVmFailures, kEvictions, kMemoryWaits}) {
     header(out, name, "counter");
     auto c = counters_.find(name);
     if (c == counters_.end()) continue;
@@ -96,7 +131,13 @@ std::string Metrics::render() const {
   }
   for (const auto& [name, values] : gauges_) {
     header(out, name, "gauge");
-    for (const auto& [function, value] : values) out += fmt::format("hotmem_{}{{{}}} {}\n", name, label(function), value);
+    for (const auto& [function, value] : values) {
+      if (function.empty()) {
+        out += fmt::format("hotmem_{} {}\n", name, value);
+      } else {
+        out += fmt::format("hotmem_{}{{{}}} {}\n", name, label(function), value);
+      }
+    }
   }
   out += "# HELP hotmem_reclaim_seconds Latency of giving an ended instance's memory back\n"
          "# TYPE hotmem_reclaim_seconds histogram\n";
@@ -104,6 +145,9 @@ std::string Metrics::render() const {
   out += "# HELP hotmem_invocation_seconds Latency of invocations, queueing and cold start included\n"
          "# TYPE hotmem_invocation_seconds histogram\n";
   for (const auto& [function, h] : invocation_) h.render(out, "hotmem_invocation_seconds", label(function));
+  out += "# HELP hotmem_memory_wait_seconds Time scale ups waited for memory in the budget\n"
+         "# TYPE hotmem_memory_wait_seconds histogram\n";
+  for (const auto& [function, h] : memory_wait_) h.render(out, "hotmem_memory_wait_seconds", label(function));
   return out;
 }
 

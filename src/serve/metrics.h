@@ -18,6 +18,7 @@ class Histogram {
   // Appends the _bucket, _sum and _count lines for `name{labels}`.
   void render(std::string& out, const std::string& name, const std::string& labels) const;
   std::uint64_t count() const { return count_; }
+  double sum() const { return sum_; }
 
  private:
   std::vector<double> bounds_;
@@ -32,11 +33,18 @@ class Metrics {
   // Latencies in seconds.
   void observe_reclaim(const std::string& function, double seconds);
   void observe_invocation(const std::string& function, double seconds);
-  // Sets a gauge (e.g. QEMU RSS) for a function; `forget` drops its gauges.
+  void observe_memory_wait(const std::string& function, double seconds);
+  // Sets a gauge (e.g. QEMU RSS) for a function, or for the host when
+  // `function` is empty (rendered without a label); `forget` drops a
+  // function's gauges, `forget_gauge` one of them.
   void set_gauge(const std::string& gauge, const std::string& function, double value);
   void forget(const std::string& function);
+  void forget_gauge(const std::string& gauge, const std::string& function);
 
   double counter(const std::string& counter, const std::string& function) const;
+  // Seconds summed over every observation of a histogram.
+  double reclaim_seconds(const std::string& function) const;
+  double memory_wait_seconds(const std::string& function) const;
   std::string render() const;
 
  private:
@@ -45,6 +53,7 @@ class Metrics {
   std::map<std::string, std::map<std::string, double>> gauges_;
   std::map<std::string, Histogram> reclaim_;
   std::map<std::string, Histogram> invocation_;
+  std::map<std::string, Histogram> memory_wait_;
 };
 
 // Counter names (all prefixed hotmem_ when rendered).
@@ -56,6 +65,11 @@ inline constexpr const char* kInvocationErrors = "invocation_errors_total";
 inline constexpr const char* kColdStarts = "cold_starts_total";
 inline constexpr const char* kReclaims = "reclaims_total";
 inline constexpr const char* kVmFailures = "vm_failures_total";
+inline constexpr const char* kEvictions = "evictions_total";
+inline constexpr const char* kMemoryWaits = "memory_waits_total";
+// Gauge names.
 inline constexpr const char* kQemuRss = "qemu_rss_bytes";
+inline constexpr const char* kMemoryBudget = "memory_budget_bytes";
+inline constexpr const char* kMemoryCommitted = "memory_committed_bytes";
 
 }  // namespace hotmem::serve
