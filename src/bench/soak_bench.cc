@@ -88,6 +88,7 @@ Result<json> run_soak_bench(const SoakConfig& config, const ExperimentContext& c
     progress.set_stage("soak", mode);
     progress.note("booting");
     serve::Metrics metrics;
+    serve::MemoryBroker broker(serve::unlimited_budget(), metrics);
     serve::FunctionSpec spec;
     spec.name = "soak-" + mode;
     spec.memory_mib = config.instance_mib;
@@ -96,7 +97,7 @@ Result<json> run_soak_bench(const SoakConfig& config, const ExperimentContext& c
     spec.keep_alive = std::chrono::seconds(0);
     host::FunctionVmConfig vm = context.vm;
     vm.memory_devices.clear();
-    auto deployed = serve::ServedFunction::deploy(spec, vm, metrics);
+    auto deployed = serve::ServedFunction::deploy(spec, vm, metrics, broker);
     if (!deployed) return deployed.error().context(mode);
     serve::ServedFunction& f = **deployed;
     const json described = f.describe();

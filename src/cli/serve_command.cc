@@ -10,6 +10,7 @@
 #include "cli/commands.h"
 #include "cli/options.h"
 #include "common/interrupt.h"
+#include "common/size.h"
 #include "serve/api_server.h"
 #include "serve/function_registry.h"
 
@@ -23,7 +24,31 @@ struct ServeArgs {
   std::string unix_socket;
   int max_functions = 8;
   std::string port_file;
+  std::string memory_budget = "auto";
+  std::string memory_reserve = "1G";
+  std::string reclaim_policy = "sync";
+  std::string harvest_slack = "512M";
 };
+
+Result<serve::BudgetConfig> budget_config(const ServeArgs& args) {
+  serve::BudgetConfig c;
+  if (args.memory_budget != "auto") {
+    auto bytes = parse_size(args.memory_budget);
+    if (!bytes || *bytes == 0) return Error(fmt::format("--memory-budget: '{}' is not auto or a size such as 8G",
+                                                         args.memory_budget));
+    c.budget_bytes = *bytes;
+  }
+  auto reserve = parse_size(args.memory_reserve);
+  if (!reserve) return reserve.error().context("--memory-reserve");
+  c.reserve_bytes = *reserve;
+  auto policy = serve::parse_reclaim_policy(args.reclaim_policy);
+  if (!policy) return policy.error().context("--reclaim-policy");
+  c.policy = *policy;
+  auto slack = parse_size(args.harvest_slack);
+  if (!slack) return slack.error().context("--harvest-slack");
+  c.slack_bytes = *slack;
+  return c;
+}
 
 Status run_serve(const ServeArgs& args) {
   auto vm = args.guest.resolve("function");
@@ -34,8 +59,16 @@ Status run_serve(const ServeArgs& args) {
   // VMs a previous daemon left when it was killed: their QEMUs died with it
   // (they are tied to their owner); their run directories go now.
   for (const std::string& line : host::sweep_orphaned_run_dirs()) spdlog::info("hotmem serve: {}", line);
+  auto budget = budget_config(args);
+  if (!budget) return budget.error();
   serve::Metrics metrics;
-  serve::FunctionRegistry registry(*vm, metrics, static_cast<std::size_t>(args.max_functions));
+  serve::MemoryBroker broker(*budget, metrics);
+  if (Status s = broker.start(); !s) return s;
+  fmt::print("hotmem serve: memory budget {} ({}; reclaim policy {})\n", format_size(broker.budget_bytes()),
+             budget->budget_bytes ? "as given" : fmt::format("auto: the host's available memory less {}, followed",
+                                                             format_size(budget->reserve_bytes)),
+             serve::to_string(budget->policy));
+  serve::FunctionRegistry registry(*vm, metrics, broker, static_cast<std::size_t>(args.max_functions));
   serve::ApiServer api(registry, metrics);
   if (Status s = api.bind(args.host, args.port, args.unix_socket); !s) return s;
   const std::string where = args.unix_socket.empty() ? fmt::format("http://{}:{}", args.host, api.port())
@@ -52,6 +85,7 @@ Status run_serve(const ServeArgs& args) {
   api.stop();
   server.join();
   registry.shutdown();
+  broker.stop();
   if (!args.unix_socket.empty()) std::filesystem::remove(args.unix_socket);
   return served;
 }
@@ -72,6 +106,19 @@ void add_serve_command(CLI::App& app, int& exit_code) {
       ->check(CLI::Range(1, 256))
       ->capture_default_str();
   serve->add_option("--port-file", args->port_file, "Write the port listened on to this file (for scripts)");
+  serve->add_option("--memory-budget", args->memory_budget,
+                    "Host memory all function VMs may commit (boot memory + plugged): a size (K/M/G) or auto "
+                    "(the host's available memory less --memory-reserve, re-read every second)")
+      ->capture_default_str();
+  serve->add_option("--memory-reserve", args->memory_reserve, "auto budget: host memory left to everything else")
+      ->capture_default_str();
+  serve->add_option("--reclaim-policy", args->reclaim_policy,
+                    "sync: evict idle instances when a scale up needs their memory; harvest: also keep "
+                    "--harvest-slack free by evicting idle instances in the background")
+      ->check(CLI::IsMember({"sync", "harvest"}))
+      ->capture_default_str();
+  serve->add_option("--harvest-slack", args->harvest_slack, "harvest: free budget kept ready for scale ups")
+      ->capture_default_str();
   serve->callback([args, &exit_code] {
     Status s = run_serve(*args);
     if (!s) exit_code = report_error(s.error().message());

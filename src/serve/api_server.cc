@@ -46,8 +46,12 @@ int http_status(ErrorCode code) {
 namespace {
 
 // {"error": its reason (or its kind's name), "code": its kind, "detail": its message}.
+// Failures that a retry soon may not meet also say when to retry.
 void send_error(httplib::Response& res, const Error& e) {
   const std::string headline = e.reason().empty() ? std::string(error_code_name(e.code())) : e.reason();
+  if (e.reason() == "memory budget exhausted" || e.reason() == "no instance free") {
+    res.set_header("Retry-After", "1");
+  }
   send_error(res, http_status(e.code()), e.code(), headline, e.message());
 }
 
@@ -131,6 +135,10 @@ ApiServer::ApiServer(FunctionRegistry& registry, Metrics& metrics, ApiLimits lim
     auto outcome = (*found)->invoke(*params, limits.invoke_timeout);
     if (!outcome) return send_error(res, outcome.error());
     send_json(res, 200, outcome->to_json());
+  });
+
+  s.Get("/v1/memory", [&registry](const httplib::Request&, httplib::Response& res) {
+    send_json(res, 200, registry.broker().to_json());
   });
 
   s.Get("/metrics", [&metrics, &registry](const httplib::Request&, httplib::Response& res) {

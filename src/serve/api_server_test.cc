@@ -21,7 +21,7 @@ class ApiServerTest : public ::testing::Test {
   void SetUp() override {
     host::FunctionVmConfig vm;
     vm.image_dir = "/nonexistent/hotmem-image";  // deployments fail fast
-    registry_ = std::make_unique<FunctionRegistry>(vm, metrics_, 4);
+    registry_ = std::make_unique<FunctionRegistry>(vm, metrics_, broker_, 4);
     ApiLimits limits;
     limits.max_body_bytes = 64 * 1024;
     api_ = std::make_unique<ApiServer>(*registry_, metrics_, limits);
@@ -48,6 +48,7 @@ class ApiServerTest : public ::testing::Test {
   }
 
   Metrics metrics_;
+  MemoryBroker broker_{unlimited_budget(), metrics_};
   std::unique_ptr<FunctionRegistry> registry_;
   std::unique_ptr<ApiServer> api_;
   std::thread server_;
@@ -205,7 +206,8 @@ TEST(ApiServerSocket, AStaleUnixSocketIsReplacedAndALiveOneIsNot) {
   ASSERT_TRUE(std::filesystem::exists(path));
   host::FunctionVmConfig vm;
   Metrics metrics;
-  FunctionRegistry registry(vm, metrics, 1);
+  MemoryBroker broker(unlimited_budget(), metrics);
+  FunctionRegistry registry(vm, metrics, broker, 1);
   ApiServer first(registry, metrics);
   ASSERT_TRUE(first.bind("", 0, path)) << "a stale socket file kept the daemon from listening";
   std::thread serving([&first] { (void)first.run(); });

@@ -40,10 +40,12 @@ Result<std::shared_ptr<ServedFunction>> FunctionRegistry::deploy(const FunctionS
     }
   }
   if (failed) failed->shutdown();
-  auto deployed = ServedFunction::deploy(spec, vm_, metrics_);
+  auto deployed = ServedFunction::deploy(spec, vm_, metrics_, broker_);
   std::lock_guard lock(mutex_);
   if (!deployed) {
     functions_.erase(spec.name);
+    // A VM the memory budget cannot take keeps the budget's reason.
+    if (deployed.error().code() == ErrorCode::kResourceExhausted) return deployed.error();
     return deployed.error().with_reason("deployment failed");
   }
   if (closed_) {

@@ -6,7 +6,8 @@
 // Errors have a kind and a reason: kNotFound "unknown function", kConflict
 // "function exists" or "function is being deployed", kResourceExhausted
 // "too many functions", kUnavailable "shutting down", and a failed boot
-// "deployment failed" (the kind its cause had).
+// "deployment failed" (the kind its cause had; kResourceExhausted when the
+// VM does not fit the memory budget).
 #pragma once
 
 #include <map>
@@ -17,6 +18,7 @@
 
 #include "host/function_vm.h"
 #include "serve/function_spec.h"
+#include "serve/memory_broker.h"
 #include "serve/metrics.h"
 #include "serve/served_function.h"
 
@@ -24,9 +26,10 @@ namespace hotmem::serve {
 
 class FunctionRegistry {
  public:
-  // `vm` is the template of every function's VM (image, accel, boot memory).
-  FunctionRegistry(host::FunctionVmConfig vm, Metrics& metrics, std::size_t max_functions)
-      : vm_(std::move(vm)), metrics_(metrics), max_functions_(max_functions) {}
+  // `vm` is the template of every function's VM (image, accel, boot memory);
+  // `broker` the host's memory budget they share.
+  FunctionRegistry(host::FunctionVmConfig vm, Metrics& metrics, MemoryBroker& broker, std::size_t max_functions)
+      : vm_(std::move(vm)), metrics_(metrics), broker_(broker), max_functions_(max_functions) {}
   ~FunctionRegistry();
 
   Result<std::shared_ptr<ServedFunction>> deploy(const FunctionSpec& spec);
@@ -34,12 +37,14 @@ class FunctionRegistry {
   // Removes the function and stops its VM.
   Status remove(const std::string& name);
   std::vector<std::shared_ptr<ServedFunction>> list();
+  MemoryBroker& broker() { return broker_; }
   // Stops every function; later deploys are refused.
   void shutdown();
 
  private:
   host::FunctionVmConfig vm_;
   Metrics& metrics_;
+  MemoryBroker& broker_;
   std::size_t max_functions_;
   std::mutex mutex_;
   // A null entry: the name is reserved while its VM boots.

@@ -23,8 +23,6 @@ host::ActionCode action_code(const FunctionSpec& spec) {
   return code;
 }
 
-double seconds(Clock::duration d) { return std::chrono::duration<double>(d).count(); }
-
 }  // namespace
 
 json InvocationResult::to_json() const {
@@ -38,8 +36,9 @@ json InvocationResult::to_json() const {
 }
 
 Result<std::shared_ptr<ServedFunction>> ServedFunction::deploy(const FunctionSpec& spec,
-                                                               const host::FunctionVmConfig& vm, Metrics& metrics) {
-  std::shared_ptr<ServedFunction> f(new ServedFunction(spec, metrics));
+                                                               const host::FunctionVmConfig& vm, Metrics& metrics,
+                                                               MemoryBroker& broker) {
+  std::shared_ptr<ServedFunction> f(new ServedFunction(spec, metrics, broker));
   host::DeploymentSpec d;
   d.mode = spec.mode;
   d.shape.max_instances = spec.concurrency;
@@ -48,9 +47,18 @@ Result<std::shared_ptr<ServedFunction>> ServedFunction::deploy(const FunctionSpe
   d.vm.name = spec.name;
   d.vm.vcpus = spec.vcpus;
   d.action = action_code(spec);
+  auto commitment = host::Deployment::commitment(d);
+  if (!commitment) return commitment.error();
+  auto account = broker.open(spec.name, *commitment);
+  if (!account) return account.error();
+  f->account_ = *account;
   auto deployment = host::Deployment::create(d);
-  if (!deployment) return deployment.error().context(fmt::format("boot the VM of '{}'", spec.name));
+  if (!deployment) {
+    broker.close(f->account_);
+    return deployment.error().context(fmt::format("boot the VM of '{}'", spec.name));
+  }
   f->deployment_ = std::move(*deployment);
+  broker.attach(f->account_, f);
   metrics.set_gauge(kQemuRss, spec.name, double(f->rss_bytes()));
   f->reaper_ = std::thread([raw = f.get()] { raw->reap_loop(); });
   return f;
@@ -68,64 +76,114 @@ void ServedFunction::shutdown() {
   if (reaper_.joinable()) reaper_.join();
   // QEMU ends now; calls in flight on other threads fail with the channel.
   if (deployment_) deployment_->shutdown();
+  broker_.close(account_);  // QEMU has ended: its memory is back
   metrics_.forget(spec_.name);
+}
+
+Result<ServedFunction::Slot*> ServedFunction::take_slot(Clock::time_point deadline, Clock::duration timeout,
+                                                       bool& cold) {
+  const std::uint64_t instance_bytes = deployment_->commitment().instance_bytes;
+  bool again = false;  // a retry keeps its place at the front
+  for (;;) {
+    Slot* slot = nullptr;
+    cold = false;
+    {
+      std::unique_lock lock(mutex_);
+      const std::uint64_t ticket = next_ticket_++;
+      if (again) {
+        queue_.push_front(ticket);
+      } else {
+        queue_.push_back(ticket);
+      }
+      for (;;) {
+        if (closing_ || failure_) {
+          std::erase(queue_, ticket);
+          changed_.notify_all();
+          if (failure_) return vm_failed(*failure_);
+          return Error(ErrorCode::kUnavailable, "the function is being deleted").with_reason("function unavailable");
+        }
+        if (queue_.front() == ticket) {
+          auto idle =
+              std::find_if(slots_.begin(), slots_.end(), [](const Slot& s) { return s.state == SlotState::kIdle; });
+          if (idle != slots_.end()) {
+            slot = &*idle;
+            slot->state = SlotState::kBusy;
+          } else if (slots_.size() < static_cast<std::size_t>(spec_.concurrency)) {
+            slot = &slots_.emplace_back(
+                Slot{fmt::format("i{}", ++next_instance_), 0, SlotState::kAwaitingMemory, {}, 0});
+            peak_instances_ = std::max(peak_instances_, slots_.size());
+            cold = true;
+          }
+          if (slot) {
+            queue_.pop_front();
+            break;
+          }
+        }
+        if (changed_.wait_until(lock, deadline) == std::cv_status::timeout) {
+          std::erase(queue_, ticket);
+          changed_.notify_all();
+          return Error(ErrorCode::kUnavailable,
+                       fmt::format("no instance became free within {:.0f} s ({} running, {} queued)",
+                                   to_seconds(timeout), slots_.size(), queue_.size()))
+              .with_reason("no instance free");
+        }
+      }
+    }
+    changed_.notify_all();  // the next in line may now be first
+    if (!cold) return slot;
+    // A new instance: its memory first. While it waits, an instance of this
+    // function that goes idle serves it instead.
+    auto admitted = broker_.acquire(account_, instance_bytes, deadline, [this] {
+      std::lock_guard lock(mutex_);
+      return closing_ || failure_.has_value() ||
+             std::any_of(slots_.begin(), slots_.end(), [](const Slot& s) { return s.state == SlotState::kIdle; });
+    });
+    if (admitted && *admitted == Admission::kGranted) {
+      std::lock_guard lock(mutex_);
+      slot->state = SlotState::kStarting;
+      return slot;
+    }
+    {
+      std::lock_guard lock(mutex_);
+      slots_.remove_if([slot](const Slot& s) { return &s == slot; });
+    }
+    changed_.notify_all();
+    if (!admitted) return admitted.error();
+    again = true;
+  }
 }
 
 Result<InvocationResult> ServedFunction::invoke(const json& params, Clock::duration timeout) {
   const auto arrived = Clock::now();
   const auto deadline = arrived + timeout;
   InvocationResult out;
-  Slot* slot = nullptr;
-  {
-    std::unique_lock lock(mutex_);
-    const std::uint64_t ticket = next_ticket_++;
-    queue_.push_back(ticket);
-    for (;;) {
-      if (closing_ || failure_) {
-        std::erase(queue_, ticket);
-        changed_.notify_all();
-        if (failure_) return vm_failed(*failure_);
-        return Error(ErrorCode::kUnavailable, "the function is being deleted").with_reason("function unavailable");
-      }
-      if (queue_.front() == ticket) {
-        auto idle = std::find_if(slots_.begin(), slots_.end(), [](const Slot& s) { return s.state == SlotState::kIdle; });
-        if (idle != slots_.end()) {
-          slot = &*idle;
-          slot->state = SlotState::kBusy;
-        } else if (slots_.size() < static_cast<std::size_t>(spec_.concurrency)) {
-          slot = &slots_.emplace_back(Slot{fmt::format("i{}", ++next_instance_), 0, SlotState::kStarting, {}, 0});
-          out.cold = true;
-        }
-        if (slot) {
-          queue_.pop_front();
-          break;
-        }
-      }
-      if (changed_.wait_until(lock, deadline) == std::cv_status::timeout) {
-        std::erase(queue_, ticket);
-        changed_.notify_all();
-        return Error(ErrorCode::kUnavailable,
-                     fmt::format("no instance became free within {:.0f} s ({} running, {} queued)", seconds(timeout),
-                                 slots_.size(), queue_.size()))
-            .with_reason("no instance free");
-      }
-    }
-  }
-  changed_.notify_all();  // the next in line may now be first
+  auto taken = take_slot(deadline, timeout, out.cold);
+  if (!taken) return taken.error();
+  Slot* slot = *taken;
   out.instance = slot->instance;
   out.queued = Clock::now() - arrived;
 
   if (out.cold) {
     const auto cold_begin = Clock::now();
+    const std::uint64_t instance_bytes = deployment_->commitment().instance_bytes;
+    std::shared_lock gate(memory_gate_);
+    {
+      std::lock_guard lock(mutex_);
+      granted_bytes_ += instance_bytes;
+    }
     auto started = deployment_->start_action(slot->instance);
     out.cold_start = Clock::now() - cold_begin;
     if (!started) {
-      // The deployment has already given back what the start took.
+      // The deployment has given back what the start took, or will have
+      // once the VMM shows it (settle_stuck_memory).
       metrics_.add(kInvocationErrors, spec_.name);
       {
         std::lock_guard lock(mutex_);
         slots_.remove_if([slot](const Slot& s) { return &s == slot; });
+        granted_bytes_ -= instance_bytes;
+        stuck_bytes_ += instance_bytes;
       }
+      gate.unlock();
       changed_.notify_all();
       if (auto why = check_vm(true)) return vm_failed(*why);
       return started.error().context("start an instance").with_code(ErrorCode::kUnavailable).with_reason(
@@ -161,6 +219,7 @@ Result<InvocationResult> ServedFunction::invoke(const json& params, Clock::durat
     ++slot->invocations;
   }
   changed_.notify_all();
+  broker_.poke();  // a scale up of this function waiting for memory may take it
   auto result = host::action_result(*answer);
   if (!result) {
     metrics_.add(kInvocationErrors, spec_.name);
@@ -171,22 +230,43 @@ Result<InvocationResult> ServedFunction::invoke(const json& params, Clock::durat
   out.execution = answer->elapsed;
   out.total = Clock::now() - arrived;
   metrics_.add(kInvocations, spec_.name);
-  metrics_.observe_invocation(spec_.name, seconds(out.total));
+  metrics_.observe_invocation(spec_.name, to_seconds(out.total));
   return out;
 }
 
 void ServedFunction::retire(const std::vector<Slot*>& slots, const char* why) {
+  const std::uint64_t instance_bytes = deployment_->commitment().instance_bytes;
   std::vector<std::string> instances;
   for (const Slot* slot : slots) instances.push_back(slot->instance);
+  std::shared_lock gate(memory_gate_);
+  {
+    std::lock_guard lock(mutex_);
+    for (const Slot* slot : slots) {
+      // Only instances that started hold memory.
+      if (slot->port != 0) granted_bytes_ -= std::min(granted_bytes_, instance_bytes);
+    }
+  }
   const host::RetireReport report = deployment_->retire(instances, kRetire);
+  // Memory goes back to the budget only as far as the VM gave it back; the
+  // rest is settled once the VMM shows it back.
+  std::uint64_t held = 0;
+  for (const Slot* slot : slots) held += slot->port != 0 ? instance_bytes : 0;
+  const std::uint64_t released = report.status ? held : 0;
+  {
+    std::lock_guard lock(mutex_);
+    stuck_bytes_ += held - released;
+  }
+  gate.unlock();
+  if (released > 0) broker_.release(account_, released);
   if (!report.status) {
+    if (held > 0) broker_.note_reclaim_shortfall(account_);
     spdlog::warn("{}: retiring {} instance(s) ({}): {}", spec_.name, instances.size(), why,
                  report.status.error().message());
   }
   if (report.reclaimed) {
     metrics_.add(kReclaims, spec_.name, double(report.instances.size()));
     metrics_.add(kUnpluggedBytes, spec_.name, double(report.bytes));
-    metrics_.observe_reclaim(spec_.name, seconds(report.latency));
+    metrics_.observe_reclaim(spec_.name, to_seconds(report.latency));
     if (report.measured) {
       metrics_.add(kMigratedPages, spec_.name, double(report.migrated_pages));
     } else {
@@ -210,6 +290,7 @@ void ServedFunction::reap_loop() {
     const bool probe = Clock::now() - last_probe_ >= kProbePeriod;
     lock.unlock();
     const bool failed = check_vm(probe).has_value();
+    if (!failed) settle_stuck_memory();
     lock.lock();
     if (failed || closing_) continue;
     const auto now = Clock::now();
@@ -227,8 +308,57 @@ void ServedFunction::reap_loop() {
   }
 }
 
+std::vector<IdleInstance> ServedFunction::idle_instances() {
+  const std::uint64_t bytes = deployment_->commitment().instance_bytes;
+  std::lock_guard lock(mutex_);
+  std::vector<IdleInstance> idle;
+  if (closing_ || failure_) return idle;
+  for (const Slot& s : slots_) {
+    if (s.state == SlotState::kIdle) idle.push_back({s.instance, s.idle_since, bytes});
+  }
+  return idle;
+}
+
+std::size_t ServedFunction::evict(const std::vector<std::string>& instances) {
+  std::vector<Slot*> evicted;
+  {
+    std::lock_guard lock(mutex_);
+    if (closing_ || failure_) return 0;
+    for (Slot& s : slots_) {
+      if (s.state == SlotState::kIdle && std::find(instances.begin(), instances.end(), s.instance) != instances.end()) {
+        s.state = SlotState::kStopping;
+        evicted.push_back(&s);
+      }
+    }
+  }
+  if (!evicted.empty()) retire(evicted, "evicted to make room in the memory budget");
+  return evicted.size();
+}
+
+void ServedFunction::settle_stuck_memory() {
+  {
+    std::lock_guard lock(mutex_);
+    if (stuck_bytes_ == 0) return;
+  }
+  std::unique_lock gate(memory_gate_, std::try_to_lock);
+  if (!gate.owns_lock()) return;  // a start or retire is under way: later
+  auto held = deployment_->held_bytes();
+  if (!held) return;
+  std::uint64_t released = 0;
+  {
+    std::lock_guard lock(mutex_);
+    const std::uint64_t still = *held > granted_bytes_ ? *held - granted_bytes_ : 0;
+    if (still >= stuck_bytes_) return;
+    released = stuck_bytes_ - still;
+    stuck_bytes_ = still;
+  }
+  spdlog::info("{}: {} of memory whose reclaim was incomplete is back", spec_.name, format_size(released));
+  broker_.release(account_, released);
+}
+
 const char* ServedFunction::state_name(SlotState state) {
   switch (state) {
+    case SlotState::kAwaitingMemory: return "awaiting-memory";
     case SlotState::kStarting: return "starting";
     case SlotState::kIdle: return "idle";
     case SlotState::kBusy: return "busy";
@@ -246,6 +376,11 @@ Result<std::size_t> ServedFunction::guest_instance_count() {
   auto listed = deployment_->guest_instances();
   if (!listed) return listed.error();
   return listed->size();
+}
+
+std::size_t ServedFunction::peak_instances() {
+  std::lock_guard lock(mutex_);
+  return peak_instances_;
 }
 
 std::optional<std::string> ServedFunction::failure() {
@@ -276,6 +411,7 @@ std::optional<std::string> ServedFunction::check_vm(bool probe) {
   }
   metrics_.add(kVmFailures, spec_.name);
   metrics_.set_gauge(kQemuRss, spec_.name, 0);
+  broker_.close(account_);  // QEMU has ended: its memory is back
   changed_.notify_all();
   return health.error().message();
 }
@@ -289,7 +425,7 @@ json ServedFunction::describe() {
     for (const Slot& s : slots_) {
       json i{{"name", s.instance}, {"port", s.port}, {"state", state_name(s.state)},
              {"invocations", s.invocations}};
-      if (s.state == SlotState::kIdle) i["idle_s"] = seconds(now - s.idle_since);
+      if (s.state == SlotState::kIdle) i["idle_s"] = to_seconds(now - s.idle_since);
       instances.push_back(std::move(i));
     }
     queued = queue_.size();

@@ -7,6 +7,12 @@
 // instance idle for keep_alive is stopped and its memory reclaimed through
 // the mode (for hotmem: its partition unplugged, nothing migrated).
 //
+// Memory comes from the host's budget (MemoryBroker): the VM's idle
+// commitment when it is deployed, each instance's before it is plugged (a
+// scale up may wait there, or evict idle instances of any function), and
+// it goes back when instances retire. As a MemoryTenant it lets the broker
+// evict its idle instances.
+//
 // A VM whose QEMU ended, or whose agent broke the protocol or stopped
 // answering, is failed: QEMU is ended (its memory goes back), waiting and
 // later invocations fail at once saying why, and the registry lets the
@@ -24,6 +30,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <shared_mutex>
 #include <string>
 #include <thread>
 #include <vector>
@@ -34,6 +41,7 @@
 #include "common/result.h"
 #include "host/deployment.h"
 #include "serve/function_spec.h"
+#include "serve/memory_broker.h"
 #include "serve/metrics.h"
 
 namespace hotmem::serve {
@@ -51,12 +59,13 @@ struct InvocationResult {
   json to_json() const;
 };
 
-class ServedFunction {
+class ServedFunction final : public MemoryTenant {
  public:
-  // Boots the function's VM (slow: seconds to a minute under TCG).
+  // Admits the VM to the memory budget (kResourceExhausted when it does not
+  // fit) and boots it (slow: seconds to a minute under TCG).
   static Result<std::shared_ptr<ServedFunction>> deploy(const FunctionSpec& spec, const host::FunctionVmConfig& vm,
-                                                        Metrics& metrics);
-  ~ServedFunction();
+                                                        Metrics& metrics, MemoryBroker& broker);
+  ~ServedFunction() override;
   ServedFunction(const ServedFunction&) = delete;
   ServedFunction& operator=(const ServedFunction&) = delete;
 
@@ -64,7 +73,8 @@ class ServedFunction {
   // Errors have a kind and a reason: kUnavailable "no instance free" (none
   // became free in time), "function unavailable" (an instance could not
   // start or be reached, or the function is being deleted), "function VM
-  // failed"; kGuestMisbehaved "the action failed" (it answered non-2xx) or
+  // failed", "memory budget exhausted" (no memory for a new instance in
+  // time); kGuestMisbehaved "the action failed" (it answered non-2xx) or
   // "bad answer from the action" (not a JSON object).
   Result<InvocationResult> invoke(const json& params, Clock::duration timeout);
   json describe();
@@ -73,6 +83,8 @@ class ServedFunction {
   std::uint64_t rss_bytes();
   // Why the VM failed; empty while it is healthy.
   std::optional<std::string> failure();
+  // The most instances it had at once.
+  std::size_t peak_instances();
   // Instances the guest agent still knows of (leak checks).
   Result<std::size_t> guest_instance_count();
 
@@ -80,8 +92,13 @@ class ServedFunction {
   // at once; invocations in flight fail). Idempotent.
   void shutdown();
 
+  // MemoryTenant
+  std::vector<IdleInstance> idle_instances() override;
+  std::size_t evict(const std::vector<std::string>& instances) override;
+  std::uint64_t resident_bytes() override { return rss_bytes(); }
+
  private:
-  enum class SlotState { kStarting, kIdle, kBusy, kStopping };
+  enum class SlotState { kAwaitingMemory, kStarting, kIdle, kBusy, kStopping };
   struct Slot {
     std::string instance;
     int port = 0;  // its action server's, once started
@@ -92,8 +109,15 @@ class ServedFunction {
 
   static const char* state_name(SlotState state);
 
-  ServedFunction(FunctionSpec spec, Metrics& metrics) : spec_(std::move(spec)), metrics_(metrics) {}
+  ServedFunction(FunctionSpec spec, Metrics& metrics, MemoryBroker& broker)
+      : spec_(std::move(spec)), metrics_(metrics), broker_(broker) {}
 
+  // Takes an idle slot, or makes a new one (cold) with its memory admitted
+  // by the broker; waits its turn until `deadline`.
+  Result<Slot*> take_slot(Clock::time_point deadline, Clock::duration timeout, bool& cold);
+  // Memory of instances whose retire did not give it all back: released as
+  // the VMM shows it back (held_bytes), when nothing starts or retires.
+  void settle_stuck_memory();
   // Looks at the VM's health (with `probe`, the agent must answer a ping).
   // The first time it is not healthy (the deployment has then ended QEMU):
   // records why, drops idle instances and wakes the queue. Returns the failure.
@@ -105,7 +129,14 @@ class ServedFunction {
 
   FunctionSpec spec_;
   Metrics& metrics_;
+  MemoryBroker& broker_;
+  AccountId account_ = 0;
   std::unique_ptr<host::Deployment> deployment_;
+  // Starts and retires hold it shared; settling stuck memory exclusively,
+  // so what the VMM shows matches what the slots hold.
+  std::shared_mutex memory_gate_;
+  std::uint64_t granted_bytes_ = 0;  // admitted for instances that hold it (mutex_)
+  std::uint64_t stuck_bytes_ = 0;    // retired, not yet shown back by the VMM (mutex_)
 
   std::mutex mutex_;
   std::condition_variable changed_;
@@ -113,6 +144,7 @@ class ServedFunction {
   std::deque<std::uint64_t> queue_;
   std::uint64_t next_ticket_ = 0;
   std::uint64_t next_instance_ = 0;
+  std::size_t peak_instances_ = 0;
   bool closing_ = false;
   std::optional<std::string> failure_;
   Clock::time_point last_probe_{};

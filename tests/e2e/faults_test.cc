@@ -103,6 +103,7 @@ TEST(Faults, AnUnplugTheGuestNeverCarriesOutIsBoundedReportedAndItsPartitionWait
 
 TEST(Faults, HostileGuestsFailOnlyTheirOwnVmAndTheOtherFunctionsAreServed) {
   serve::Metrics metrics;
+  serve::MemoryBroker broker(serve::unlimited_budget(), metrics);
   const std::vector<std::string> hostile{"garbage", "flood", "silent", "die", "lie"};
   std::map<std::string, std::future<Result<std::shared_ptr<serve::ServedFunction>>>> booting;
   for (const std::string& how : [&] {
@@ -117,8 +118,8 @@ TEST(Faults, HostileGuestsFailOnlyTheirOwnVmAndTheOtherFunctionsAreServed) {
     host::FunctionVmConfig vm = test_vm_config("e2e-" + how);
     vm.memory_devices.clear();
     if (how != "good") vm.extra_cmdline = "hotmem.hostile=" + how;
-    booting[how] = std::async(std::launch::async, [spec, vm, &metrics] {
-      return serve::ServedFunction::deploy(spec, vm, metrics);
+    booting[how] = std::async(std::launch::async, [spec, vm, &metrics, &broker] {
+      return serve::ServedFunction::deploy(spec, vm, metrics, broker);
     });
   }
   std::map<std::string, std::shared_ptr<serve::ServedFunction>> functions;
@@ -255,6 +256,7 @@ pid_t when_an_instance_is(serve::ServedFunction& f, const std::string& state) {
 // nothing hangs, QEMU is gone, and a new deployment serves.
 TEST(Faults, QemuKilledDuringAPlugOrAReclaimFailsTheVmCleanly) {
   serve::Metrics metrics;
+  serve::MemoryBroker broker(serve::unlimited_budget(), metrics);
   serve::FunctionSpec spec;
   spec.name = "mid-op";
   spec.memory_mib = 256;
@@ -265,7 +267,7 @@ TEST(Faults, QemuKilledDuringAPlugOrAReclaimFailsTheVmCleanly) {
 
   for (const std::string during : {"starting", "stopping"}) {
     SCOPED_TRACE(during);
-    auto deployed = serve::ServedFunction::deploy(spec, vm, metrics);
+    auto deployed = serve::ServedFunction::deploy(spec, vm, metrics, broker);
     ASSERT_TRUE(deployed) << deployed.error().message();
     auto f = *deployed;
     auto call = std::async(std::launch::async, [f] { return f->invoke(json{{"mib", 64}}, 60s); });
@@ -294,7 +296,7 @@ TEST(Faults, QemuKilledDuringAPlugOrAReclaimFailsTheVmCleanly) {
     f->shutdown();
   }
   // And the function deploys again and serves.
-  auto again = serve::ServedFunction::deploy(spec, vm, metrics);
+  auto again = serve::ServedFunction::deploy(spec, vm, metrics, broker);
   ASSERT_TRUE(again) << again.error().message();
   auto answered = (*again)->invoke(json{{"mib", 16}}, 60s);
   EXPECT_TRUE(answered) << answered.error().message();

@@ -47,7 +47,7 @@ class Serve : public ::testing::Test {
     host::FunctionVmConfig vm = test_vm_config("e2e-serve");
     vm.memory_devices.clear();
     vm.vcpus = 1;
-    registry_ = std::make_unique<serve::FunctionRegistry>(vm, metrics_, 3);
+    registry_ = std::make_unique<serve::FunctionRegistry>(vm, metrics_, broker_, 3);
     api_ = std::make_unique<serve::ApiServer>(*registry_, metrics_);
     ASSERT_TRUE(api_->bind("127.0.0.1", 0));
     server_ = std::thread([this] { (void)api_->run(); });
@@ -84,6 +84,7 @@ class Serve : public ::testing::Test {
   }
 
   serve::Metrics metrics_;
+  serve::MemoryBroker broker_{serve::unlimited_budget(), metrics_};
   std::unique_ptr<serve::FunctionRegistry> registry_;
   std::unique_ptr<serve::ApiServer> api_;
   std::thread server_;
