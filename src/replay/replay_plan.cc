@@ -64,6 +64,7 @@ Result<ReplayPlan> plan_replay(const Trace& trace, const std::map<std::string, s
     return Error(fmt::format("the trace has {} minutes; asked for {}", trace.minutes, scale.minutes));
   }
   if (!(scale.rate_rps > 0)) return Error("the replay rate must be positive");
+  if (!(scale.resident_share >= 0 && scale.resident_share <= 1)) return Error("the resident share must be in 0-1");
   std::map<std::string, Family> families;
   for (const TraceFunction& f : trace.functions) {
     Family& family = families[f.bench];
@@ -115,8 +116,10 @@ Result<ReplayPlan> plan_replay(const Trace& trace, const std::map<std::string, s
       params = f.payload;  // the functions take the trace's payloads as they are
     } else {
       rf.spec.runtime = "native";
-      rf.spec.command = host::action_argv(kRuntimeMib);
-      params = json{{"mib", touched}, {"ms", static_cast<std::uint64_t>(std::llround(mean_ms * scale.duration_scale))}};
+      const auto resident = static_cast<std::uint64_t>(std::llround(double(touched) * scale.resident_share));
+      rf.spec.command = host::action_argv(kRuntimeMib + resident);
+      params = json{{"mib", touched - resident},
+                    {"ms", static_cast<std::uint64_t>(std::llround(mean_ms * scale.duration_scale))}};
     }
     const std::size_t index = plan.functions.size();
     plan.functions.push_back(rf);

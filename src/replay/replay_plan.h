@@ -27,6 +27,11 @@ struct ReplayScale {
   int concurrency = 4;
   std::chrono::seconds keep_alive{10};
   double duration_scale = 1.0;                // applied to each function's mean duration
+  // Native action: the share of a family's memory an instance keeps
+  // resident from its start to its end (a warm runtime's heap and caches);
+  // each invocation touches the rest afresh. So an idle instance holds
+  // memory, and a reclaim happens beside live neighbours' pages.
+  double resident_share = 0.5;
   std::uint64_t seed = 42;
   // Sources of the shipped Python functions, by name (see shipped_function).
   // A family modelled by one of them runs it with the trace's payload; any

@@ -113,5 +113,29 @@ TEST(ReplayPlan, CatalogMemoryIsTheLargestPerFamily) {
   EXPECT_EQ(m.size(), 2u);
 }
 
+// A native instance keeps part of its family's memory resident for its
+// whole life (so idle instances hold memory) and touches the rest afresh in
+// each invocation; together they are the catalog's figure.
+TEST(ReplayPlan, NativeInstancesKeepTheirResidentShareAndTouchTheRest) {
+  Trace t;
+  t.minutes = 1;
+  t.functions.push_back({1600, "video_processing", nlohmann::json::object(), {20}});
+  ReplayScale scale;
+  scale.minutes = 1;
+  scale.resident_share = 0.75;
+  auto plan = plan_replay(t, {{"video_processing", 100}}, scale);
+  ASSERT_TRUE(plan) << plan.error().message();
+  const std::vector<std::string>& argv = plan->functions[0].spec.command;
+  ASSERT_GE(argv.size(), 2u);
+  EXPECT_EQ(argv[argv.size() - 2], "--mib");
+  EXPECT_EQ(argv.back(), "123") << "48 MiB of runtime and 75 of the family's 100";
+  ASSERT_FALSE(plan->arrivals.empty());
+  EXPECT_EQ(plan->arrivals[0].params["mib"], 25);
+  EXPECT_EQ(plan->functions[0].spec.memory_mib, 256u);
+
+  scale.resident_share = 1.5;
+  EXPECT_FALSE(plan_replay(t, {{"video_processing", 100}}, scale));
+}
+
 }  // namespace
 }  // namespace hotmem::replay

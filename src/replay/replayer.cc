@@ -1,17 +1,13 @@
 #include "replay/replayer.h"
 
-#include <fcntl.h>
-#include <unistd.h>
-
 #include <atomic>
-#include <filesystem>
-#include <fstream>
 #include <future>
 #include <thread>
 
 #include <fmt/format.h>
 
 #include "bench/stats.h"
+#include "common/size.h"
 #include "serve/function_registry.h"
 
 namespace hotmem::replay {
@@ -22,41 +18,21 @@ namespace {
 
 constexpr std::size_t kMaxErrorsKept = 5;
 
-// A host cgroup for the replay's QEMU processes, removed when done: on the
-// unified hierarchy (cgroup v2) memory.max, on the legacy one (v1) the
-// memory controller's memory.limit_in_bytes. Swap is left as the host has it.
-class HostCgroup {
- public:
-  static Result<HostCgroup> create(const std::string& name, std::uint64_t memory_max) {
-    const std::filesystem::path root("/sys/fs/cgroup");
-    const bool v2 = std::filesystem::exists(root / "cgroup.controllers");
-    HostCgroup g;
-    g.path_ = (v2 ? root : root / "memory") / name;
-    std::error_code ec;
-    if (!std::filesystem::create_directory(g.path_, ec) || !std::filesystem::exists(g.path_ / "cgroup.procs")) {
-      std::filesystem::remove(g.path_, ec);
-      return Error(fmt::format("cannot create the memory cgroup {} (root and a mounted memory controller needed)",
-                               g.path_.string()));
-    }
-    const auto limit = g.path_ / (v2 ? "memory.max" : "memory.limit_in_bytes");
-    std::ofstream out(limit);
-    out << memory_max << "\n";
-    out.close();
-    if (!out) return Error(fmt::format("cannot write {}", limit.string()));
-    return g;
+// Trapezoids over the samples, in GiB*s.
+template <typename Bytes>
+double integrate_gib_s(const std::vector<FootprintSample>& samples, Bytes bytes) {
+  double total = 0;
+  for (std::size_t i = 1; i < samples.size(); ++i) {
+    const auto& a = samples[i - 1];
+    const auto& b = samples[i];
+    total += (b.t_s - a.t_s) * double(bytes(a) + bytes(b)) / 2 / double(kGiB);
   }
-  HostCgroup() = default;
-  HostCgroup(HostCgroup&& o) noexcept : path_(std::exchange(o.path_, {})) {}
-  HostCgroup& operator=(HostCgroup&&) = delete;
-  ~HostCgroup() {
-    std::error_code ec;
-    if (!path_.empty()) std::filesystem::remove(path_, ec);  // empty by now: its QEMUs are gone
-  }
-  const std::filesystem::path& path() const { return path_; }
+  return total;
+}
 
- private:
-  std::filesystem::path path_;
-};
+double percentile_or_zero(const std::vector<double>& values, double p) {
+  return values.empty() ? 0 : bench::percentile(values, p);
+}
 
 }  // namespace
 
@@ -64,21 +40,23 @@ Result<ModeOutcome> replay_mode(const ReplayPlan& plan, const std::string& mode,
                                 const ReplayProgress& progress) {
   ModeOutcome out;
   out.mode = mode;
-  host::FunctionVmConfig vm = options.vm;
-  std::optional<HostCgroup> cgroup;
-  if (options.host_memory_max) {
-    auto g = HostCgroup::create(fmt::format("hotmem-replay-{}-{}", mode, ::getpid()), *options.host_memory_max);
-    if (!g) return g.error();
-    cgroup.emplace(std::move(*g));
-    vm.host_cgroup = cgroup->path();
-  }
+  out.policy = options.policy;
+  out.budget_bytes = options.budget_bytes.value_or(0);
   serve::Metrics metrics;
-  serve::FunctionRegistry registry(vm, metrics, plan.functions.size());
+  serve::BudgetConfig budget = serve::unlimited_budget();
+  if (options.budget_bytes) budget.budget_bytes = *options.budget_bytes;
+  budget.policy = options.policy;
+  budget.slack_bytes = options.slack_bytes;
+  serve::MemoryBroker broker(budget, metrics);
+  if (Status s = broker.start(); !s) return s.error();
+  serve::FunctionRegistry registry(options.vm, metrics, broker, plan.functions.size());
   std::vector<std::shared_ptr<serve::ServedFunction>> functions;
-  for (const ReplayFunction& f : plan.functions) {
-    serve::FunctionSpec spec = f.spec;
+  for (std::size_t i = 0; i < plan.functions.size(); ++i) {
+    serve::FunctionSpec spec = plan.functions[i].spec;
     spec.mode = mode;
-    progress(fmt::format("{}: booting the VM of {} ({} MiB x {})", mode, spec.name, spec.memory_mib, spec.concurrency));
+    if (i < options.concurrency.size()) spec.concurrency = options.concurrency[i];
+    progress(fmt::format("{}: booting the VM of {} ({} MiB x {})", out.label(), spec.name, spec.memory_mib,
+                         spec.concurrency));
     auto deployed = registry.deploy(spec);
     if (!deployed) return deployed.error().context("deploy " + spec.name);
     functions.push_back(*deployed);
@@ -91,14 +69,17 @@ Result<ModeOutcome> replay_mode(const ReplayPlan& plan, const std::string& mode,
     while (sampling) {
       std::uint64_t rss = 0;
       for (const auto& f : functions) rss += f->rss_bytes();
-      out.samples.push_back({std::chrono::duration<double>(Clock::now() - t0).count(), rss});
+      out.samples.push_back(
+          {std::chrono::duration<double>(Clock::now() - t0).count(), rss, broker.committed_bytes()});
       next += options.sample_period;
       std::this_thread::sleep_until(next);
     }
   });
 
-  progress(fmt::format("{}: replaying {} invocations over {:.0f} s", mode, plan.arrivals.size(),
-                       std::chrono::duration<double>(plan.length).count()));
+  progress(fmt::format("{}: replaying {} invocations over {:.0f} s{}", out.label(), plan.arrivals.size(),
+                       std::chrono::duration<double>(plan.length).count(),
+                       options.budget_bytes ? fmt::format(", memory budget {}", format_size(*options.budget_bytes))
+                                            : ""));
   std::vector<std::future<Result<serve::InvocationResult>>> calls;
   for (const Arrival& a : plan.arrivals) {
     std::this_thread::sleep_until(t0 + a.at);
@@ -106,47 +87,91 @@ Result<ModeOutcome> replay_mode(const ReplayPlan& plan, const std::string& mode,
       return f->invoke(params, options.invoke_timeout);
     }));
   }
-  for (auto& call : calls) {
-    auto r = call.get();
+  out.functions.resize(functions.size());
+  for (std::size_t i = 0; i < calls.size(); ++i) {
+    FunctionOutcome& fo = out.functions[plan.arrivals[i].function];
+    auto r = calls[i].get();
     if (r) {
-      ++out.answered;
-      out.cold_starts += r->cold;
+      ++fo.answered;
+      fo.cold_starts += r->cold;
+      fo.latencies_ms.push_back(to_ms(r->total));
       out.latencies_ms.push_back(to_ms(r->total));
     } else {
-      ++out.failed;
+      ++fo.failed;
       if (out.errors.size() < kMaxErrorsKept) out.errors.push_back(r.error().message());
     }
   }
-  progress(fmt::format("{}: {} answered, {} failed; measuring {:.0f} s more for keep-alive reclaims", mode,
+  for (const FunctionOutcome& fo : out.functions) {
+    out.answered += fo.answered;
+    out.failed += fo.failed;
+    out.cold_starts += fo.cold_starts;
+  }
+  progress(fmt::format("{}: {} answered, {} failed; measuring {:.0f} s more for keep-alive reclaims", out.label(),
                        out.answered, out.failed, std::chrono::duration<double>(options.tail).count()));
   std::this_thread::sleep_until(std::max(Clock::now(), t0 + plan.length) + options.tail);
   sampling = false;
   sampler.join();
-  for (const auto& f : functions) {
-    out.migrated_pages += metrics.counter(serve::kMigratedPages, f->spec().name);
-    out.reclaims += metrics.counter(serve::kReclaims, f->spec().name);
+  for (std::size_t i = 0; i < functions.size(); ++i) {
+    const std::string& name = functions[i]->spec().name;
+    FunctionOutcome& fo = out.functions[i];
+    fo.name = name;
+    fo.evictions = metrics.counter(serve::kEvictions, name);
+    fo.peak_instances = functions[i]->peak_instances();
+    out.migrated_pages += metrics.counter(serve::kMigratedPages, name);
+    out.reclaims += metrics.counter(serve::kReclaims, name);
+    out.reclaimed_bytes += metrics.counter(serve::kUnpluggedBytes, name);
+    out.reclaim_seconds += metrics.reclaim_seconds(name);
+    out.evictions += fo.evictions;
+    out.memory_waits += metrics.counter(serve::kMemoryWaits, name);
+    out.memory_wait_seconds += metrics.memory_wait_seconds(name);
+    out.vms_failed += functions[i]->failure().has_value();
   }
   registry.shutdown();
+  broker.stop();
   functions.clear();
 
-  for (std::size_t i = 1; i < out.samples.size(); ++i) {
-    const auto& a = out.samples[i - 1];
-    const auto& b = out.samples[i];
-    out.footprint_gib_s += (b.t_s - a.t_s) * double(a.rss_bytes + b.rss_bytes) / 2 / double(kGiB);
+  out.footprint_gib_s = integrate_gib_s(out.samples, [](const FootprintSample& s) { return s.rss_bytes; });
+  out.accounted_gib_s = integrate_gib_s(out.samples, [](const FootprintSample& s) { return s.committed_bytes; });
+  for (const auto& s : out.samples) {
+    out.peak_rss_bytes = std::max(out.peak_rss_bytes, s.rss_bytes);
+    out.peak_committed_bytes = std::max(out.peak_committed_bytes, s.committed_bytes);
   }
-  for (const auto& s : out.samples) out.peak_rss_bytes = std::max(out.peak_rss_bytes, s.rss_bytes);
   return out;
 }
 
-double ModeOutcome::latency_percentile_ms(double p) const {
-  return latencies_ms.empty() ? 0 : bench::percentile(latencies_ms, p);
+double FunctionOutcome::latency_percentile_ms(double p) const { return percentile_or_zero(latencies_ms, p); }
+
+json FunctionOutcome::to_json() const {
+  return json{{"name", name},
+              {"answered", answered},
+              {"failed", failed},
+              {"cold_starts", cold_starts},
+              {"evictions", evictions},
+              {"peak_instances", peak_instances},
+              {"p50_ms", latency_percentile_ms(50)},
+              {"p99_ms", latency_percentile_ms(99)},
+              {"latencies_ms", latencies_ms}};
+}
+
+std::string ModeOutcome::label() const {
+  return policy == serve::ReclaimPolicy::kHarvest ? mode + ":harvest" : mode;
+}
+
+double ModeOutcome::latency_percentile_ms(double p) const { return percentile_or_zero(latencies_ms, p); }
+
+double ModeOutcome::reclaim_mib_per_s() const {
+  return reclaim_seconds > 0 ? reclaimed_bytes / double(kMiB) / reclaim_seconds : 0;
 }
 
 json ModeOutcome::to_json() const {
   json samples_json = json::array();
-  for (const auto& s : samples) samples_json.push_back({s.t_s, s.rss_bytes});
-  return json{{"mode", mode},
-              {"host_memory_cap_mib", 0},
+  for (const auto& s : samples) samples_json.push_back({s.t_s, s.rss_bytes, s.committed_bytes});
+  json functions_json = json::array();
+  for (const auto& f : functions) functions_json.push_back(f.to_json());
+  return json{{"mode", label()},
+              {"memory_mode", mode},
+              {"policy", serve::to_string(policy)},
+              {"budget_mib", to_mib(budget_bytes)},
               {"answered", answered},
               {"failed", failed},
               {"errors", errors},
@@ -154,10 +179,18 @@ json ModeOutcome::to_json() const {
               {"p50_ms", latency_percentile_ms(50)},
               {"p99_ms", latency_percentile_ms(99)},
               {"latencies_ms", latencies_ms},
+              {"functions", functions_json},
               {"footprint_gib_s", footprint_gib_s},
+              {"accounted_gib_s", accounted_gib_s},
               {"peak_rss_mib", to_mib(peak_rss_bytes)},
+              {"peak_committed_mib", to_mib(peak_committed_bytes)},
               {"migrated_pages", migrated_pages},
               {"reclaims", reclaims},
+              {"reclaim_mib_per_s", reclaim_mib_per_s()},
+              {"evictions", evictions},
+              {"memory_waits", memory_waits},
+              {"memory_wait_s", memory_wait_seconds},
+              {"vms_failed", vms_failed},
               {"rss_samples", samples_json}};
 }
 

@@ -256,17 +256,134 @@ std::vector<Chart> plug_charts(const ResultFile& file, const std::string& experi
                        {{"start_ms", "start (ask to ready)", 0}, {"plug_ms", "plug memory", 4}})};
 }
 
-// Replay rows: one per mode and host memory cap (0: none). The plots show
-// the uncapped runs: footprint over time and the latency distribution.
-std::vector<const Json*> uncapped(const ResultFile& file) {
+// --- replay -------------------------------------------------------------------
+
+constexpr double kBytesPerMiB = 1024.0 * 1024.0;
+constexpr int kBudgetColor = 6;  // black; dashed, unlike the runs
+
+// Replay rows: one per run. budget_mib 0 (or absent) is an abundant run;
+// above 0 the VMs shared a host memory budget. Older files had
+// host_memory_cap_mib instead, 0 for the uncapped runs.
+bool abundant(const Json& row) {
+  double budget = number_at(row, "budget_mib");
+  if (!std::isfinite(budget)) budget = number_at(row, "host_memory_cap_mib");
+  return !std::isfinite(budget) || budget == 0;
+}
+
+std::vector<const Json*> replay_rows(const ResultFile& file, bool want_abundant) {
   std::vector<const Json*> rows;
   for (const Json& row : file.rows) {
-    const double cap = number_at(row, "host_memory_cap_mib");
-    if (!std::isfinite(cap) || cap == 0) rows.push_back(&row);
+    if (abundant(row) == want_abundant) rows.push_back(&row);
   }
   return rows;
 }
 
+// A replay run keeps its memory mode's colour; a harvest run of it gets one
+// of its own, so its bars stand apart from the sync run's.
+int replay_color(const Json& row) {
+  std::string memory_mode = mode_of(row);
+  if (const auto it = row.find("memory_mode"); it != row.end() && it->is_string()) memory_mode = it->get<std::string>();
+  const auto policy = row.find("policy");
+  const bool harvest = policy != row.end() && policy->is_string() && policy->get<std::string>() == "harvest";
+  return mode_rank(memory_mode.substr(0, memory_mode.find(':'))) + (harvest ? static_cast<int>(kModes.size()) : 0);
+}
+
+const Json* array_at(const Json& row, const char* key) {
+  const auto it = row.find(key);
+  return it != row.end() && it->is_array() ? &*it : nullptr;
+}
+
+// Element `index` of each [t_s, rss_bytes, committed_bytes] sample (older
+// files: [t_s, rss_bytes]) against its time, scaled by `factor`.
+std::vector<Point> sample_points(const Json& row, std::size_t index, double factor) {
+  std::vector<Point> points;
+  const Json* samples = array_at(row, "rss_samples");
+  if (samples == nullptr) return points;
+  for (const Json& sample : *samples) {
+    if (!sample.is_array() || sample.size() < 2 || sample.size() > 3 || index >= sample.size()) continue;
+    if (sample[0].is_number() && sample[index].is_number()) {
+      points.push_back(Point{sample[0].get<double>(), sample[index].get<double>() * factor});
+    }
+  }
+  return points;
+}
+
+LineSeries latency_cdf(const Json& row) {
+  std::vector<double> latencies;
+  if (const Json* values = array_at(row, "latencies_ms")) {
+    for (const Json& v : *values) {
+      if (v.is_number() && v.get<double>() > 0) latencies.push_back(v.get<double>());
+    }
+  }
+  std::sort(latencies.begin(), latencies.end());
+  LineSeries share{mode_of(row), {}, replay_color(row), false};
+  for (std::size_t i = 0; i < latencies.size(); ++i) {
+    share.points.push_back(Point{latencies[i], 100.0 * double(i + 1) / double(latencies.size())});
+  }
+  return share;
+}
+
+// Committed memory of each budgeted run over its memory mode's abundant
+// peak, with the budget as a flat dashed line on the same scale.
+LineChart committed_under_budget(const std::vector<const Json*>& budgeted, const std::string& experiment) {
+  LineChart chart;
+  chart.frame = ChartFrame{experiment, "Committed memory under the budget, normalised to the abundant peak",
+                           "time since the first arrival (s)", "committed memory / abundant peak"};
+  double first_t = kNaN;
+  double last_t = kNaN;
+  for (const Json* row : budgeted) {
+    const double peak_mib = number_at(*row, "abundant_peak_committed_mib");
+    if (!std::isfinite(peak_mib) || peak_mib <= 0) continue;
+    LineSeries series{mode_of(*row), sample_points(*row, 2, 1 / (peak_mib * kBytesPerMiB)), replay_color(*row),
+                      false};
+    for (const Point& p : series.points) {
+      first_t = std::isfinite(first_t) ? std::min(first_t, p.x) : p.x;
+      last_t = std::isfinite(last_t) ? std::max(last_t, p.x) : p.x;
+    }
+    chart.series.push_back(std::move(series));
+  }
+  const double budget = number_at(*budgeted.front(), "budget_mib");
+  const double peak_mib = number_at(*budgeted.front(), "abundant_peak_committed_mib");
+  if (std::isfinite(first_t) && std::isfinite(budget) && std::isfinite(peak_mib) && peak_mib > 0) {
+    const double level = budget / peak_mib;
+    chart.series.push_back(LineSeries{"budget", {{first_t, level}, {last_t, level}}, kBudgetColor, true});
+  }
+  return chart;
+}
+
+// One bar per row for each function (the categories, in the order the rows
+// first name them): the functions' `key`.
+BarChart bars_by_function(const std::vector<const Json*>& rows, ChartFrame frame, const char* key) {
+  BarChart chart;
+  chart.frame = std::move(frame);
+  // Per row, its functions by name.
+  std::vector<std::map<std::string, double>> values(rows.size());
+  for (std::size_t r = 0; r < rows.size(); ++r) {
+    const Json* functions = array_at(*rows[r], "functions");
+    if (functions == nullptr) continue;
+    for (const Json& f : *functions) {
+      if (!f.is_object() || !f.contains("name") || !f["name"].is_string()) continue;
+      const std::string function = f["name"].get<std::string>();
+      if (std::find(chart.categories.begin(), chart.categories.end(), function) == chart.categories.end()) {
+        chart.categories.push_back(function);
+      }
+      values[r].emplace(function, number_at(f, key));
+    }
+  }
+  for (std::size_t r = 0; r < rows.size(); ++r) {
+    BarSeries series{mode_of(*rows[r]), {}, replay_color(*rows[r])};
+    for (const std::string& function : chart.categories) {
+      const auto it = values[r].find(function);
+      series.values.push_back(it != values[r].end() ? it->second : kNaN);
+    }
+    chart.series.push_back(std::move(series));
+  }
+  return chart;
+}
+
+// The abundant runs: footprint over time and the latency distribution; the
+// budgeted runs: committed memory against the budget and each function's
+// P99 against its abundant P99 (the paper's Fig. 10).
 std::vector<Chart> replay_charts(const ResultFile& file, const std::string& experiment) {
   LineChart footprint;
   footprint.frame = ChartFrame{experiment, "Host footprint over the replay (QEMU RSS, all function VMs)",
@@ -275,31 +392,20 @@ std::vector<Chart> replay_charts(const ResultFile& file, const std::string& expe
   cdf.frame = ChartFrame{experiment, "Invocation latency distribution (CDF)", "latency, queueing and cold start "
                          "included (ms, log scale)", "share of invocations (%)"};
   cdf.x_scale = ScaleKind::kLog2;
-  for (const Json* row : uncapped(file)) {
-    const std::string mode = mode_of(*row);
-    LineSeries rss{mode, {}, mode_rank(mode), false};
-    if (row->contains("rss_samples") && (*row)["rss_samples"].is_array()) {
-      for (const Json& sample : (*row)["rss_samples"]) {
-        if (sample.is_array() && sample.size() == 2 && sample[0].is_number() && sample[1].is_number()) {
-          rss.points.push_back(Point{sample[0].get<double>(), sample[1].get<double>() / (1024.0 * 1024.0)});
-        }
-      }
-    }
-    footprint.series.push_back(std::move(rss));
-    std::vector<double> latencies;
-    if (row->contains("latencies_ms") && (*row)["latencies_ms"].is_array()) {
-      for (const Json& v : (*row)["latencies_ms"]) {
-        if (v.is_number() && v.get<double>() > 0) latencies.push_back(v.get<double>());
-      }
-    }
-    std::sort(latencies.begin(), latencies.end());
-    LineSeries share{mode, {}, mode_rank(mode), false};
-    for (std::size_t i = 0; i < latencies.size(); ++i) {
-      share.points.push_back(Point{latencies[i], 100.0 * double(i + 1) / double(latencies.size())});
-    }
-    cdf.series.push_back(std::move(share));
+  for (const Json* row : replay_rows(file, true)) {
+    footprint.series.push_back(LineSeries{mode_of(*row), sample_points(*row, 1, 1 / kBytesPerMiB), replay_color(*row),
+                                          false});
+    cdf.series.push_back(latency_cdf(*row));
   }
-  return {footprint, cdf};
+  std::vector<Chart> charts{footprint, cdf};
+  const std::vector<const Json*> budgeted = replay_rows(file, false);
+  if (budgeted.empty()) return charts;
+  charts.push_back(committed_under_budget(budgeted, experiment));
+  charts.push_back(bars_by_function(budgeted,
+                                    bar_frame(experiment, "P99 under the budget, normalised to the abundant run",
+                                              "P99 latency / abundant P99"),
+                                    "p99_normalised"));
+  return charts;
 }
 
 // --- the kinds ------------------------------------------------------------
@@ -347,10 +453,13 @@ const std::vector<Kind>& kinds() {
        plug_charts},
       {"replay", "the Azure-derived trace replayed per mode",
        "Invocations of the busiest trace functions, scaled to this machine, against one VM per function; latency "
-       "includes queueing and cold starts, the footprint integrates the QEMU processes' RSS over the replay. Rows "
-       "with a host memory cap ran with the VMs' host memory limited (cgroup memory.max).",
-       {"mode", "host_memory_cap_mib", "answered", "failed", "cold_starts", "p50_ms", "p99_ms", "footprint_gib_s",
-        "peak_rss_mib", "migrated_pages", "reclaims"},
+       "includes queueing and cold starts; the footprints integrate the memory the VMs commit and the QEMU "
+       "processes' RSS over the replay. Rows with budget_mib above 0 ran with the VMs sharing a host memory budget "
+       "(hotmem serve --memory-budget), scale ups evicting idle instances or waiting for memory; their P99 is "
+       "normalised to the same memory mode's abundant run (the paper's Fig. 10).",
+       {"mode", "budget_mib", "answered", "failed", "cold_starts", "evictions", "p50_ms", "p99_ms",
+        "p99_normalised_geomean", "memory_waits", "memory_wait_s", "accounted_gib_s", "footprint_gib_s",
+        "peak_committed_mib", "migrated_pages", "reclaim_mib_per_s"},
        replay_charts},
   };
   return kKinds;

@@ -1,5 +1,6 @@
 #include "report/report.h"
 
+#include <cmath>
 #include <regex>
 
 #include <fmt/format.h>
@@ -322,26 +323,104 @@ TEST_F(ReportTest, BenchmarkNamesBecomeSafeFileNames) {
 namespace hotmem::report {
 namespace {
 
-TEST(ReplayView, FootprintOverTimeAndLatencyCdfOfTheUncappedRuns) {
+constexpr double kMiBytes = 1048576;
+
+// A row as hotmem replay writes it: one function, three samples.
+Json replay_row(const std::string& label, const std::string& memory_mode, double budget_mib, double p99_normalised) {
+  Json row{{"mode", label},
+           {"memory_mode", memory_mode},
+           {"policy", label.ends_with(":harvest") ? "harvest" : "sync"},
+           {"budget_mib", budget_mib},
+           {"latencies_ms", {30.0, 10.0, 20.0, 40.0}},
+           {"functions", Json::array({Json{{"name", "float"}, {"p99_ms", 40.0}}})},
+           {"rss_samples",
+            {{0.0, 300 * kMiBytes, 400 * kMiBytes}, {1.0, 500 * kMiBytes, 600 * kMiBytes},
+             {2.0, 450 * kMiBytes, 500 * kMiBytes}}}};
+  if (budget_mib > 0) {
+    row["functions"][0]["p99_normalised"] = p99_normalised;
+    row["p99_normalised_geomean"] = p99_normalised;
+    row["abundant_peak_committed_mib"] = 800;
+  }
+  return row;
+}
+
+TEST(ReplayView, FootprintAndLatencyCdfOfTheAbundantRuns) {
+  ResultFile file;
+  file.benchmark = "replay";
+  file.rows = {replay_row("hotmem", "hotmem", 0, 0), replay_row("virtio-mem", "virtio-mem", 0, 0)};
+  const ExperimentView view = view_experiment(file, "replay");
+  EXPECT_EQ(view.columns.at(1), "budget_mib");
+  ASSERT_EQ(view.charts.size(), 2u);  // nothing budgeted: no budget charts
+  const auto& footprint = std::get<LineChart>(view.charts[0]);
+  ASSERT_EQ(footprint.series.size(), 2u);
+  EXPECT_EQ(footprint.series[1].name, "virtio-mem");
+  ASSERT_EQ(footprint.series[0].points.size(), 3u);
+  EXPECT_DOUBLE_EQ(footprint.series[0].points[1].y, 500);  // RSS in MiB, not committed
+  const auto& cdf = std::get<LineChart>(view.charts[1]);
+  ASSERT_EQ(cdf.series[0].points.size(), 4u);
+  EXPECT_DOUBLE_EQ(cdf.series[0].points[0].x, 10);  // sorted
+  EXPECT_DOUBLE_EQ(cdf.series[0].points[3].y, 100);
+}
+
+TEST(ReplayView, BudgetedRunsGetCommittedMemoryAndNormalisedP99) {
+  ResultFile file;
+  file.benchmark = "replay";
+  file.rows = {replay_row("hotmem", "hotmem", 0, 0), replay_row("virtio-mem", "virtio-mem", 0, 0),
+               replay_row("hotmem", "hotmem", 480, 1.5), replay_row("virtio-mem", "virtio-mem", 480, 4),
+               replay_row("virtio-mem:harvest", "virtio-mem", 480, 2)};
+  file.rows[4]["functions"].push_back(Json{{"name", "chameleon"}, {"p99_normalised", 3}});
+  const ExperimentView view = view_experiment(file, "replay");
+  ASSERT_EQ(view.charts.size(), 4u);
+  EXPECT_EQ(std::get<LineChart>(view.charts[0]).series.size(), 2u);  // the abundant runs only
+  EXPECT_EQ(std::get<LineChart>(view.charts[1]).series.size(), 2u);
+
+  const auto& committed = std::get<LineChart>(view.charts[2]);
+  ASSERT_EQ(committed.series.size(), 4u);  // three runs and the budget
+  EXPECT_EQ(committed.series[2].name, "virtio-mem:harvest");
+  ASSERT_EQ(committed.series[0].points.size(), 3u);
+  EXPECT_DOUBLE_EQ(committed.series[0].points[1].y, 0.75);  // 600 MiB committed of an 800 MiB peak
+  const LineSeries& budget = committed.series[3];
+  EXPECT_EQ(budget.name, "budget");
+  EXPECT_TRUE(budget.dashed);
+  ASSERT_EQ(budget.points.size(), 2u);
+  EXPECT_DOUBLE_EQ(budget.points[0].x, 0);
+  EXPECT_DOUBLE_EQ(budget.points[1].x, 2);
+  EXPECT_DOUBLE_EQ(budget.points[0].y, 0.6);  // 480 of 800 MiB
+  EXPECT_NE(committed.series[1].color, committed.series[2].color);  // sync and harvest apart
+
+  const auto& p99 = std::get<BarChart>(view.charts[3]);
+  EXPECT_EQ(p99.categories, (std::vector<std::string>{"float", "chameleon"}));
+  ASSERT_EQ(p99.series.size(), 3u);
+  EXPECT_EQ(p99.series[1].name, "virtio-mem");
+  ASSERT_EQ(p99.series[1].values.size(), 2u);
+  EXPECT_DOUBLE_EQ(p99.series[1].values[0], 4);
+  EXPECT_TRUE(std::isnan(p99.series[1].values[1]));  // it has no chameleon
+  EXPECT_DOUBLE_EQ(p99.series[2].values[1], 3);
+
+  for (const Chart& chart : view.charts) {
+    const std::string svg = std::visit([](const auto& c) { return render_svg(c); }, chart);
+    EXPECT_EQ(testing::xml_problem(svg), "") << svg;
+    EXPECT_TRUE(contains(svg, "class=\"data\"")) << svg;
+  }
+}
+
+TEST(ReplayView, OldRowsWithAHostMemoryCapStillPlot) {
   ResultFile file;
   file.benchmark = "replay";
   for (const char* mode : {"hotmem", "static"}) {
     file.rows.push_back(Json{{"mode", mode},
                              {"host_memory_cap_mib", 0},
                              {"latencies_ms", {30.0, 10.0, 20.0, 40.0}},
-                             {"rss_samples", {{0.0, 300.0 * 1048576}, {1.0, 500.0 * 1048576}}}});
+                             {"rss_samples", {{0.0, 300.0 * kMiBytes}, {1.0, 500.0 * kMiBytes}}}});
   }
   file.rows.push_back(Json{{"mode", "hotmem"}, {"host_memory_cap_mib", 700}, {"latencies_ms", {1.0}}});
   const ExperimentView view = view_experiment(file, "replay");
-  ASSERT_EQ(view.charts.size(), 2u);
+  ASSERT_EQ(view.charts.size(), 2u);  // the capped row has nothing the budget charts draw
   const auto& footprint = std::get<LineChart>(view.charts[0]);
   ASSERT_EQ(footprint.series.size(), 2u);
   EXPECT_EQ(footprint.series[1].name, "static");
   EXPECT_DOUBLE_EQ(footprint.series[0].points[1].y, 500);  // MiB
-  const auto& cdf = std::get<LineChart>(view.charts[1]);
-  ASSERT_EQ(cdf.series[0].points.size(), 4u);
-  EXPECT_DOUBLE_EQ(cdf.series[0].points[0].x, 10);  // sorted
-  EXPECT_DOUBLE_EQ(cdf.series[0].points[3].y, 100);
+  EXPECT_EQ(std::get<LineChart>(view.charts[1]).series[0].points.size(), 4u);
 }
 
 }  // namespace
