@@ -100,5 +100,29 @@ TEST(MemoryModeFactory, ModesLayOutTheVmTheirOwnWay) {
             virtio_config.memory_devices[0].max_bytes);
 }
 
+// What the memory budget counts: a VM with no instance commits its boot
+// memory (balloon: less every share behind the balloon; static: all of
+// it), and each instance its partition (static: nothing).
+TEST(MemoryModeFactory, EveryModeSaysWhatItsVmCommits) {
+  const FunctionShape shape{3, 200 * kMiB};  // 256 MiB partitions
+  struct Expected {
+    const char* mode;
+    std::uint64_t idle_bytes;
+    std::uint64_t instance_bytes;
+  };
+  for (const Expected& e : {Expected{"hotmem", 512 * kMiB, 256 * kMiB}, Expected{"virtio-mem", 512 * kMiB, 256 * kMiB},
+                            Expected{"balloon", 512 * kMiB, 256 * kMiB}, Expected{"balloon-fpr", 512 * kMiB, 256 * kMiB},
+                            Expected{"static", 512 * kMiB + 3 * 256 * kMiB, 0}}) {
+    auto mode = make_memory_mode(e.mode);
+    ASSERT_TRUE(mode) << e.mode;
+    FunctionVmConfig config;
+    config.base_bytes = 512 * kMiB;
+    (*mode)->configure(config, shape);
+    const MemoryCommitment c = (*mode)->commitment(config, shape);
+    EXPECT_EQ(c.idle_bytes, e.idle_bytes) << e.mode;
+    EXPECT_EQ(c.instance_bytes, e.instance_bytes) << e.mode;
+  }
+}
+
 }  // namespace
 }  // namespace hotmem::host

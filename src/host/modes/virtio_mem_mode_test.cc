@@ -230,5 +230,20 @@ TEST_F(VirtioMemModeTest, DescribeShowsTheDeviceTargetAndMaximum) {
   EXPECT_EQ(j["max_bytes"], kMax);
 }
 
+// What the memory budget releases after a reclaim that timed out: what
+// the device really holds, not what was asked.
+TEST_F(VirtioMemModeTest, HeldBytesAreWhatTheDeviceHoldsNotTheTarget) {
+  auto a = mode_.begin_grant("fn-a");
+  auto b = mode_.begin_grant("fn-b");
+  ASSERT_TRUE(a.ok() && b.ok());
+  EXPECT_EQ(*mode_.held_bytes(), 2 * kShare);
+
+  fake_.set_response(kDevice, Response::kHalfway);
+  auto reclaimed = mode_.reclaim({*a, *b}, 5ms);
+  EXPECT_FALSE(reclaimed.ok()) << "the device gave back only half";
+  EXPECT_EQ(target(), 0u);
+  EXPECT_EQ(*mode_.held_bytes(), kShare);
+}
+
 }  // namespace
 }  // namespace hotmem::host
