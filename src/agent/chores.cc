@@ -28,7 +28,8 @@ void Chores::offline_node(std::uint64_t request_id, int node, Clock::duration ti
     ::sigprocmask(SIG_SETMASK, &none, nullptr);
     // Offlining is kernel work done in this process's context: at SCHED_IDLE
     // it yields the vCPU to running instances (with preempt=full, at once),
-    // so a neighbour's requests are not held up by a reclaim.
+    // so a neighbour's requests are not held up by a reclaim; tick() ends
+    // that after kYieldFor.
     sched_param idle{};
     ::sched_setscheduler(0, SCHED_IDLE, &idle);
     auto done = offline_node_memory(node);
@@ -85,6 +86,11 @@ void Chores::tick() {
       ::kill(c.pid, SIGKILL);
       c.killed = true;
     }
+    if (!c.killed && c.yielding && now >= c.started + kYieldFor) {
+      sched_param normal{};
+      ::sched_setscheduler(c.pid, SCHED_OTHER, &normal);
+      c.yielding = false;
+    }
   }
 }
 
@@ -92,7 +98,9 @@ Clock::duration Chores::until_next_deadline() const {
   Clock::duration next = std::chrono::seconds(1);
   const auto now = Clock::now();
   for (const Chore& c : chores_) {
-    if (!c.killed) next = std::min(next, std::max(Clock::duration::zero(), c.deadline - now));
+    if (c.killed) continue;
+    next = std::min(next, std::max(Clock::duration::zero(), c.deadline - now));
+    if (c.yielding) next = std::min(next, std::max(Clock::duration::zero(), c.started + kYieldFor - now));
   }
   return next;
 }

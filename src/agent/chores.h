@@ -3,6 +3,11 @@
 // memory offline can wait forever on a pinned page. Each chore has a
 // deadline; past it the child is killed (a fatal signal ends the kernel's
 // offlining loop) and the host hears why.
+//
+// Offlining starts at SCHED_IDLE, so it yields the vCPU to running
+// instances, but only for kYieldFor: a busy neighbour would otherwise starve
+// it (SCHED_IDLE gets well under 1% of a busy vCPU) while a scale up waits
+// for that memory. Past it the chore runs at normal priority, its fair share.
 #pragma once
 
 #include <sys/types.h>
@@ -19,6 +24,8 @@ namespace hotmem::agent {
 
 class Chores {
  public:
+  static constexpr auto kYieldFor = std::chrono::milliseconds(200);
+
   using Reply = std::function<void(protocol::Response)>;
 
   explicit Chores(Reply reply) : reply_(std::move(reply)) {}
@@ -41,6 +48,7 @@ class Chores {
     int node;
     Clock::time_point started;
     Clock::time_point deadline;
+    bool yielding = true;  // at SCHED_IDLE, until started + kYieldFor
     bool killed = false;
     bool cancelled = false;
   };
