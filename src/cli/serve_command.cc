@@ -84,8 +84,8 @@ Status run_serve(const ServeArgs& args) {
   fmt::print("hotmem serve: stopping\n");
   api.stop();
   server.join();
+  broker.stop();  // scale ups waiting for memory fail now
   registry.shutdown();
-  broker.stop();
   if (!args.unix_socket.empty()) std::filesystem::remove(args.unix_socket);
   return served;
 }

@@ -239,18 +239,15 @@ void ServedFunction::retire(const std::vector<Slot*>& slots, const char* why) {
   std::vector<std::string> instances;
   for (const Slot* slot : slots) instances.push_back(slot->instance);
   std::shared_lock gate(memory_gate_);
+  std::uint64_t held = 0;  // by the instances that started (they have a port)
   {
     std::lock_guard lock(mutex_);
-    for (const Slot* slot : slots) {
-      // Only instances that started hold memory.
-      if (slot->port != 0) granted_bytes_ -= std::min(granted_bytes_, instance_bytes);
-    }
+    for (const Slot* slot : slots) held += slot->port != 0 ? instance_bytes : 0;
+    granted_bytes_ -= std::min(granted_bytes_, held);
   }
   const host::RetireReport report = deployment_->retire(instances, kRetire);
   // Memory goes back to the budget only as far as the VM gave it back; the
   // rest is settled once the VMM shows it back.
-  std::uint64_t held = 0;
-  for (const Slot* slot : slots) held += slot->port != 0 ? instance_bytes : 0;
   const std::uint64_t released = report.status ? held : 0;
   {
     std::lock_guard lock(mutex_);

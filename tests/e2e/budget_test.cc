@@ -1,5 +1,5 @@
 // End to end: two functions share a host memory budget that holds both VMs
-// and one instance. Invoking the second function evicts the first's idle
+// and one instance (a third VM is refused before it boots). Invoking the second function evicts the first's idle
 // instance (its partition unplugged, its QEMU smaller, nothing migrated)
 // and then runs; with nothing idle, an invocation waits for memory and gets
 // 503 with Retry-After; an `auto` budget that shrinks under what is
@@ -18,9 +18,7 @@
 
 #include "common/poll.h"
 #include "host/guest_workloads.h"
-#include "serve/api_server.h"
-#include "serve/function_registry.h"
-#include "vm_fixture.h"
+#include "daemon_fixture.h"
 
 namespace hotmem::e2e {
 namespace {
@@ -39,37 +37,27 @@ class Budget : public ::testing::Test {
   void SetUp() override {
     // An auto budget whose host the test plays: MemAvailable is whatever
     // makes the budget `target_` beside the VMs' own resident memory.
-    serve::BudgetConfig config;
-    config.reserve_bytes = 0;
-    config.period = 200ms;
-    broker_ = std::make_unique<serve::MemoryBroker>(config, metrics_, [this]() -> Result<serve::HostMemory> {
+    DaemonOptions options;
+    options.max_functions = 3;
+    options.budget.budget_bytes.reset();
+    options.budget.reserve_bytes = 0;
+    options.budget.period = 200ms;
+    options.probe = [this]() -> Result<serve::HostMemory> {
       std::uint64_t resident = 0;
-      for (const auto& f : registry_->list()) resident += f->rss_bytes();
+      for (const auto& f : daemon_->registry().list()) resident += f->rss_bytes();
       return serve::HostMemory{target_.load() - std::min(target_.load(), resident), std::nullopt};
-    });
-    host::FunctionVmConfig vm = test_vm_config("e2e-budget");
-    vm.memory_devices.clear();
-    vm.vcpus = 1;
-    registry_ = std::make_unique<serve::FunctionRegistry>(vm, metrics_, *broker_, 2);
-    ASSERT_TRUE(broker_->start());
-    serve::ApiLimits limits;
-    limits.invoke_timeout = kApiTimeout;
-    api_ = std::make_unique<serve::ApiServer>(*registry_, metrics_, limits);
-    ASSERT_TRUE(api_->bind("127.0.0.1", 0));
-    server_ = std::thread([this] { (void)api_->run(); });
+    };
+    options.limits.invoke_timeout = kApiTimeout;
+    daemon_ = std::make_unique<InProcessDaemon>("e2e-budget", std::move(options));
+    ASSERT_TRUE(daemon_->start());
   }
+  // The probe reads daemon_: no host re-read may run while it goes.
   void TearDown() override {
-    api_->stop();
-    server_.join();
-    registry_->shutdown();
-    broker_->stop();
+    daemon_->broker().stop();
+    daemon_.reset();
   }
 
-  httplib::Client client() {
-    httplib::Client c("127.0.0.1", api_->port());
-    c.set_read_timeout(300, 0);
-    return c;
-  }
+  httplib::Client client() { return daemon_->client(); }
   json memory() {
     auto r = client().Get("/v1/memory");
     if (!r || r->status != 200) {
@@ -79,7 +67,7 @@ class Budget : public ::testing::Test {
     return json::parse(r->body);
   }
   std::shared_ptr<serve::ServedFunction> function(const std::string& name) {
-    auto f = registry_->find(name);
+    auto f = daemon_->registry().find(name);
     EXPECT_TRUE(f) << name;
     return f ? *f : nullptr;
   }
@@ -91,11 +79,7 @@ class Budget : public ::testing::Test {
   }
 
   std::atomic<std::uint64_t> target_ = (2 * kBootMib + kPartitionMib + kPartitionMib / 2) * kMiB;
-  serve::Metrics metrics_;
-  std::unique_ptr<serve::MemoryBroker> broker_;
-  std::unique_ptr<serve::FunctionRegistry> registry_;
-  std::unique_ptr<serve::ApiServer> api_;
-  std::thread server_;
+  std::unique_ptr<InProcessDaemon> daemon_;
 };
 
 TEST_F(Budget, ScaleUpsEvictIdleInstancesWaitWhenNothingIsIdleAndAShrinkingBudgetEvicts) {
@@ -116,14 +100,23 @@ TEST_F(Budget, ScaleUpsEvictIdleInstancesWaitWhenNothingIsIdleAndAShrinkingBudge
   auto b = function("b");
   ASSERT_TRUE(a && b);
   EXPECT_EQ(memory()["committed_bytes"].get<std::uint64_t>(), 2 * kBootMib * kMiB);
+  // A third VM and its instance could never fit beside them: refused before
+  // it boots, saying how much is missing.
+  auto third = client().Put("/v1/functions/c",
+                            json{{"command", host::action_argv(48)}, {"memory_mib", kInstanceMib}}.dump(),
+                            "application/json");
+  ASSERT_TRUE(third);
+  EXPECT_EQ(third->status, 429) << third->body;
+  EXPECT_NE(third->body.find("missing"), std::string::npos) << third->body;
+  EXPECT_EQ(daemon_->registry().list().size(), 2u);
 
   // Committed memory against the budget, sampled while the budget stands.
   std::atomic<bool> sampling = true;
   std::atomic<std::int64_t> worst_over = std::numeric_limits<std::int64_t>::min();
   std::thread sampler([&] {
     while (sampling) {
-      const auto over = static_cast<std::int64_t>(broker_->committed_bytes()) -
-                        static_cast<std::int64_t>(broker_->budget_bytes());
+      const auto over = static_cast<std::int64_t>(daemon_->broker().committed_bytes()) -
+                        static_cast<std::int64_t>(daemon_->broker().budget_bytes());
       worst_over = std::max(worst_over.load(), over);
       std::this_thread::sleep_for(20ms);
     }
@@ -145,8 +138,8 @@ TEST_F(Budget, ScaleUpsEvictIdleInstancesWaitWhenNothingIsIdleAndAShrinkingBudge
   EXPECT_TRUE(a->describe()["instances"].empty()) << a->describe().dump(2);
   EXPECT_EQ(plugged_partitions(*a), 0u) << a->describe()["memory"].dump(2);
   EXPECT_EQ(plugged_partitions(*b), 1u);
-  EXPECT_EQ(metrics_.counter(serve::kEvictions, "a"), 1);
-  EXPECT_EQ(metrics_.counter(serve::kMigratedPages, "a"), 0);
+  EXPECT_EQ(daemon_->metrics().counter(serve::kEvictions, "a"), 1);
+  EXPECT_EQ(daemon_->metrics().counter(serve::kMigratedPages, "a"), 0);
   EXPECT_LE(a->rss_bytes() + kTouchMib * kMiB * 8 / 10, rss_a_busy)
       << "a's QEMU kept the evicted instance's memory: " << to_mib(rss_a_busy) << " -> " << to_mib(a->rss_bytes())
       << " MiB";
@@ -185,7 +178,7 @@ TEST_F(Budget, ScaleUpsEvictIdleInstancesWaitWhenNothingIsIdleAndAShrinkingBudge
   EXPECT_EQ(state["evictions"], 2);
   EXPECT_LE(state["committed_bytes"].get<std::uint64_t>(), state["budget_bytes"].get<std::uint64_t>())
       << state.dump(2);
-  EXPECT_EQ(metrics_.counter(serve::kMigratedPages, "b"), 0);
+  EXPECT_EQ(daemon_->metrics().counter(serve::kMigratedPages, "b"), 0);
 }
 
 }  // namespace

@@ -18,9 +18,7 @@
 #include <gtest/gtest.h>
 
 #include "common/proc_stats.h"
-#include "serve/api_server.h"
-#include "serve/function_registry.h"
-#include "vm_fixture.h"
+#include "daemon_fixture.h"
 
 namespace hotmem::e2e {
 namespace {
@@ -44,25 +42,12 @@ constexpr const char* kHoldAction =
 class Serve : public ::testing::Test {
  protected:
   void SetUp() override {
-    host::FunctionVmConfig vm = test_vm_config("e2e-serve");
-    vm.memory_devices.clear();
-    vm.vcpus = 1;
-    registry_ = std::make_unique<serve::FunctionRegistry>(vm, metrics_, broker_, 3);
-    api_ = std::make_unique<serve::ApiServer>(*registry_, metrics_);
-    ASSERT_TRUE(api_->bind("127.0.0.1", 0));
-    server_ = std::thread([this] { (void)api_->run(); });
+    daemon_ = std::make_unique<InProcessDaemon>("e2e-serve", DaemonOptions{});
+    ASSERT_TRUE(daemon_->start());
   }
-  void TearDown() override {
-    api_->stop();
-    server_.join();
-    registry_->shutdown();
-  }
+  void TearDown() override { daemon_.reset(); }
 
-  httplib::Client client() {
-    httplib::Client c("127.0.0.1", api_->port());
-    c.set_read_timeout(300, 0);
-    return c;
-  }
+  httplib::Client client() { return daemon_->client(); }
   json get(const std::string& path) {
     auto r = client().Get(path);
     if (!r || r->status != 200) {
@@ -83,11 +68,9 @@ class Serve : public ::testing::Test {
     return state;
   }
 
-  serve::Metrics metrics_;
-  serve::MemoryBroker broker_{serve::unlimited_budget(), metrics_};
-  std::unique_ptr<serve::FunctionRegistry> registry_;
-  std::unique_ptr<serve::ApiServer> api_;
-  std::thread server_;
+  serve::Metrics& metrics() { return daemon_->metrics(); }
+
+  std::unique_ptr<InProcessDaemon> daemon_;
 };
 
 TEST_F(Serve, ConcurrentInvocationsScaleToNPartitionsQueueTheRestAndKeepAliveReclaimsWithoutMigration) {
@@ -115,7 +98,7 @@ TEST_F(Serve, ConcurrentInvocationsScaleToNPartitionsQueueTheRestAndKeepAliveRec
   ASSERT_TRUE(idle["instances"].empty()) << idle.dump(2);
   const pid_t qemu = idle["vm"]["pid"].get<pid_t>();
   const double rss_idle = idle["vm"]["rss_bytes"].get<double>();
-  const double reclaims_before = metrics_.counter(serve::kReclaims, "holder");
+  const double reclaims_before = metrics().counter(serve::kReclaims, "holder");
 
   std::vector<std::future<std::pair<int, json>>> calls;
   for (int i = 0; i < kInvocations; ++i) {
@@ -168,9 +151,9 @@ TEST_F(Serve, ConcurrentInvocationsScaleToNPartitionsQueueTheRestAndKeepAliveRec
   const json after = wait_idle("holder");
   ASSERT_TRUE(after["instances"].empty()) << after.dump(2);
   for (const json& p : after["memory"]["partitions"]) EXPECT_EQ(p["state"], "empty") << p.dump();
-  EXPECT_EQ(metrics_.counter(serve::kReclaims, "holder") - reclaims_before, kConcurrency);
-  EXPECT_EQ(metrics_.counter(serve::kMigratedPages, "holder"), 0);
-  EXPECT_EQ(metrics_.counter(serve::kUnpluggedBytes, "holder"), metrics_.counter(serve::kPluggedBytes, "holder"));
+  EXPECT_EQ(metrics().counter(serve::kReclaims, "holder") - reclaims_before, kConcurrency);
+  EXPECT_EQ(metrics().counter(serve::kMigratedPages, "holder"), 0);
+  EXPECT_EQ(metrics().counter(serve::kUnpluggedBytes, "holder"), metrics().counter(serve::kPluggedBytes, "holder"));
   const double rss_after = after["vm"]["rss_bytes"].get<double>();
   EXPECT_GT(rss_peak, rss_idle + 200.0 * kMiB) << "the invocations did not grow QEMU";
   EXPECT_LE(rss_after, rss_idle * 1.10) << "idle " << rss_idle / kMiB << " MiB, after " << rss_after / kMiB << " MiB";
@@ -274,7 +257,7 @@ TEST_F(Serve, AFunctionWhoseQemuDiesFailsFastAndDeploysAgain) {
   EXPECT_EQ(failed["vm"]["state"], "failed") << failed.dump(2);
   EXPECT_FALSE(failed["vm"]["alive"].get<bool>());
   EXPECT_TRUE(failed["instances"].empty()) << failed.dump(2);
-  EXPECT_EQ(metrics_.counter(serve::kVmFailures, "fragile"), 1);
+  EXPECT_EQ(metrics().counter(serve::kVmFailures, "fragile"), 1);
   EXPECT_TRUE(process_gone(qemu, std::chrono::seconds(5)));
   auto refused = client().Post("/v1/functions/fragile/invoke", "{}", "application/json");
   ASSERT_TRUE(refused);
