@@ -64,7 +64,8 @@ KernelCmdline default_cmdline() {
   //   cost whole timer ticks each (a 512 MiB unplug measured 45-57 ms median
   //   under TCG, expedited 31-34 ms).
   // - preempt=full: a running instance preempts kernel work of lower
-  //   priority (the agent offlines a partition at SCHED_IDLE) at once, not
+  //   priority (the agent offlines a partition at SCHED_IDLE for its first
+  //   200 ms) at once, not
   //   at the next voluntary preemption point.
   // - panic=-1: a dead init reboots at once, and QEMU (-no-reboot) exits.
   // - swiotlb=noforce: no 64 MiB bounce buffer. Linux sets one up whenever

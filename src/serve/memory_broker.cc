@@ -182,6 +182,15 @@ Result<Admission> MemoryBroker::acquire(AccountId account, std::uint64_t bytes, 
     lock.unlock();
     changed_.notify_all();
   };
+  // A scale up that does not get its memory at once waits for it, evicting
+  // or queued: counted once, timed until it leaves.
+  auto start_waiting = [&] {
+    if (waited) return;
+    waited = true;
+    ++memory_waits_;
+    metrics_.add(kMemoryWaits, function);
+    publish_locked();
+  };
   auto note_wait = [&] {
     if (waited) metrics_.observe_memory_wait(function, to_seconds(clock_->now() - arrived));
   };
@@ -206,9 +215,9 @@ Result<Admission> MemoryBroker::acquire(AccountId account, std::uint64_t bytes, 
         note_wait();
         return Admission::kGranted;
       }
-      const std::uint64_t want = bytes;
+      start_waiting();
       lock.unlock();
-      const std::size_t evicted = make_room(want, Clock::duration::zero());
+      const std::size_t evicted = make_room(bytes, Clock::duration::zero());
       lock.lock();
       if (evicted > 0) continue;
     }
@@ -224,12 +233,7 @@ Result<Admission> MemoryBroker::acquire(AccountId account, std::uint64_t bytes, 
                                format_size(free), to_seconds(clock_->now() - arrived)))
           .with_reason("memory budget exhausted");
     }
-    if (!waited) {
-      waited = true;
-      ++memory_waits_;
-      metrics_.add(kMemoryWaits, function);
-      publish_locked();
-    }
+    start_waiting();
     if (abandon) {
       lock.unlock();
       const bool give_up = abandon();

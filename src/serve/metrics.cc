@@ -18,7 +18,7 @@ const std::map<std::string, std::string> kHelp{
     {kReclaims, "Reclaims of ended instances' memory"},
     {kVmFailures, "Function VMs found dead or unresponsive (QEMU ended, agent broken or silent)"},
     {kEvictions, "Idle instances evicted before their keep-alive ended, to make room in the memory budget"},
-    {kMemoryWaits, "Scale ups that had to wait for memory in the budget"},
+    {kMemoryWaits, "Scale ups that did not get memory in the budget at once (they evicted idle instances or waited)"},
     {kQemuRss, "Resident memory of the function's QEMU process"},
     {kMemoryBudget, "The host's memory budget for all function VMs"},
     {kMemoryCommitted, "Memory a function's VM commits: boot memory and what is plugged for its instances"},
