@@ -9,7 +9,12 @@
 namespace hotmem::serve {
 namespace {
 
-constexpr host::RetireOptions kRetire{.grace = std::chrono::seconds(5), .reclaim_timeout = std::chrono::seconds(120)};
+// A reclaim that takes longer is left to finish in the guest: the memory
+// stays committed in the budget until the VMM shows it back
+// (settle_stuck_memory), and the reaper or the evicting scale up goes on.
+constexpr host::RetireOptions kRetire{.grace = std::chrono::seconds(5), .reclaim_timeout = std::chrono::seconds(30)};
+// An eviction holds up a scale up that waits for its memory.
+constexpr host::RetireOptions kEvict{.grace = std::chrono::seconds(5), .reclaim_timeout = std::chrono::seconds(10)};
 constexpr auto kReapPeriod = std::chrono::milliseconds(250);
 // The reaper has the agent pinged this often (Deployment::health).
 constexpr auto kProbePeriod = std::chrono::seconds(10);
@@ -207,7 +212,7 @@ Result<InvocationResult> ServedFunction::invoke(const json& params, Clock::durat
       slot->state = SlotState::kStopping;
     }
     auto why = check_vm(true);
-    retire({slot}, "its invocation failed");
+    retire({slot}, "its invocation failed", kRetire);
     if (why) return vm_failed(*why);
     return answer.error().context("invoke " + out.instance).with_code(ErrorCode::kUnavailable).with_reason(
         "function unavailable");
@@ -234,7 +239,7 @@ Result<InvocationResult> ServedFunction::invoke(const json& params, Clock::durat
   return out;
 }
 
-void ServedFunction::retire(const std::vector<Slot*>& slots, const char* why) {
+void ServedFunction::retire(const std::vector<Slot*>& slots, const char* why, const host::RetireOptions& options) {
   const std::uint64_t instance_bytes = deployment_->commitment().instance_bytes;
   std::vector<std::string> instances;
   for (const Slot* slot : slots) instances.push_back(slot->instance);
@@ -245,7 +250,7 @@ void ServedFunction::retire(const std::vector<Slot*>& slots, const char* why) {
     for (const Slot* slot : slots) held += slot->port != 0 ? instance_bytes : 0;
     granted_bytes_ -= std::min(granted_bytes_, held);
   }
-  const host::RetireReport report = deployment_->retire(instances, kRetire);
+  const host::RetireReport report = deployment_->retire(instances, options);
   // Memory goes back to the budget only as far as the VM gave it back; the
   // rest is settled once the VMM shows it back.
   const std::uint64_t released = report.status ? held : 0;
@@ -300,7 +305,7 @@ void ServedFunction::reap_loop() {
     }
     if (expired.empty()) continue;
     lock.unlock();
-    retire(expired, "keep-alive expired");
+    retire(expired, "keep-alive expired", kRetire);
     lock.lock();
   }
 }
@@ -328,7 +333,7 @@ std::size_t ServedFunction::evict(const std::vector<std::string>& instances) {
       }
     }
   }
-  if (!evicted.empty()) retire(evicted, "evicted to make room in the memory budget");
+  if (!evicted.empty()) retire(evicted, "evicted to make room in the memory budget", kEvict);
   return evicted.size();
 }
 

@@ -124,7 +124,7 @@ class ServedFunction final : public MemoryTenant {
   std::optional<std::string> check_vm(bool probe);
   Error vm_failed(const std::string& why) const;
   // Retires the instances (the slots are kStopping) and counts what came back.
-  void retire(const std::vector<Slot*>& slots, const char* why);
+  void retire(const std::vector<Slot*>& slots, const char* why, const host::RetireOptions& options);
   void reap_loop();
 
   FunctionSpec spec_;
