@@ -65,8 +65,7 @@ KernelCmdline default_cmdline() {
   //   under TCG, expedited 31-34 ms).
   // - preempt=full: a running instance preempts kernel work of lower
   //   priority (the agent offlines a partition at SCHED_IDLE for its first
-  //   200 ms) at once, not
-  //   at the next voluntary preemption point.
+  //   50 ms) at once, not at the next voluntary preemption point.
   // - panic=-1: a dead init reboots at once, and QEMU (-no-reboot) exits.
   // - swiotlb=noforce: no 64 MiB bounce buffer. Linux sets one up whenever
   //   memory could lie above 4 GiB, as the hotplug range does, and zeroes
