@@ -29,7 +29,7 @@ using namespace std::chrono_literals;
 constexpr std::uint64_t kBootMib = 512;      // test_vm_config's boot memory: each VM's idle commitment
 constexpr std::uint64_t kInstanceMib = 192;  // a 256 MiB partition
 constexpr std::uint64_t kPartitionMib = 256;
-constexpr std::uint64_t kTouchMib = 96;
+constexpr std::uint64_t kWorkMib = 96;
 constexpr auto kApiTimeout = 4s;  // an invocation's wait, through the API
 
 class Budget : public ::testing::Test {
@@ -121,7 +121,7 @@ TEST_F(Budget, ScaleUpsEvictIdleInstancesWaitWhenNothingIsIdleAndAShrinkingBudge
       std::this_thread::sleep_for(20ms);
     }
   });
-  const json work{{"mib", kTouchMib}};
+  const json work{{"mib", kWorkMib}};
 
   // a's instance runs, then stays idle (keep-alive 600 s).
   auto first = a->invoke(work, 120s);
@@ -140,7 +140,7 @@ TEST_F(Budget, ScaleUpsEvictIdleInstancesWaitWhenNothingIsIdleAndAShrinkingBudge
   EXPECT_EQ(plugged_partitions(*b), 1u);
   EXPECT_EQ(daemon_->metrics().counter(serve::kEvictions, "a"), 1);
   EXPECT_EQ(daemon_->metrics().counter(serve::kMigratedPages, "a"), 0);
-  EXPECT_LE(a->rss_bytes() + kTouchMib * kMiB * 8 / 10, rss_a_busy)
+  EXPECT_LE(a->rss_bytes() + kWorkMib * kMiB * 8 / 10, rss_a_busy)
       << "a's QEMU kept the evicted instance's memory: " << to_mib(rss_a_busy) << " -> " << to_mib(a->rss_bytes())
       << " MiB";
   json state = memory();
@@ -150,7 +150,7 @@ TEST_F(Budget, ScaleUpsEvictIdleInstancesWaitWhenNothingIsIdleAndAShrinkingBudge
 
   // Nothing idle: b's instance is busy, so a's scale up waits for memory
   // and, past the API's timeout, gets 503 with Retry-After.
-  auto busy = std::async(std::launch::async, [&] { return b->invoke(json{{"mib", kTouchMib}, {"ms", 9000}}, 120s); });
+  auto busy = std::async(std::launch::async, [&] { return b->invoke(json{{"mib", kWorkMib}, {"ms", 9000}}, 120s); });
   for (int i = 0; i < 100 && b->describe()["instances"][0]["state"] != "busy"; ++i) std::this_thread::sleep_for(50ms);
   const auto asked = Clock::now();
   auto refused = client().Post("/v1/functions/a/invoke", work.dump(), "application/json");
