@@ -84,18 +84,15 @@ class Budget : public ::testing::Test {
 
 TEST_F(Budget, ScaleUpsEvictIdleInstancesWaitWhenNothingIsIdleAndAShrinkingBudgetEvicts) {
   // Both VMs fit, and one instance beside them; two instances do not.
-  std::vector<std::future<int>> deploys;
   for (const char* name : {"a", "b"}) {
-    deploys.push_back(std::async(std::launch::async, [this, name] {
-      auto r = client().Put(fmt::format("/v1/functions/{}", name),
-                            json{{"command", host::action_argv(48)}, {"memory_mib", kInstanceMib},
-                                 {"concurrency", 2}, {"mode", "hotmem"}, {"keep_alive_s", 600}}
-                                .dump(),
-                            "application/json");
-      return r ? r->status : 0;
-    }));
+    auto r = client().Put(fmt::format("/v1/functions/{}", name),
+                          json{{"command", host::action_argv(48)}, {"memory_mib", kInstanceMib}, {"concurrency", 2},
+                               {"mode", "hotmem"}, {"keep_alive_s", 600}}
+                              .dump(),
+                          "application/json");
+    ASSERT_TRUE(r);
+    ASSERT_EQ(r->status, 201) << r->body;
   }
-  for (auto& d : deploys) ASSERT_EQ(d.get(), 201);
   auto a = function("a");
   auto b = function("b");
   ASSERT_TRUE(a && b);
