@@ -56,11 +56,7 @@ void check_answers(const json& body) {
   });
   check<InstanceEnd>(body, [](const InstanceEnd& end) {
     HOTMEM_FUZZ_CHECK(end.exit.size() <= 256 && end.cleanup_error.size() <= 4096);
-    if (end.node) HOTMEM_FUZZ_CHECK(*end.node >= 0 && *end.node <= 1023);
-    if (!end.node) {
-      HOTMEM_FUZZ_CHECK(end.node_used_bytes == 0 && end.node_anon_bytes == 0 && end.node_file_bytes == 0 &&
-                        end.node_shmem_bytes == 0);
-    }
+    if (end.left) HOTMEM_FUZZ_CHECK(end.left->node >= 0 && end.left->node <= 1023);
   });
   check<InstanceListing>(body, [](const InstanceListing& listing) {
     HOTMEM_FUZZ_CHECK(listing.instances.size() <= InstanceListing::kMaxInstances);
@@ -73,6 +69,10 @@ void check_answers(const json& body) {
   check<Signalled>(body, [](const Signalled&) {});
   check<NodeOffline>(body, [](const NodeOffline& offline) {
     HOTMEM_FUZZ_CHECK(offline.elapsed.count() >= 0 && offline.elapsed <= std::chrono::hours(24));
+  });
+  check<NodeCleared>(body, [](const NodeCleared& cleared) {
+    HOTMEM_FUZZ_CHECK(cleared.holders.size() <= NodeCleared::kMaxHolders);
+    HOTMEM_FUZZ_CHECK(cleared.left.node >= 0 && cleared.left.node <= 1023);
   });
   check<Preloaded>(body, [](const Preloaded&) {});
   check<ActionAnswer>(body, [](const ActionAnswer& answer) {
@@ -129,6 +129,9 @@ void check_requests(const json& body) {
   });
   check<OfflineNode>(body, [](const OfflineNode& offline) {
     HOTMEM_FUZZ_CHECK(offline.node >= 1 && offline.node <= 1023 && within_wait(offline.timeout));
+  });
+  check<ClearNode>(body, [](const ClearNode& clear) {
+    HOTMEM_FUZZ_CHECK(clear.node >= 1 && clear.node <= 1023 && within_wait(clear.timeout));
   });
   check<Preload>(body, [](const Preload& preload) {
     HOTMEM_FUZZ_CHECK(preload.paths.size() <= Preload::kMaxPaths);

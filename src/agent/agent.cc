@@ -31,6 +31,7 @@ Agent::Agent(UniqueFd port)
     : port_(std::move(port)),
       instances_([this](protocol::Response r) { send(r); }),
       chores_([this](protocol::Response r) { send(r); }),
+      clearer_([this](protocol::Response r) { send(r); }, [this](pid_t pid) { return chores_.owns(pid); }),
       invocations_([this](protocol::Response r) { send(r); }) {
   sigset_t mask;
   sigemptyset(&mask);
@@ -63,7 +64,7 @@ int Agent::run() {
     invocations_.poll_fds(fds);
     int timeout = static_cast<int>(std::chrono::ceil<Millis>(
                                        std::min({instances_.until_next_deadline(), chores_.until_next_deadline(),
-                                                 invocations_.until_next_deadline()}))
+                                                 clearer_.until_next_deadline(), invocations_.until_next_deadline()}))
                                        .count());
     // While the host is away the port reports POLLHUP continuously: look
     // again every so often instead of spinning.
@@ -82,6 +83,7 @@ int Agent::run() {
     invocations_.on_poll(fds);
     instances_.tick();
     chores_.tick();
+    clearer_.tick();
     invocations_.tick();
   }
 }
@@ -156,6 +158,7 @@ void Agent::handle(const protocol::Request& request) {
       route<InstanceList, &Agent::instance_list>(),
       route<InstanceSignal, &Agent::instance_signal>(),
       route<OfflineNode, &Agent::offline_node>(),
+      route<ClearNode, &Agent::clear_node>(),
       route<Preload, &Agent::preload>(),
       route<Invoke, &Agent::invoke>(),
   };
@@ -221,6 +224,10 @@ void Agent::instance_signal(std::uint64_t id, protocol::InstanceSignal signal) {
 
 void Agent::offline_node(std::uint64_t id, protocol::OfflineNode offline) {
   chores_.offline_node(id, offline.node, offline.timeout);
+}
+
+void Agent::clear_node(std::uint64_t id, protocol::ClearNode clear) {
+  clearer_.clear(id, clear.node, clear.timeout);
 }
 
 void Agent::preload(std::uint64_t id, protocol::Preload preload) {

@@ -11,6 +11,7 @@
 #include "agent/chores.h"
 #include "agent/instance_table.h"
 #include "agent/invocations.h"
+#include "agent/node_clearer.h"
 #include "agent/testing/hostile.h"
 #include "common/unique_fd.h"
 #include "protocol/agent_calls.h"
@@ -55,6 +56,7 @@ class Agent {
   void instance_list(std::uint64_t id, protocol::InstanceList);
   void instance_signal(std::uint64_t id, protocol::InstanceSignal signal);
   void offline_node(std::uint64_t id, protocol::OfflineNode offline);
+  void clear_node(std::uint64_t id, protocol::ClearNode clear);
   void preload(std::uint64_t id, protocol::Preload preload);
   void invoke(std::uint64_t id, protocol::Invoke invoke);
 
@@ -63,6 +65,7 @@ class Agent {
   protocol::FrameDecoder decoder_;
   InstanceTable instances_;
   Chores chores_;
+  NodeClearer clearer_;
   Invocations invocations_;
   bool host_connected_ = true;
   Hostility hostility_ = Hostility::kNone;  // tests of the host only: see testing/hostile.h

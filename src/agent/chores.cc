@@ -63,6 +63,10 @@ bool Chores::on_child_exit(pid_t pid, int status) {
   return true;
 }
 
+bool Chores::owns(pid_t pid) const {
+  return std::any_of(chores_.begin(), chores_.end(), [pid](const Chore& c) { return c.pid == pid; });
+}
+
 void Chores::cancel_node(int node) {
   std::vector<pid_t> ended;
   for (Chore& c : chores_) {

@@ -40,6 +40,7 @@ class Chores {
   void cancel_node(int node);
   // Returns false when `pid` is not a chore's.
   bool on_child_exit(pid_t pid, int status);
+  bool owns(pid_t pid) const;
   void tick();
   Clock::duration until_next_deadline() const;
 

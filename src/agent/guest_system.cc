@@ -174,6 +174,32 @@ std::uint64_t per_cpu_free_pages(std::string_view zoneinfo, int node) {
   return pages;
 }
 
+std::uint64_t numa_maps_node_bytes(std::string_view numa_maps, int node) {
+  const std::string wanted = fmt::format("N{}=", node);
+  std::uint64_t bytes = 0;
+  for (std::size_t at = 0; at < numa_maps.size();) {
+    const std::size_t end = std::min(numa_maps.find('\n', at), numa_maps.size());
+    const std::string_view line = numa_maps.substr(at, end - at);
+    at = end + 1;
+    std::uint64_t pages = 0;
+    std::uint64_t page_kib = 4;
+    for (std::size_t w = 0; w < line.size();) {
+      const std::size_t stop = std::min(line.find(' ', w), line.size());
+      const std::string_view word = line.substr(w, stop - w);
+      w = stop + 1;
+      auto number = [&word](std::string_view key, std::uint64_t& into) {
+        if (!word.starts_with(key)) return;
+        const std::string_view digits = word.substr(key.size());
+        (void)std::from_chars(digits.data(), digits.data() + digits.size(), into);
+      };
+      number(wanted, pages);
+      number("kernelpagesize_kB=", page_kib);
+    }
+    bytes += pages * page_kib * 1024;
+  }
+  return bytes;
+}
+
 std::optional<std::string_view> cmdline_value(std::string_view cmdline, std::string_view key) {
   for (std::size_t at = 0; at < cmdline.size();) {
     const std::size_t end = std::min(cmdline.find_first_of(" \n", at), cmdline.size());

@@ -22,8 +22,10 @@ std::string kernel_release();
 
 // Takes every online memory block of `node` offline; returns how many. On a
 // partition node whose pages are all free this moves and zeroes nothing;
-// virtio-mem then unplugs the offline blocks without alloc_contig_range. It
-// blocks while a page there is in use (run it where that is harmless).
+// virtio-mem then unplugs the offline blocks without alloc_contig_range.
+// Pages still in use there are migrated to other nodes (a partition is
+// movable memory); a page that cannot be moved (pinned, say) makes it retry
+// until a fatal signal (run it where that is harmless).
 Result<int> offline_node_memory(int node);
 // Brings a node's offline memory blocks back online (movable): undoes an
 // offlining that a new instance on the node overtook. Returns how many.
@@ -40,6 +42,10 @@ std::uint64_t uptime_ms();
 // MemFree leaves them out; with transparent hugepages a few 2 MiB pages can
 // sit there after an instance exits (taking the node offline drains them).
 std::uint64_t per_cpu_free_pages(std::string_view zoneinfo, int node);
+// The bytes a process has on `node`, from the text of its
+// /proc/PID/numa_maps: each mapping's "N<node>=<pages>", in pages of its
+// "kernelpagesize_kB" (4 KiB when it does not say).
+std::uint64_t numa_maps_node_bytes(std::string_view numa_maps, int node);
 // The value of the word `key=value` on a kernel command line, if it has one.
 std::optional<std::string_view> cmdline_value(std::string_view cmdline, std::string_view key);
 // Sets transparent hugepages for the whole guest: "always", "madvise" or

@@ -73,5 +73,21 @@ TEST(NodeListContains, ReadsSinglesAndRangesAsCpusetFilesShowThem) {
   EXPECT_FALSE(node_list_contains("x,1-y", 1));
 }
 
+TEST(NumaMapsNodeBytes, SumsOneNodesPagesInEachMappingsPageSize) {
+  const std::string numa_maps =
+      "55d0c0a00000 default file=/usr/bin/python3 mapped=600 N0=600 kernelpagesize_kB=4\n"
+      "7f2a40000000 bind:3 anon=12288 dirty=12288 N3=12000 N0=288 kernelpagesize_kB=4\n"
+      "7f2a80000000 bind:3 file=/tmp/touch.dat dirty=4096 N3=4096 kernelpagesize_kB=4\n"
+      "7f2b00000000 bind:3 huge anon=2 dirty=2 N3=2 kernelpagesize_kB=2048\n"
+      "7f2c00000000 bind:3 anon=1 N3=1\n"
+      "7f2d00000000 default N13=5 kernelpagesize_kB=4\n";
+  EXPECT_EQ(numa_maps_node_bytes(numa_maps, 3), (12000u + 4096u + 1u) * 4096u + 2u * 2048u * 1024u);
+  EXPECT_EQ(numa_maps_node_bytes(numa_maps, 0), 888u * 4096u);
+  EXPECT_EQ(numa_maps_node_bytes(numa_maps, 13), 5u * 4096u);
+  EXPECT_EQ(numa_maps_node_bytes(numa_maps, 1), 0u);
+  EXPECT_EQ(numa_maps_node_bytes("", 3), 0u);
+  EXPECT_EQ(numa_maps_node_bytes("garbage N3=x N3= kernelpagesize_kB=\n", 3), 0u);
+}
+
 }  // namespace
 }  // namespace hotmem::agent

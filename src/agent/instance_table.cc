@@ -238,13 +238,7 @@ void InstanceTable::finish(Instance& instance) {
       std::this_thread::sleep_for(std::chrono::milliseconds(10));
       left = node_leftovers(*instance.start.node);
     }
-    if (left) {
-      end.node = left->node;
-      end.node_used_bytes = left->used_bytes;
-      end.node_anon_bytes = left->anon_bytes;
-      end.node_file_bytes = left->file_bytes;
-      end.node_shmem_bytes = left->shmem_bytes;
-    }
+    if (left) end.left = *left;
   }
   instance.state = State::kCleaned;
 }

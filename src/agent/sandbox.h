@@ -17,6 +17,7 @@
 #include <string>
 
 #include "common/result.h"
+#include "protocol/agent_calls.h"
 
 namespace hotmem::agent {
 
@@ -49,14 +50,7 @@ bool instances_can_use_node(int node);
 // on the fly). Says what is wrong.
 Status check_instance_root(const std::string& root);
 
-// What an instance left on its node once it was cleaned up.
-struct NodeLeftovers {
-  int node = -1;
-  std::uint64_t used_bytes = 0;
-  std::uint64_t anon_bytes = 0;
-  std::uint64_t file_bytes = 0;
-  std::uint64_t shmem_bytes = 0;
-};
+using protocol::NodeLeftovers;
 
 class Sandbox {
  public:

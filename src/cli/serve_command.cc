@@ -28,6 +28,7 @@ struct ServeArgs {
   std::string memory_reserve = "1G";
   std::string reclaim_policy = "sync";
   std::string harvest_slack = "512M";
+  std::string dirty_partitions = "migrate";
 };
 
 Result<serve::BudgetConfig> budget_config(const ServeArgs& args) {
@@ -68,7 +69,9 @@ Status run_serve(const ServeArgs& args) {
              budget->budget_bytes ? "as given" : fmt::format("auto: the host's available memory less {}, followed",
                                                              format_size(budget->reserve_bytes)),
              serve::to_string(budget->policy));
-  serve::FunctionRegistry registry(*vm, metrics, broker, static_cast<std::size_t>(args.max_functions));
+  auto dirty = host::parse_dirty_policy(args.dirty_partitions);
+  if (!dirty) return dirty.error().context("--dirty-partitions");
+  serve::FunctionRegistry registry(*vm, metrics, broker, static_cast<std::size_t>(args.max_functions), *dirty);
   serve::ApiServer api(registry, metrics);
   if (Status s = api.bind(args.host, args.port, args.unix_socket); !s) return s;
   const std::string where = args.unix_socket.empty() ? fmt::format("http://{}:{}", args.host, api.port())
@@ -118,6 +121,11 @@ void add_serve_command(CLI::App& app, int& exit_code) {
       ->check(CLI::IsMember({"sync", "harvest"}))
       ->capture_default_str();
   serve->add_option("--harvest-slack", args->harvest_slack, "harvest: free budget kept ready for scale ups")
+      ->capture_default_str();
+  serve->add_option("--dirty-partitions", args->dirty_partitions,
+                    "A partition its ended instance left memory in that the agent could not clear: migrate "
+                    "(unplug it, migrating what is left) or keep (plugged and unused until it is empty)")
+      ->check(CLI::IsMember({"migrate", "keep"}))
       ->capture_default_str();
   serve->callback([args, &exit_code] {
     Status s = run_serve(*args);

@@ -166,6 +166,10 @@ Status AgentClient::offline_node(int node, Clock::duration timeout) {
   return ok_status();
 }
 
+Result<NodeCleared> AgentClient::clear_node(int node, Clock::duration timeout) {
+  return call(protocol::ClearNode{node, timeout}, timeout + std::chrono::seconds(5));
+}
+
 Result<std::uint64_t> AgentClient::preload(const std::vector<std::string>& paths, Clock::duration timeout) {
   auto preloaded = call(protocol::Preload{paths}, timeout);
   if (!preloaded) return preloaded.error();

@@ -37,6 +37,8 @@ using AgentInfo = protocol::AgentInfo;
 using InstanceEnd = protocol::InstanceEnd;
 using InstanceStatus = protocol::InstanceStatus;
 using ActionAnswer = protocol::ActionAnswer;
+using NodeCleared = protocol::NodeCleared;
+using NodeLeftovers = protocol::NodeLeftovers;
 
 class AgentClient {
  public:
@@ -85,6 +87,9 @@ class AgentClient {
   // device is unplugged); a page still in use there makes it fail after
   // `timeout` (the agent stays responsive meanwhile).
   Status offline_node(int node, Clock::duration timeout);
+  // Ends what still holds memory on the node of an ended instance (see
+  // protocol::ClearNode) and says what is left.
+  Result<NodeCleared> clear_node(int node, Clock::duration timeout);
   // Has the agent read these files (or directories) into node 0's page cache.
   Result<std::uint64_t> preload(const std::vector<std::string>& paths,
                                 Clock::duration timeout = std::chrono::seconds(120));

@@ -405,7 +405,7 @@ TEST_F(AgentClientTest, StopInstanceReturnsHowItEnded) {
   ASSERT_TRUE(end.ok()) << end.error().message();
   EXPECT_EQ(end->exit, "killed by signal 15 (Terminated)");
   EXPECT_FALSE(end->oom_killed);
-  EXPECT_FALSE(end->node.has_value());
+  EXPECT_FALSE(end->left.has_value());
   EXPECT_TRUE(end->cleanup_error.empty());
 }
 
@@ -425,11 +425,8 @@ TEST_F(AgentClientTest, StopInstanceReadsWhatWasLeftOnTheNode) {
   ASSERT_TRUE(end.ok()) << end.error().message();
   EXPECT_TRUE(end->oom_killed);
   EXPECT_EQ(end->cleanup_error, "rmdir: busy");
-  EXPECT_EQ(end->node, 2);
-  EXPECT_EQ(end->node_used_bytes, 4096u);
-  EXPECT_EQ(end->node_anon_bytes, 1024u);
-  EXPECT_EQ(end->node_file_bytes, 2048u);
-  EXPECT_EQ(end->node_shmem_bytes, 512u);
+  ASSERT_TRUE(end->left.has_value());
+  EXPECT_EQ(*end->left, (protocol::NodeLeftovers{2, 4096, 1024, 2048, 512}));
 }
 
 TEST_F(AgentClientTest, StopInstanceWithAMalformedAnswerIsAnError) {

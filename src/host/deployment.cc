@@ -1,5 +1,7 @@
 #include "host/deployment.h"
 
+#include <algorithm>
+
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
@@ -11,6 +13,8 @@ namespace hotmem::host {
 namespace {
 
 constexpr auto kInitTimeout = std::chrono::seconds(60);
+// How long the agent may take to end what holds a partition's memory.
+constexpr auto kClearTimeout = std::chrono::seconds(5);
 // An agent that stays silent this long (generous: emulated guests under
 // load are slow) to a health probe fails its VM.
 constexpr auto kProbeTimeout = std::chrono::seconds(10);
@@ -41,7 +45,42 @@ void lay_out(const MemoryMode& mode, const FunctionShape& shape, FunctionVmConfi
   mode.configure(config, shape);
 }
 
+std::string mib(std::uint64_t bytes) { return fmt::format("{:.1f} MiB", to_mib(bytes)); }
+
+// What held a node's memory and what is left, from the agent's clearing.
+std::string what_held(const NodeCleared& cleared) {
+  std::string s;
+  for (const protocol::NodeHolder& h : cleared.holders) {
+    s += fmt::format("pid {} ({}) in cgroup {} held {} on it: {}; ", h.pid, h.command, h.cgroup, mib(h.node_bytes),
+                     h.ended ? "ended, it had left its instance" : "spared, it is a live instance's");
+  }
+  const NodeLeftovers& left = cleared.left;
+  return s + fmt::format("{} left (anon {}, file {}, shmem {})", mib(left.used_bytes), mib(left.anon_bytes),
+                         mib(left.file_bytes), mib(left.shmem_bytes));
+}
+
+std::int64_t unix_ms_now() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
 }  // namespace
+
+const char* to_string(DirtyPolicy policy) { return policy == DirtyPolicy::kKeep ? "keep" : "migrate"; }
+
+Result<DirtyPolicy> parse_dirty_policy(std::string_view name) {
+  if (name == "migrate") return DirtyPolicy::kMigrate;
+  if (name == "keep") return DirtyPolicy::kKeep;
+  return Error(ErrorCode::kInvalidArgument, fmt::format("'{}' is no dirty-partition policy (migrate, keep)", name));
+}
+
+nlohmann::json DirtyPartition::to_json() const {
+  nlohmann::json j{{"instance", instance},     {"node", node},     {"bytes", bytes},
+                   {"left_bytes", left_bytes}, {"reason", reason}, {"action", action},
+                   {"migrated_pages", migrated_pages}, {"at_unix_ms", at_unix_ms}};
+  if (partition) j["partition"] = *partition;
+  return j;
+}
 
 Result<MemoryCommitment> Deployment::commitment(const DeploymentSpec& spec) {
   auto mode = make_memory_mode(spec.mode);
@@ -142,8 +181,125 @@ RetireReport Deployment::retire(const std::vector<std::string>& instances, const
     add_failure(report.status, grants.error());
     return report;
   }
-  reclaim_measured(*grants, options, report);
+  // Only an empty partition is unplugged as it is; the others after.
+  std::vector<Grant> empty;
+  std::vector<std::pair<Grant, DirtyPartition>> dirty;
+  for (const Grant& grant : *grants) {
+    auto retired = std::find_if(report.instances.begin(), report.instances.end(),
+                                [&grant](const RetiredInstance& r) { return r.name == grant.instance; });
+    auto found = check_empty(grant, retired->end, report);
+    if (found) {
+      dirty.emplace_back(grant, std::move(*found));
+    } else {
+      empty.push_back(grant);
+    }
+  }
+  if (!empty.empty()) reclaim_measured(empty, options, report);
+  for (auto& [grant, d] : dirty) {
+    if (options.dirty == DirtyPolicy::kKeep) {
+      if (Status s = mode_->set_aside(grant, d.reason); !s) {
+        add_failure(report.status, s.error());
+        continue;
+      }
+      {
+        std::lock_guard lock(dirty_mutex_);
+        kept_[grant.instance] = Kept{grant, d.bytes};
+      }
+      d.action = "kept";
+      add_failure(report.status, Error(ErrorCode::kUnavailable,
+                                       fmt::format("the partition of '{}' (node {}) is kept dirty: {}", grant.instance,
+                                                   d.node, d.reason)));
+    } else {
+      const std::uint64_t migrated = report.migrated_pages;
+      reclaim_measured({grant}, options, report);
+      d.migrated_pages = report.migrated_pages - migrated;
+      d.action = "migrated";
+    }
+    record(std::move(d), report);
+  }
   return report;
+}
+
+std::optional<DirtyPartition> Deployment::check_empty(const Grant& grant, const InstanceEnd& end,
+                                                      RetireReport& report) {
+  if (!grant.node) return std::nullopt;  // unbound: no memory of its own to check
+  if (end.left && end.left->used_bytes <= kEmptySlackBytes) return std::nullopt;
+  DirtyPartition d;
+  d.instance = grant.instance;
+  d.node = *grant.node;
+  d.partition = grant.partition;
+  d.bytes = end.left ? end.left->used_bytes : 0;
+  auto cleared = vm_->agent().clear_node(*grant.node, kClearTimeout);
+  if (!cleared) {
+    d.left_bytes = d.bytes;
+    d.reason = "clearing the node failed: " + cleared.error().message();
+    return d;
+  }
+  d.left_bytes = cleared->left.used_bytes;
+  d.reason = what_held(*cleared);
+  if (d.left_bytes > kEmptySlackBytes) return d;
+  d.action = "cleared";
+  record(std::move(d), report);
+  return std::nullopt;
+}
+
+void Deployment::record(DirtyPartition dirty, RetireReport& report) {
+  dirty.at_unix_ms = unix_ms_now();
+  spdlog::warn("{}: the partition of '{}' (node {}) held {} when its instance had gone: {}: {}", spec_.vm.name,
+               dirty.instance, dirty.node, mib(dirty.bytes), dirty.action, dirty.reason);
+  report.dirty.push_back(dirty);
+  std::lock_guard lock(dirty_mutex_);
+  dirty_log_.push_back(std::move(dirty));
+  while (dirty_log_.size() > kDirtyLogSize) dirty_log_.pop_front();
+}
+
+RetireReport Deployment::reclaim_emptied(const RetireOptions& options) {
+  RetireReport report;
+  std::map<std::string, Kept> kept;
+  {
+    std::lock_guard lock(dirty_mutex_);
+    if (kept_.empty()) return report;
+    kept.swap(kept_);  // this call's to decide on; the rest go back below
+  }
+  std::vector<Grant> emptied;
+  std::vector<DirtyPartition> records;
+  if (health()) {
+    for (auto it = kept.begin(); it != kept.end();) {
+      const Grant& grant = it->second.grant;
+      auto cleared = vm_->agent().clear_node(*grant.node, kClearTimeout);
+      if (!cleared || cleared->left.used_bytes > kEmptySlackBytes) {
+        ++it;
+        continue;
+      }
+      DirtyPartition d;
+      d.instance = it->first;
+      d.node = *grant.node;
+      d.partition = grant.partition;
+      d.bytes = it->second.bytes;
+      d.left_bytes = cleared->left.used_bytes;
+      d.reason = "what held it has gone: " + what_held(*cleared);
+      d.action = "reclaimed";
+      records.push_back(std::move(d));
+      emptied.push_back(grant);
+      it = kept.erase(it);
+    }
+  }
+  {
+    std::lock_guard lock(dirty_mutex_);
+    kept_.merge(kept);
+  }
+  if (emptied.empty()) return report;
+  reclaim_measured(emptied, options, report);
+  for (DirtyPartition& d : records) {
+    d.migrated_pages = report.migrated_pages;
+    record(std::move(d), report);
+  }
+  return report;
+}
+
+std::size_t Deployment::dirty_partitions() {
+  std::lock_guard lock(dirty_mutex_);
+  return kept_.size();
 }
 
 void Deployment::reclaim_measured(const std::vector<Grant>& grants, const RetireOptions& options,
@@ -161,31 +317,46 @@ void Deployment::reclaim_measured(const std::vector<Grant>& grants, const Retire
     add_failure(report.status, reclaimed.error());
     return;
   }
+  const bool first = !report.reclaimed;
   report.reclaimed = true;
-  report.bytes = reclaimed->bytes;
-  report.latency = reclaimed->latency;
+  report.bytes += reclaimed->bytes;
+  report.latency += reclaimed->latency;
   for (const Error* e : {before ? nullptr : &before.error(), after ? nullptr : &after.error(),
                          rss_before ? nullptr : &rss_before.error(), rss_after ? nullptr : &rss_after.error(),
                          host_before ? nullptr : &host_before.error(), host_after ? nullptr : &host_after.error()}) {
     if (e) add_failure(report.measured, *e);
   }
+  std::uint64_t migrated_here = 0;
   if (before && after) {
     if (auto migrated = protocol::migrated_pages_between(*before, *after)) {
-      report.migrated_pages = *migrated;
+      migrated_here = *migrated;
+      report.migrated_pages += *migrated;
     } else {
       add_failure(report.measured, migrated.error());
     }
-    report.guest_cpu_ms = static_cast<double>(after->cpu.busy_ticks - before->cpu.busy_ticks) * protocol::kMsPerTick;
-    for (std::size_t i = 0; i < after->cpu.busy_per_cpu.size() && i < before->cpu.busy_per_cpu.size(); ++i) {
-      report.guest_cpu_ms_per_vcpu.push_back(
-          static_cast<double>(after->cpu.busy_per_cpu[i] - before->cpu.busy_per_cpu[i]) * protocol::kMsPerTick);
+    report.guest_cpu_ms += static_cast<double>(after->cpu.busy_ticks - before->cpu.busy_ticks) * protocol::kMsPerTick;
+    report.guest_cpu_ms_per_vcpu.resize(std::min(after->cpu.busy_per_cpu.size(), before->cpu.busy_per_cpu.size()));
+    for (std::size_t i = 0; i < report.guest_cpu_ms_per_vcpu.size(); ++i) {
+      report.guest_cpu_ms_per_vcpu[i] +=
+          static_cast<double>(after->cpu.busy_per_cpu[i] - before->cpu.busy_per_cpu[i]) * protocol::kMsPerTick;
     }
   }
   if (rss_before && rss_after) {
-    report.rss_before = *rss_before;
+    if (first) report.rss_before = *rss_before;
     report.rss_after = *rss_after;
   }
-  if (host_before && host_after) report.host_cpu_ms = *host_after - *host_before;
+  if (host_before && host_after) report.host_cpu_ms += *host_after - *host_before;
+  for (const auto& [instance, why] : reclaimed->fallbacks) {
+    DirtyPartition d;
+    d.instance = instance;
+    auto grant = std::find_if(grants.begin(), grants.end(), [&](const Grant& g) { return g.instance == instance; });
+    if (grant != grants.end() && grant->node) d.node = *grant->node;
+    if (grant != grants.end()) d.partition = grant->partition;
+    d.reason = why;
+    d.action = "driver-unplug";
+    d.migrated_pages = migrated_here;
+    record(std::move(d), report);
+  }
 }
 
 std::optional<std::string> Deployment::failure_reason(HealthCheck how) {
@@ -239,7 +410,15 @@ nlohmann::json Deployment::describe() {
     if (failure_) vm["failure"] = failure_->message();
   }
   if (auto rss = vmm.rss_bytes()) vm["rss_bytes"] = *rss;
-  return nlohmann::json{{"vm", std::move(vm)}, {"memory", mode_->describe()}, {"instances", pool_->describe()}};
+  nlohmann::json dirty = nlohmann::json::array();
+  {
+    std::lock_guard lock(dirty_mutex_);
+    for (const DirtyPartition& d : dirty_log_) dirty.push_back(d.to_json());
+  }
+  return nlohmann::json{{"vm", std::move(vm)},
+                        {"memory", mode_->describe()},
+                        {"instances", pool_->describe()},
+                        {"dirty_partitions", std::move(dirty)}};
 }
 
 void Deployment::shutdown() { vm_->vmm().shutdown(std::chrono::seconds(2)); }

@@ -18,6 +18,7 @@
 #include <string_view>
 #include <vector>
 
+#include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
 #include "common/clock.h"
@@ -56,6 +57,10 @@ struct ReclaimResult {
   std::uint64_t bytes = 0;
   // From setting the requested size to the VMM reporting it reached.
   Clock::duration latency{};
+  // Instances whose memory the mode gave back by a path that may migrate
+  // pages, and why (hotmem: a partition that could not be taken offline
+  // first): {instance, why}.
+  std::vector<std::pair<std::string, std::string>> fallbacks;
 };
 
 class MemoryMode {
@@ -82,8 +87,16 @@ class MemoryMode {
   // Waits until the grant's memory is there; returns the plug latency.
   virtual Result<Clock::duration> finish_grant(const Grant& grant, Clock::duration timeout) = 0;
   // Gives back the memory of ended instances, whose sandboxes the agent has
-  // already cleared.
+  // already cleared (also of those set aside before).
   virtual Result<ReclaimResult> reclaim(const std::vector<Grant>& grants, Clock::duration timeout) = 0;
+  // Sets aside the memory of an ended instance that left pages the agent
+  // could not clear: kept, never reused, not given back until reclaim().
+  // Only a grant with a node of its own can be, so a mode whose grants name
+  // none has nothing to set aside.
+  virtual Status set_aside(const Grant& grant, const std::string& why) {
+    return Error(fmt::format("{} mode has no memory of its own per instance to set aside ('{}': {})", name(),
+                             grant.instance, why));
+  }
 
   // The mode's view for status output (e.g. every partition and its state).
   virtual nlohmann::json describe() const = 0;

@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include "host/deployment.h"
 #include "host/modes/hotmem_mode.h"
 #include "host/modes/virtio_mem_mode.h"
 
@@ -122,6 +123,18 @@ TEST(MemoryModeFactory, EveryModeSaysWhatItsVmCommits) {
     EXPECT_EQ(c.idle_bytes, e.idle_bytes) << e.mode;
     EXPECT_EQ(c.instance_bytes, e.instance_bytes) << e.mode;
   }
+}
+
+TEST(DirtyPolicy, ParsesItsTwoNamesAndRefusesOthers) {
+  for (DirtyPolicy policy : {DirtyPolicy::kMigrate, DirtyPolicy::kKeep}) {
+    auto parsed = parse_dirty_policy(to_string(policy));
+    ASSERT_TRUE(parsed.ok()) << parsed.error().message();
+    EXPECT_EQ(*parsed, policy);
+  }
+  auto bad = parse_dirty_policy("drop");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.error().code(), ErrorCode::kInvalidArgument);
+  EXPECT_NE(bad.error().message().find("migrate, keep"), std::string::npos) << bad.error().message();
 }
 
 }  // namespace

@@ -14,6 +14,7 @@ const char* to_string(PartitionState state) {
     case PartitionState::kAssigned: return "assigned";
     case PartitionState::kDraining: return "draining";
     case PartitionState::kUnplugging: return "unplugging";
+    case PartitionState::kDirty: return "dirty";
     case PartitionState::kBroken: return "broken";
   }
   return "?";
@@ -27,11 +28,16 @@ Result<Partition> PartitionTable::claim(const std::string& instance) {
     p.instance = instance;
     return p;
   }
-  const auto broken = std::count_if(partitions_.begin(), partitions_.end(),
-                                    [](const Partition& p) { return p.state == PartitionState::kBroken; });
+  auto in = [this](PartitionState state) {
+    return std::count_if(partitions_.begin(), partitions_.end(), [state](const Partition& p) { return p.state == state; });
+  };
+  std::string aside;
+  if (const auto broken = in(PartitionState::kBroken)) aside += fmt::format(", {} broken", broken);
+  if (const auto dirty = in(PartitionState::kDirty)) aside += fmt::format(", {} dirty", dirty);
+  if (!aside.empty()) aside = " (" + aside.substr(2) + ")";
   return Error(ErrorCode::kResourceExhausted,
                fmt::format("no empty partition for instance '{}': all {} are in use{}", instance, partitions_.size(),
-                           broken ? fmt::format(" ({} broken)", broken) : ""));
+                           aside));
 }
 
 Status PartitionTable::move(int index, PartitionState from, PartitionState to) {
@@ -46,7 +52,7 @@ Status PartitionTable::move(int index, PartitionState from, PartitionState to) {
   }
   p.state = to;
   if (to == PartitionState::kEmpty) p.instance.clear();
-  if (from == PartitionState::kBroken) p.problem.clear();  // repaired
+  if (from == PartitionState::kBroken || from == PartitionState::kDirty) p.problem.clear();  // repaired, emptied
   return ok_status();
 }
 
@@ -56,6 +62,13 @@ void PartitionTable::mark_broken(int index, std::string problem) {
   Partition& p = partitions_[static_cast<std::size_t>(index)];
   p.state = PartitionState::kBroken;
   p.problem = std::move(problem);
+}
+
+Status PartitionTable::mark_dirty(int index, std::string problem) {
+  if (Status s = move(index, PartitionState::kAssigned, PartitionState::kDirty); !s) return s;
+  std::lock_guard lock(mutex_);
+  partitions_[static_cast<std::size_t>(index)].problem = std::move(problem);
+  return ok_status();
 }
 
 Partition PartitionTable::get(int index) const {

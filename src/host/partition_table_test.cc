@@ -45,6 +45,7 @@ TEST(PartitionState, EveryStateHasItsName) {
   EXPECT_STREQ(to_string(PartitionState::kAssigned), "assigned");
   EXPECT_STREQ(to_string(PartitionState::kDraining), "draining");
   EXPECT_STREQ(to_string(PartitionState::kUnplugging), "unplugging");
+  EXPECT_STREQ(to_string(PartitionState::kDirty), "dirty");
   EXPECT_STREQ(to_string(PartitionState::kBroken), "broken");
 }
 
@@ -134,6 +135,23 @@ TEST(PartitionTable, ClaimErrorCountsBrokenPartitions) {
   auto none = table.claim("b");
   ASSERT_FALSE(none.ok());
   EXPECT_TRUE(contains(none.error().message(), "(2 broken)")) << none.error().message();
+}
+
+TEST(PartitionTable, OnlyAnAssignedPartitionTurnsDirtyAndADirtyOneIsNeverClaimed) {
+  PartitionTable table(layout(2));
+  ASSERT_TRUE(table.claim("a").ok());
+  EXPECT_FALSE(table.mark_dirty(0, "plugging still").ok());
+  plug(table, 0);
+  ASSERT_TRUE(table.mark_dirty(0, "16 MiB left").ok());
+  EXPECT_EQ(table.get(0).state, PartitionState::kDirty);
+  EXPECT_EQ(table.get(0).problem, "16 MiB left");
+  EXPECT_EQ(table.get(0).instance, "a");
+  table.mark_broken(1, "device refused");
+  auto none = table.claim("b");
+  ASSERT_FALSE(none.ok());
+  EXPECT_TRUE(contains(none.error().message(), "(1 broken, 1 dirty)")) << none.error().message();
+  ASSERT_TRUE(table.move(0, PartitionState::kDirty, PartitionState::kDraining).ok());
+  EXPECT_TRUE(table.get(0).problem.empty());
 }
 
 TEST(PartitionTable, ABrokenPartitionIsNeverClaimed) {

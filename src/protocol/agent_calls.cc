@@ -96,15 +96,27 @@ Result<InstanceStarted> InstanceStarted::decode(const json& body) {
   return f.finish(started);
 }
 
+json NodeLeftovers::encode() const {
+  return {{"node", node},
+          {"used_bytes", used_bytes},
+          {"anon_bytes", anon_bytes},
+          {"file_bytes", file_bytes},
+          {"shmem_bytes", shmem_bytes}};
+}
+
+Result<NodeLeftovers> NodeLeftovers::decode(const json& body) {
+  NodeLeftovers left;
+  Fields f;
+  f.read(get_i64(body, "node", 0, 1023), left.node);
+  f.read(get_u64(body, "used_bytes"), left.used_bytes);
+  f.read(get_u64(body, "anon_bytes"), left.anon_bytes);
+  f.read(get_u64(body, "file_bytes"), left.file_bytes);
+  f.read(get_u64(body, "shmem_bytes"), left.shmem_bytes);
+  return f.finish(left);
+}
+
 json InstanceEnd::encode() const {
-  json j{{"exit", exit}, {"oom_killed", oom_killed}, {"leftovers", nullptr}};
-  if (node) {
-    j["leftovers"] = {{"node", *node},
-                      {"used_bytes", node_used_bytes},
-                      {"anon_bytes", node_anon_bytes},
-                      {"file_bytes", node_file_bytes},
-                      {"shmem_bytes", node_shmem_bytes}};
-  }
+  json j{{"exit", exit}, {"oom_killed", oom_killed}, {"leftovers", left ? left->encode() : json(nullptr)}};
   if (!cleanup_error.empty()) j["cleanup_error"] = cleanup_error;
   return j;
 }
@@ -115,18 +127,14 @@ Result<InstanceEnd> InstanceEnd::decode(const json& body) {
   f.read(get_string(body, "exit", 256), end.exit);
   if (has(body, "oom_killed")) f.read(get_bool(body, "oom_killed"), end.oom_killed);
   if (has(body, "cleanup_error")) f.read(get_string(body, "cleanup_error", 4096), end.cleanup_error);
+  if (Status s = f.status(); !s) return s.error();
   // Anything but a non-empty object means the instance had no node.
   if (has(body, "leftovers") && body.find("leftovers")->is_object() && !body.find("leftovers")->empty()) {
-    const json& left = *body.find("leftovers");
-    Fields l;
-    l.read(get_i64(left, "node", 0, 1023), end.node);
-    l.read(get_u64(left, "used_bytes"), end.node_used_bytes);
-    l.read(get_u64(left, "anon_bytes"), end.node_anon_bytes);
-    l.read(get_u64(left, "file_bytes"), end.node_file_bytes);
-    l.read(get_u64(left, "shmem_bytes"), end.node_shmem_bytes);
-    if (Status s = l.status(); !s) f.check(s.error().context("leftovers"));
+    auto left = NodeLeftovers::decode(*body.find("leftovers"));
+    if (!left) return left.error().context("leftovers");
+    end.left = *left;
   }
-  return f.finish(std::move(end));
+  return end;
 }
 
 json InstanceStatus::encode() const {
@@ -187,6 +195,43 @@ Result<NodeOffline> NodeOffline::decode(const json& body) {
   if (!ms) return ms.error();
   offline.elapsed = std::chrono::duration<double, std::milli>(*ms);
   return offline;
+}
+
+json NodeCleared::encode() const {
+  json list = json::array();
+  for (const NodeHolder& h : holders) {
+    list.push_back({{"pid", h.pid},
+                    {"command", h.command},
+                    {"cgroup", h.cgroup},
+                    {"node_bytes", h.node_bytes},
+                    {"ended", h.ended}});
+  }
+  return {{"holders", std::move(list)}, {"left", left.encode()}};
+}
+
+Result<NodeCleared> NodeCleared::decode(const json& body) {
+  auto list = body.find("holders");  // end() unless an object has it
+  if (list == body.end() || !list->is_array() || list->size() > kMaxHolders) {
+    return Error(fmt::format("'holders' must be a list of at most {} entries", kMaxHolders));
+  }
+  NodeCleared cleared;
+  for (const json& item : *list) {
+    NodeHolder h;
+    Fields f;
+    f.read(get_i64(item, "pid", 1, INT32_MAX), h.pid);
+    f.read(get_string(item, "command", 64), h.command);
+    f.read(get_string(item, "cgroup", 4096), h.cgroup);
+    f.read(get_u64(item, "node_bytes"), h.node_bytes);
+    f.read(get_bool(item, "ended"), h.ended);
+    if (Status s = f.status(); !s) return s.error().context(fmt::format("holders[{}]", cleared.holders.size()));
+    cleared.holders.push_back(std::move(h));
+  }
+  auto left = get_object(body, "left");
+  if (!left) return left.error();
+  auto leftovers = NodeLeftovers::decode(*left);
+  if (!leftovers) return leftovers.error().context("left");
+  cleared.left = *leftovers;
+  return cleared;
 }
 
 json Preloaded::encode() const { return {{"bytes", bytes}}; }
@@ -315,6 +360,16 @@ json OfflineNode::encode() const { return {{"node", node}, {"timeout_ms", whole_
 
 Result<OfflineNode> OfflineNode::decode(const json& body) {
   OfflineNode call;
+  Fields f;
+  f.read(get_i64(body, "node", 1, 1023), call.node);
+  if (has(body, "timeout_ms")) f.read_ms(body, "timeout_ms", call.timeout);
+  return f.finish(call);
+}
+
+json ClearNode::encode() const { return {{"node", node}, {"timeout_ms", whole_ms(timeout)}}; }
+
+Result<ClearNode> ClearNode::decode(const json& body) {
+  ClearNode call;
   Fields f;
   f.read(get_i64(body, "node", 1, 1023), call.node);
   if (has(body, "timeout_ms")) f.read_ms(body, "timeout_ms", call.timeout);

@@ -17,6 +17,7 @@
 //   InstanceList     instance_list      InstanceListing
 //   InstanceSignal   instance_signal    Signalled
 //   OfflineNode      offline_node       NodeOffline
+//   ClearNode        clear_node         NodeCleared
 //   Preload          preload            Preloaded
 //   Invoke           invoke             ActionAnswer
 #pragma once
@@ -82,16 +83,27 @@ struct InstanceStarted {
   bool operator==(const InstanceStarted&) const = default;
 };
 
+// What is in use on a partition's node, from its meminfo: used is
+// MemTotal - MemFree less the free pages on per-CPU lists (MemFree leaves
+// them out); anon, file and shmem say what kind of pages the rest are.
+struct NodeLeftovers {
+  int node = 0;  // 0-1023
+  std::uint64_t used_bytes = 0;
+  std::uint64_t anon_bytes = 0;
+  std::uint64_t file_bytes = 0;
+  std::uint64_t shmem_bytes = 0;
+
+  json encode() const;
+  static Result<NodeLeftovers> decode(const json& body);
+  bool operator==(const NodeLeftovers&) const = default;
+};
+
 // How an instance ended, and what it left on its node after the agent
 // removed its scratch and cgroup.
 struct InstanceEnd {
   std::string exit;  // "exited with status 0", "killed by signal 9 (Killed)"
   bool oom_killed = false;
-  std::optional<int> node;  // set when it was bound to a node: then the bytes below
-  std::uint64_t node_used_bytes = 0;
-  std::uint64_t node_anon_bytes = 0;
-  std::uint64_t node_file_bytes = 0;
-  std::uint64_t node_shmem_bytes = 0;
+  std::optional<NodeLeftovers> left;  // set when it was bound to a node
   std::string cleanup_error;
 
   json encode() const;
@@ -134,6 +146,31 @@ struct NodeOffline {
   json encode() const;
   static Result<NodeOffline> decode(const json& body);
   bool operator==(const NodeOffline&) const = default;
+};
+
+// A process that held pages on a node the agent cleared.
+struct NodeHolder {
+  std::int64_t pid = 0;  // in the guest
+  std::string command;   // its comm
+  std::string cgroup;    // e.g. "/" for one that left its instance's cgroup
+  std::uint64_t node_bytes = 0;
+  // Ended by the agent (it was outside every instance's cgroup); else spared
+  // (it belongs to a live instance, say one that maps a file the ended one
+  // read into the node's page cache).
+  bool ended = false;
+
+  bool operator==(const NodeHolder&) const = default;
+};
+
+// What clear_node did and what is left on the node afterwards.
+struct NodeCleared {
+  static constexpr std::size_t kMaxHolders = 256;
+  std::vector<NodeHolder> holders;
+  NodeLeftovers left;
+
+  json encode() const;
+  static Result<NodeCleared> decode(const json& body);
+  bool operator==(const NodeCleared&) const = default;
 };
 
 struct Preloaded {
@@ -271,6 +308,22 @@ struct OfflineNode {
   json encode() const;
   static Result<OfflineNode> decode(const json& body);
   bool operator==(const OfflineNode&) const = default;
+};
+
+// Ends what still holds memory on a partition's node whose instance has
+// gone (processes that left their instance's cgroup, and with them the
+// tmpfs they kept alive) and reports what is left; answered once they are
+// gone, or at `timeout`.
+struct ClearNode {
+  static constexpr std::string_view kType = "clear_node";
+  using Answer = NodeCleared;
+
+  int node = 1;  // 1-1023, as for OfflineNode
+  Clock::duration timeout = std::chrono::seconds(5);
+
+  json encode() const;
+  static Result<ClearNode> decode(const json& body);
+  bool operator==(const ClearNode&) const = default;
 };
 
 // Reads files (or every file under directories) into node 0's page cache.

@@ -134,7 +134,7 @@ TEST(InstanceEndDecode, LeftoversThatAreNullOrEmptyMeanNoNode) {
   for (const json& none : {json(nullptr), json::object()}) {
     auto plain = InstanceEnd::decode(json{{"exit", "exited with status 0"}, {"leftovers", none}});
     ASSERT_TRUE(plain.ok()) << plain.error().message();
-    EXPECT_FALSE(plain->node.has_value());
+    EXPECT_FALSE(plain->left.has_value());
   }
   auto bad_node = InstanceEnd::decode(json{{"exit", ""}, {"leftovers", {{"node", 1024}}}});
   ASSERT_FALSE(bad_node.ok());
@@ -175,12 +175,31 @@ TEST(MemoryReportTexts, DecodesToTheParsedReport) {
   EXPECT_EQ(report->cpu.busy_ticks, 15u);
 }
 
+TEST(NodeClearedDecode, HoldersAreBoundedAndEachFieldChecked) {
+  const json holder{{"pid", 311}, {"command", "touch"}, {"cgroup", "/"}, {"node_bytes", 4096}, {"ended", true}};
+  const json left{{"node", 3}, {"used_bytes", 0}, {"anon_bytes", 0}, {"file_bytes", 0}, {"shmem_bytes", 0}};
+  ASSERT_TRUE(NodeCleared::decode(json{{"holders", {holder}}, {"left", left}}).ok());
+  EXPECT_THAT(NodeCleared::decode(json{{"holders", json::array()}}).error().message(), HasSubstr("'left'"));
+  EXPECT_THAT(NodeCleared::decode(json{{"left", left}}).error().message(), HasSubstr("'holders'"));
+  json many = json::array();
+  for (std::size_t i = 0; i <= NodeCleared::kMaxHolders; ++i) many.push_back(holder);
+  EXPECT_THAT(NodeCleared::decode(json{{"holders", many}, {"left", left}}).error().message(), HasSubstr("'holders'"));
+  json bad_pid = holder;
+  bad_pid["pid"] = 0;
+  EXPECT_THAT(NodeCleared::decode(json{{"holders", {bad_pid}}, {"left", left}}).error().message(),
+              HasSubstr("holders[0]"));
+  json bad_left = left;
+  bad_left["node"] = 1024;
+  EXPECT_THAT(NodeCleared::decode(json{{"holders", json::array()}, {"left", bad_left}}).error().message(),
+              HasSubstr("left"));
+}
+
 TEST(AgentCalls, EveryAnswerRoundTrips) {
   expect_round_trip(AgentInfo{"hotmem-agent 0.1.0", "6.1.0-18-amd64", 6021, "console=ttyS0"});
   expect_round_trip(InstanceStarted{77});
-  InstanceEnd end{"killed by signal 9 (Killed)", true, 2, 4096, 1024, 2048, 512, "rmdir: busy"};
+  InstanceEnd end{"killed by signal 9 (Killed)", true, NodeLeftovers{2, 4096, 1024, 2048, 512}, "rmdir: busy"};
   expect_round_trip(end);
-  expect_round_trip(InstanceEnd{"exited with status 0", false, std::nullopt, 0, 0, 0, 0, ""});
+  expect_round_trip(InstanceEnd{"exited with status 0", false, std::nullopt, ""});
   InstanceListing listing;
   listing.instances = {{"i1", 42, "running", "", 3, "ready"}, {"i2", 0, "exited", "exited with status 0", 0, ""}};
   expect_round_trip(listing);
@@ -188,6 +207,9 @@ TEST(AgentCalls, EveryAnswerRoundTrips) {
   expect_round_trip(Signalled{});
   expect_round_trip(NodeOffline{std::chrono::duration<double, std::milli>(1234.567)});
   expect_round_trip(Preloaded{std::uint64_t{5} << 30});
+  expect_round_trip(NodeCleared{{{311, "touch", "/", 48u << 20, true}, {95, "python3", "/hotmem/fn-2", 4096, false}},
+                                NodeLeftovers{3, 1 << 20, 0, 4096, 0}});
+  expect_round_trip(NodeCleared{{}, NodeLeftovers{1, 0, 0, 0, 0}});
   expect_round_trip(ActionAnswer{502, "not json", 15234us});
 }
 
@@ -207,6 +229,7 @@ TEST(AgentCalls, EveryRequestRoundTrips) {
   expect_round_trip(InstanceList{});
   expect_round_trip(InstanceSignal{"fn-1", "USR2"});
   expect_round_trip(OfflineNode{1023, 10min});
+  expect_round_trip(ClearNode{7, 5s});
   expect_round_trip(Preload{{"/rootfs/usr/bin/python3", "/rootfs/usr/lib"}});
   expect_round_trip(Invoke{"i1", 8080, "/run", R"({"value":{}})", 30s});
 }
@@ -226,7 +249,8 @@ TEST(AgentCalls, TheWireFieldsStayAsTheyWere) {
   EXPECT_EQ(OfflineNode({2, 500ms}).encode(), (json{{"node", 2}, {"timeout_ms", 500}}));
   EXPECT_EQ(Invoke({"i1", 8080, "/init", "{}", 5s}).encode(),
             (json{{"name", "i1"}, {"port", 8080}, {"path", "/init"}, {"body", "{}"}, {"timeout_ms", 5000}}));
-  EXPECT_EQ(InstanceEnd({"exited with status 0", false, std::nullopt, 0, 0, 0, 0, ""}).encode(),
+  EXPECT_EQ(ClearNode({2, 5s}).encode(), (json{{"node", 2}, {"timeout_ms", 5000}}));
+  EXPECT_EQ(InstanceEnd({"exited with status 0", false, std::nullopt, ""}).encode(),
             (json{{"exit", "exited with status 0"}, {"oom_killed", false}, {"leftovers", nullptr}}));
   EXPECT_EQ(ActionAnswer({200, "ok", 1500us}).encode(), (json{{"status", 200}, {"body", "ok"}, {"elapsed_us", 1500}}));
 }

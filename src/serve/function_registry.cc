@@ -40,7 +40,7 @@ Result<std::shared_ptr<ServedFunction>> FunctionRegistry::deploy(const FunctionS
     }
   }
   if (failed) failed->shutdown();
-  auto deployed = ServedFunction::deploy(spec, vm_, metrics_, broker_);
+  auto deployed = ServedFunction::deploy(spec, vm_, metrics_, broker_, dirty_);
   std::lock_guard lock(mutex_);
   if (!deployed) {
     functions_.erase(spec.name);

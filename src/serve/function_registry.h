@@ -27,9 +27,11 @@ namespace hotmem::serve {
 class FunctionRegistry {
  public:
   // `vm` is the template of every function's VM (image, accel, boot memory);
-  // `broker` the host's memory budget they share.
-  FunctionRegistry(host::FunctionVmConfig vm, Metrics& metrics, MemoryBroker& broker, std::size_t max_functions)
-      : vm_(std::move(vm)), metrics_(metrics), broker_(broker), max_functions_(max_functions) {}
+  // `broker` the host's memory budget they share; `dirty` what to do with
+  // a partition an ended instance did not leave empty.
+  FunctionRegistry(host::FunctionVmConfig vm, Metrics& metrics, MemoryBroker& broker, std::size_t max_functions,
+                   host::DirtyPolicy dirty = host::DirtyPolicy::kMigrate)
+      : vm_(std::move(vm)), metrics_(metrics), broker_(broker), max_functions_(max_functions), dirty_(dirty) {}
   ~FunctionRegistry();
 
   Result<std::shared_ptr<ServedFunction>> deploy(const FunctionSpec& spec);
@@ -46,6 +48,7 @@ class FunctionRegistry {
   Metrics& metrics_;
   MemoryBroker& broker_;
   std::size_t max_functions_;
+  host::DirtyPolicy dirty_;
   std::mutex mutex_;
   // A null entry: the name is reserved while its VM boots.
   std::map<std::string, std::shared_ptr<ServedFunction>> functions_;

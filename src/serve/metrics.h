@@ -67,9 +67,13 @@ inline constexpr const char* kReclaims = "reclaims_total";
 inline constexpr const char* kVmFailures = "vm_failures_total";
 inline constexpr const char* kEvictions = "evictions_total";
 inline constexpr const char* kMemoryWaits = "memory_waits_total";
+// Partitions found holding memory their instance left and the agent could
+// not clear (then migrated, kept, or unplugged by the driver).
+inline constexpr const char* kDirtyPartitionsFound = "dirty_partitions_total";
 // Gauge names.
 inline constexpr const char* kQemuRss = "qemu_rss_bytes";
 inline constexpr const char* kMemoryBudget = "memory_budget_bytes";
 inline constexpr const char* kMemoryCommitted = "memory_committed_bytes";
+inline constexpr const char* kDirtyPartitions = "dirty_partitions";  // kept dirty now
 
 }  // namespace hotmem::serve

@@ -18,6 +18,8 @@ constexpr host::RetireOptions kEvict{.grace = std::chrono::seconds(5), .reclaim_
 constexpr auto kReapPeriod = std::chrono::milliseconds(250);
 // The reaper has the agent pinged this often (Deployment::health).
 constexpr auto kProbePeriod = std::chrono::seconds(10);
+// ... and looks this often whether partitions kept dirty have emptied.
+constexpr auto kDirtyCheckPeriod = std::chrono::seconds(5);
 
 host::ActionCode action_code(const FunctionSpec& spec) {
   host::ActionCode code;
@@ -42,8 +44,9 @@ json InvocationResult::to_json() const {
 
 Result<std::shared_ptr<ServedFunction>> ServedFunction::deploy(const FunctionSpec& spec,
                                                                const host::FunctionVmConfig& vm, Metrics& metrics,
-                                                               MemoryBroker& broker) {
+                                                               MemoryBroker& broker, host::DirtyPolicy dirty) {
   std::shared_ptr<ServedFunction> f(new ServedFunction(spec, metrics, broker));
+  f->dirty_ = dirty;
   host::DeploymentSpec d;
   d.mode = spec.mode;
   d.shape.max_instances = spec.concurrency;
@@ -250,7 +253,9 @@ void ServedFunction::retire(const std::vector<Slot*>& slots, const char* why, co
     for (const Slot* slot : slots) held += slot->port != 0 ? instance_bytes : 0;
     granted_bytes_ -= std::min(granted_bytes_, held);
   }
-  const host::RetireReport report = deployment_->retire(instances, options);
+  host::RetireOptions with_policy = options;
+  with_policy.dirty = dirty_;
+  const host::RetireReport report = deployment_->retire(instances, with_policy);
   // Memory goes back to the budget only as far as the VM gave it back; the
   // rest is settled once the VMM shows it back.
   const std::uint64_t released = report.status ? held : 0;
@@ -265,8 +270,17 @@ void ServedFunction::retire(const std::vector<Slot*>& slots, const char* why, co
     spdlog::warn("{}: retiring {} instance(s) ({}): {}", spec_.name, instances.size(), why,
                  report.status.error().message());
   }
+  count_reclaim(report, report.instances.size());
+  {
+    std::lock_guard lock(mutex_);
+    for (Slot* slot : slots) slots_.remove_if([slot](const Slot& s) { return &s == slot; });
+  }
+  changed_.notify_all();
+}
+
+void ServedFunction::count_reclaim(const host::RetireReport& report, std::size_t instances) {
   if (report.reclaimed) {
-    metrics_.add(kReclaims, spec_.name, double(report.instances.size()));
+    metrics_.add(kReclaims, spec_.name, double(instances));
     metrics_.add(kUnpluggedBytes, spec_.name, double(report.bytes));
     metrics_.observe_reclaim(spec_.name, to_seconds(report.latency));
     if (report.measured) {
@@ -275,12 +289,23 @@ void ServedFunction::retire(const std::vector<Slot*>& slots, const char* why, co
       spdlog::warn("{}: {}", spec_.name, report.measured.error().message());
     }
   }
-  metrics_.set_gauge(kQemuRss, spec_.name, double(rss_bytes()));
-  {
-    std::lock_guard lock(mutex_);
-    for (Slot* slot : slots) slots_.remove_if([slot](const Slot& s) { return &s == slot; });
+  for (const host::DirtyPartition& d : report.dirty) {
+    if (d.action != "cleared" && d.action != "reclaimed") metrics_.add(kDirtyPartitionsFound, spec_.name);
   }
-  changed_.notify_all();
+  metrics_.set_gauge(kDirtyPartitions, spec_.name, double(deployment_->dirty_partitions()));
+  metrics_.set_gauge(kQemuRss, spec_.name, double(rss_bytes()));
+}
+
+void ServedFunction::reclaim_emptied_partitions() {
+  if (deployment_->dirty_partitions() == 0 || Clock::now() - last_dirty_check_ < kDirtyCheckPeriod) return;
+  last_dirty_check_ = Clock::now();
+  // The budget gets the memory back through settle_stuck_memory, as the VMM
+  // shows it back.
+  std::shared_lock gate(memory_gate_);
+  const host::RetireReport report = deployment_->reclaim_emptied(kRetire);
+  gate.unlock();
+  if (!report.status) spdlog::warn("{}: {}", spec_.name, report.status.error().message());
+  count_reclaim(report, report.dirty.size());
 }
 
 void ServedFunction::reap_loop() {
@@ -292,7 +317,10 @@ void ServedFunction::reap_loop() {
     const bool probe = Clock::now() - last_probe_ >= kProbePeriod;
     lock.unlock();
     const bool failed = check_vm(probe).has_value();
-    if (!failed) settle_stuck_memory();
+    if (!failed) {
+      reclaim_emptied_partitions();
+      settle_stuck_memory();
+    }
     lock.lock();
     if (failed || closing_) continue;
     const auto now = Clock::now();

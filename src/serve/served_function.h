@@ -62,9 +62,11 @@ struct InvocationResult {
 class ServedFunction final : public MemoryTenant {
  public:
   // Admits the VM to the memory budget (kResourceExhausted when it does not
-  // fit) and boots it (slow: seconds to a minute under TCG).
+  // fit) and boots it (slow: seconds to a minute under TCG). `dirty` says
+  // what to do with a partition an ended instance did not leave empty.
   static Result<std::shared_ptr<ServedFunction>> deploy(const FunctionSpec& spec, const host::FunctionVmConfig& vm,
-                                                        Metrics& metrics, MemoryBroker& broker);
+                                                        Metrics& metrics, MemoryBroker& broker,
+                                                        host::DirtyPolicy dirty = host::DirtyPolicy::kMigrate);
   ~ServedFunction() override;
   ServedFunction(const ServedFunction&) = delete;
   ServedFunction& operator=(const ServedFunction&) = delete;
@@ -125,12 +127,17 @@ class ServedFunction final : public MemoryTenant {
   Error vm_failed(const std::string& why) const;
   // Retires the instances (the slots are kStopping) and counts what came back.
   void retire(const std::vector<Slot*>& slots, const char* why, const host::RetireOptions& options);
+  // The metrics of a reclaim of `instances` instances' memory.
+  void count_reclaim(const host::RetireReport& report, std::size_t instances);
+  // Reclaims partitions kept dirty that have emptied, every so often.
+  void reclaim_emptied_partitions();
   void reap_loop();
 
   FunctionSpec spec_;
   Metrics& metrics_;
   MemoryBroker& broker_;
   AccountId account_ = 0;
+  host::DirtyPolicy dirty_ = host::DirtyPolicy::kMigrate;
   std::unique_ptr<host::Deployment> deployment_;
   // Starts and retires hold it shared; settling stuck memory exclusively,
   // so what the VMM shows matches what the slots hold.
@@ -148,6 +155,7 @@ class ServedFunction final : public MemoryTenant {
   bool closing_ = false;
   std::optional<std::string> failure_;
   Clock::time_point last_probe_{};
+  Clock::time_point last_dirty_check_{};  // reaper only
   std::thread reaper_;
 };
 

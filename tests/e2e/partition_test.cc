@@ -5,9 +5,11 @@
 // virtio-mem mode must migrate pages: proof that the baseline is the real,
 // interleaved state of practice.
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <gtest/gtest.h>
 
 #include "host/deployment.h"
+#include "common/poll.h"
 #include "host/guest_workloads.h"
 #include "vm_fixture.h"
 
@@ -102,8 +104,9 @@ TEST(Partitions, ReclaimOfEndedInstancesMigratesNothingAndFreesHostMemory) {
   for (const RetiredInstance& s : out.retired) {
     EXPECT_EQ(s.end.exit, "exited with status 0");
     // The agent cleared scratch (tmpfs) and page cache: the node is empty.
-    EXPECT_EQ(s.end.node_shmem_bytes, 0u) << "scratch pages left on node " << s.end.node.value_or(-1);
-    EXPECT_LE(s.end.node_used_bytes, 4 * kMiB) << "pages left on node " << s.end.node.value_or(-1);
+    ASSERT_TRUE(s.end.left.has_value()) << "instance " << s.name << " was bound to a node";
+    EXPECT_EQ(s.end.left->shmem_bytes, 0u) << "scratch pages left on node " << s.end.left->node;
+    EXPECT_LE(s.end.left->used_bytes, 4 * kMiB) << "pages left on node " << s.end.left->node;
     EXPECT_TRUE(s.end.cleanup_error.empty()) << s.end.cleanup_error;
   }
   // Reclaimed partitions are empty again; the survivors' are assigned.
@@ -140,6 +143,113 @@ TEST(Partitions, VirtioMemBaselineMigratesPages) {
   // occupy memory that was free before.
   EXPECT_GE(out.rss_released, 256 * kMiB);
   expect_survivors_intact(*d);
+}
+
+// A busybox shell instance running `script`; it reports ready itself.
+host::InstanceRequest shell(const std::string& name, const std::string& script) {
+  host::InstanceRequest r;
+  r.program.name = name;
+  r.program.argv = {"/bin/sh", "-c", script};
+  r.ready_timeout = std::chrono::seconds(30);
+  return r;
+}
+
+constexpr const char* kReportReady = "eval \"echo ready >&$HOTMEM_READY_FD\"";
+constexpr std::uint64_t kLeftoverPartitionBytes = 128 * kMiB;
+constexpr std::uint64_t kLeftoverFileMib = 16;
+
+// Writes a file into the guest's /dev (a tmpfs no instance owns), bound to
+// the instance's node: memory no process holds, that the agent must not
+// delete.
+host::InstanceRequest dev_file_writer(const std::string& name) {
+  return shell(name, fmt::format("dd if=/dev/zero of=/dev/hotmem-left bs=1M count={} 2>/dev/null && {} && "
+                                 "exec sleep 100000",
+                                 kLeftoverFileMib, kReportReady));
+}
+
+std::size_t dirty_records(Deployment& d) { return d.describe()["dirty_partitions"].size(); }
+
+TEST(Partitions, WhatAnInstanceLeavesIsClearedOrSetAsideNeverUnpluggedAsItIs) {
+  auto d = deploy_or_fail(test_deployment_spec("leftovers", "hotmem", 3, kLeftoverPartitionBytes));
+  ASSERT_TRUE(d);
+
+  // A plain instance leaves its partition empty (the slack's measure).
+  ASSERT_TRUE(d->start(toucher("plain", 64, 1)));
+  const host::RetireReport plain = d->retire({"plain"});
+  ASSERT_TRUE(plain.status) << plain.status.error().message();
+  ASSERT_TRUE(plain.instances[0].end.left.has_value());
+  std::printf("a plain instance left %.3f MiB on its node (slack %.1f MiB)\n",
+              to_mib(plain.instances[0].end.left->used_bytes), to_mib(Deployment::kEmptySlackBytes));
+  EXPECT_TRUE(plain.dirty.empty());
+  EXPECT_EQ(plain.migrated_pages, 0u);
+
+  // A process that leaves its instance's cgroup survives the instance, its
+  // pages bound to the node and its scratch tmpfs alive: the agent ends it,
+  // and the partition unplugs empty. (It must not report ready: the status
+  // pipe closes with the instance, and a late write would kill it.)
+  auto escaper = d->start(shell(
+      "escaper", fmt::format("sh -c 'echo $$ > /sys/fs/cgroup/cgroup.procs && unset HOTMEM_READY_FD && exec {}' & exec {}",
+                             fmt::join(host::touch_argv(32, 8, 2), " "), fmt::join(host::touch_argv(4, 0, 3), " "))));
+  ASSERT_TRUE(escaper) << escaper.error().message();
+  const int node = escaper->grant.node.value();
+  auto held = poll_until(
+      [&d, node]() -> Result<bool> {
+        auto report = d->memory_report();
+        if (!report) return report.error();
+        return report->node_used_bytes(node) >= 44 * kMiB;
+      },
+      std::chrono::seconds(30), [node] { return fmt::format("the escaped process to fill node {}", node); });
+  ASSERT_TRUE(held) << held.error().message();
+  const host::RetireReport escaped = d->retire({"escaper"});
+  ASSERT_TRUE(escaped.status) << escaped.status.error().message();
+  ASSERT_EQ(escaped.dirty.size(), 1u);
+  const host::DirtyPartition& cleared = escaped.dirty[0];
+  std::printf("escaper: %.1f MiB on node %d after its instance ended, %.3f MiB after clearing: %s\n",
+              to_mib(cleared.bytes), node, to_mib(cleared.left_bytes), cleared.reason.c_str());
+  EXPECT_EQ(cleared.action, "cleared");
+  EXPECT_GE(cleared.bytes, 36 * kMiB) << "the escaped process's memory was on the node";
+  EXPECT_NE(cleared.reason.find("(hotmem-agent) in cgroup / held"), std::string::npos) << cleared.reason;
+  EXPECT_EQ(escaped.migrated_pages, 0u) << "the cleared partition unplugs without migration";
+  EXPECT_EQ(partitions_in(*d, "empty"), 3);
+
+  // A file in a tmpfs no instance owns cannot be cleared. Kept: the
+  // partition stays plugged and unused ...
+  ASSERT_TRUE(d->start(dev_file_writer("keeper")));
+  host::RetireOptions keep;
+  keep.dirty = host::DirtyPolicy::kKeep;
+  const host::RetireReport kept = d->retire({"keeper"}, keep);
+  EXPECT_FALSE(kept.status) << "a kept partition is memory that did not come back";
+  ASSERT_EQ(kept.dirty.size(), 1u);
+  EXPECT_EQ(kept.dirty[0].action, "kept");
+  EXPECT_GE(kept.dirty[0].left_bytes, (kLeftoverFileMib - 1) * kMiB) << kept.dirty[0].reason;
+  EXPECT_EQ(partitions_in(*d, "dirty"), 1) << d->describe()["memory"].dump();
+  EXPECT_EQ(d->dirty_partitions(), 1u);
+  auto plugged = d->held_bytes();
+  ASSERT_TRUE(plugged);
+  EXPECT_EQ(*plugged, kLeftoverPartitionBytes) << "the dirty partition stays plugged";
+  EXPECT_FALSE(d->reclaim_emptied().reclaimed) << "still not empty: nothing to reclaim";
+
+  // ... until it is empty: then it unplugs without migration.
+  ASSERT_TRUE(d->start(shell("cleaner", fmt::format("rm /dev/hotmem-left && {} && exec sleep 100000", kReportReady))));
+  ASSERT_TRUE(d->retire({"cleaner"}).status);
+  const host::RetireReport emptied = d->reclaim_emptied();
+  ASSERT_TRUE(emptied.status) << emptied.status.error().message();
+  ASSERT_EQ(emptied.dirty.size(), 1u);
+  EXPECT_EQ(emptied.dirty[0].action, "reclaimed");
+  EXPECT_EQ(emptied.migrated_pages, 0u);
+  EXPECT_EQ(d->dirty_partitions(), 0u);
+  EXPECT_EQ(partitions_in(*d, "empty"), 3);
+
+  // Migrate (the default): unplugged all the same, the migration counted.
+  ASSERT_TRUE(d->start(dev_file_writer("migrated")));
+  const host::RetireReport migrated = d->retire({"migrated"});
+  ASSERT_TRUE(migrated.status) << migrated.status.error().message();
+  ASSERT_EQ(migrated.dirty.size(), 1u);
+  EXPECT_EQ(migrated.dirty[0].action, "migrated");
+  EXPECT_GE(migrated.dirty[0].migrated_pages, (kLeftoverFileMib - 1) * kMiB / 4096) << migrated.dirty[0].reason;
+  EXPECT_EQ(migrated.migrated_pages, migrated.dirty[0].migrated_pages);
+  EXPECT_EQ(partitions_in(*d, "empty"), 3);
+  EXPECT_EQ(dirty_records(*d), 4u) << d->describe()["dirty_partitions"].dump();
 }
 
 }  // namespace

@@ -188,13 +188,14 @@ TEST(PythonRootfs, FunctionsRunFromTheReadOnlyRootfsInTheirPartitions) {
     ASSERT_TRUE(end) << end.error().message();
     EXPECT_EQ(end->exit, "exited with status 0") << "the runner ends cleanly on SIGTERM";
     EXPECT_TRUE(end->cleanup_error.empty()) << end->cleanup_error;
-    ASSERT_EQ(end->node, node);
+    ASSERT_TRUE(end->left.has_value());
+    ASSERT_EQ(end->left->node, node);
     std::printf("after %s: node %d holds %.2f MiB (%.2f MiB before it started)\n", runner.program.name.c_str(), node,
-                static_cast<double>(end->node_used_bytes) / kMiB,
+                static_cast<double>(end->left->used_bytes) / kMiB,
                 static_cast<double>(before->node_used_bytes(node)) / kMiB);
-    EXPECT_LE(end->node_used_bytes, before->node_used_bytes(node) + 2 * kMiB)
-        << "left on node " << node << ": anon " << end->node_anon_bytes << ", file " << end->node_file_bytes
-        << ", shmem " << end->node_shmem_bytes;
+    EXPECT_LE(end->left->used_bytes, before->node_used_bytes(node) + 2 * kMiB)
+        << "left on node " << node << ": anon " << end->left->anon_bytes << ", file " << end->left->file_bytes
+        << ", shmem " << end->left->shmem_bytes;
   }
   for (const auto& d : config.memory_devices) {
     auto unplugged = vm->resize(d.id, 0);
@@ -240,11 +241,12 @@ TEST(PythonRootfs, ADeploymentStartsARunnerInTheRootfsAndRetiresItsPartition) {
   ASSERT_EQ(retired.instances.size(), 1u);
   const host::InstanceEnd& end = retired.instances[0].end;
   EXPECT_EQ(end.exit, "exited with status 0");
-  EXPECT_LE(end.node_used_bytes, 2 * kMiB) << "left on node " << node;
+  ASSERT_TRUE(end.left.has_value());
+  EXPECT_LE(end.left->used_bytes, 2 * kMiB) << "left on node " << node;
   std::printf("after the runner: node %d holds %.2f MiB (anon %llu, file %llu, shmem %llu bytes)\n", node,
-              static_cast<double>(end.node_used_bytes) / kMiB, static_cast<unsigned long long>(end.node_anon_bytes),
-              static_cast<unsigned long long>(end.node_file_bytes),
-              static_cast<unsigned long long>(end.node_shmem_bytes));
+              static_cast<double>(end.left->used_bytes) / kMiB, static_cast<unsigned long long>(end.left->anon_bytes),
+              static_cast<unsigned long long>(end.left->file_bytes),
+              static_cast<unsigned long long>(end.left->shmem_bytes));
   EXPECT_EQ(retired.migrated_pages, 0u) << "an emptied partition unplugs without migration";
 }
 

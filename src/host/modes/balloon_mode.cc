@@ -101,7 +101,10 @@ Result<ReclaimResult> BalloonMode::reclaim(const std::vector<Grant>& grants, Clo
   }
   auto waited = wait_for(goal, false, timeout);
   if (!waited) return waited.error().context("reclaim");
-  return ReclaimResult{bytes, Clock::now() - start};
+  ReclaimResult result;
+  result.bytes = bytes;
+  result.latency = Clock::now() - start;
+  return result;
 }
 
 nlohmann::json BalloonMode::describe() const {

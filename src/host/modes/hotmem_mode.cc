@@ -104,8 +104,8 @@ Result<ReclaimResult> HotmemMode::reclaim(const std::vector<Grant>& grants, Cloc
   for (const Grant& g : grants) {
     auto p = partition_of(g);
     if (!p) return p.error().context("reclaim");
-    if (p->state != PartitionState::kAssigned) {
-      return Error(fmt::format("reclaim: partition {} of '{}' is {}, not assigned", p->index, g.instance,
+    if (p->state != PartitionState::kAssigned && p->state != PartitionState::kDirty) {
+      return Error(fmt::format("reclaim: partition {} of '{}' is {}, not assigned or dirty", p->index, g.instance,
                                to_string(p->state)));
     }
     for (const Partition& other : draining) {
@@ -116,18 +116,20 @@ Result<ReclaimResult> HotmemMode::reclaim(const std::vector<Grant>& grants, Cloc
   const auto start = Clock::now();
   Deadline deadline(timeout);
   for (const Partition& p : draining) {
-    if (Status s = table_->move(p.index, PartitionState::kAssigned, PartitionState::kDraining); !s) return s.error();
+    if (Status s = table_->move(p.index, p.state, PartitionState::kDraining); !s) return s.error();
   }
   // Take the partitions offline in the guest first (see attach): their pages
-  // are all free, so offlining moves and zeroes nothing, and virtio-mem then
-  // unplugs offline blocks without fake-offlining them. A page still in use
-  // there makes offlining fail: that is what a stuck unplug reports.
+  // are free (the deployment checked), so offlining moves and zeroes nothing,
+  // and virtio-mem then unplugs offline blocks without fake-offlining them.
+  // Pages still in use there (a dirty partition's) are migrated to other
+  // nodes; one that cannot be moved makes offlining time out.
   std::map<int, std::string> not_offline;
   if (offline_) {
     for (const Partition& p : draining) {
       const auto budget = std::min<Clock::duration>(kOfflineTimeout, deadline.remaining() / 2);
       if (Status s = offline_(p.node, budget); !s) {
-        // Not fatal: the unplug below falls back to the driver's own path.
+        // Not fatal: the unplug below falls back to the driver's own path,
+        // which migrates what it finds; the result says so.
         spdlog::warn("partition {} (node {}) could not be taken offline: {}", p.index, p.node, s.error().message());
         not_offline[p.index] = s.error().message();
       }
@@ -160,10 +162,21 @@ Result<ReclaimResult> HotmemMode::reclaim(const std::vector<Grant>& grants, Cloc
     }
     (void)table_->move(p.index, PartitionState::kUnplugging, PartitionState::kEmpty);
     result.bytes += p.bytes;
+    if (auto it = not_offline.find(p.index); it != not_offline.end()) {
+      result.fallbacks.emplace_back(p.instance, fmt::format("partition {} (node {}) was unplugged by the driver, "
+                                                            "which migrates, after taking it offline failed: {}",
+                                                            p.index, p.node, it->second));
+    }
   }
   result.latency = Clock::now() - start;
   if (!failures.empty()) return Error("reclaim incomplete: " + failures);
   return result;
+}
+
+Status HotmemMode::set_aside(const Grant& grant, const std::string& why) {
+  auto p = partition_of(grant);
+  if (!p) return p.error().context("set aside");
+  return table_->mark_dirty(p->index, why);
 }
 
 Result<Partition> HotmemMode::partition_of(const Grant& grant) const {

@@ -1,7 +1,8 @@
 // hotmem mode: one partition per instance. Partition k is guest node k,
 // filled only by its own virtio-mem device (ZONE_MOVABLE), and the instance
 // is bound to it by its cgroup's cpuset.mems. An ended instance leaves its
-// partition empty, so unplugging it needs no migration.
+// partition empty, so unplugging it needs no migration; the deployment
+// checks that first, and sets aside (dirty) a partition that is not.
 #pragma once
 
 #include <functional>
@@ -28,6 +29,7 @@ class HotmemMode final : public MemoryMode {
   Result<Grant> begin_grant(const std::string& instance) override;
   Result<Clock::duration> finish_grant(const Grant& grant, Clock::duration timeout) override;
   Result<ReclaimResult> reclaim(const std::vector<Grant>& grants, Clock::duration timeout) override;
+  Status set_aside(const Grant& grant, const std::string& why) override;
   // Every partition device's plugged size.
   Result<std::uint64_t> held_bytes() override;
   nlohmann::json describe() const override;

@@ -356,6 +356,41 @@ TEST_F(HotmemModeTest, ReclaimWhoseUnplugIsRefusedBreaksThatPartition) {
   EXPECT_EQ(partition(0).problem, "fake vmm: vmem1 refused 0 bytes");
 }
 
+TEST_F(HotmemModeTest, AnOfflineThatFailsButAnUnplugThatWorksSaysTheDriverUnpluggedIt) {
+  ASSERT_TRUE(mode_
+                  .attach(fake_, config_.memory_devices, shape_,
+                          [](int, Clock::duration) -> Status { return Error("a page could not be moved"); })
+                  .ok());
+  const Grant a = granted("fn-a");
+  auto reclaimed = mode_.reclaim({a}, kTimeout);
+  ASSERT_TRUE(reclaimed.ok()) << reclaimed.error().message();
+  ASSERT_EQ(reclaimed->fallbacks.size(), 1u);
+  EXPECT_EQ(reclaimed->fallbacks[0].first, "fn-a");
+  EXPECT_TRUE(contains(reclaimed->fallbacks[0].second, "a page could not be moved")) << reclaimed->fallbacks[0].second;
+  EXPECT_EQ(state(0), PartitionState::kEmpty);
+}
+
+TEST_F(HotmemModeTest, ASetAsidePartitionStaysPluggedUnusedUntilReclaimed) {
+  const Grant a = granted("fn-a");
+  ASSERT_TRUE(mode_.set_aside(a, "16 MiB of shmem left").ok());
+  EXPECT_EQ(state(0), PartitionState::kDirty);
+  EXPECT_EQ(partition(0).problem, "16 MiB of shmem left");
+  EXPECT_EQ(fake_.device("vmem1").plugged_bytes, kPartition);
+  auto held = mode_.held_bytes();
+  ASSERT_TRUE(held.ok());
+  EXPECT_EQ(*held, kPartition);
+  auto next = mode_.begin_grant("fn-b");
+  ASSERT_TRUE(next.ok()) << next.error().message();
+  EXPECT_EQ(next->partition, 1) << "a dirty partition is never reused";
+  EXPECT_FALSE(mode_.set_aside(a, "again").ok()) << "only an assigned partition can be set aside";
+
+  auto reclaimed = mode_.reclaim({a}, kTimeout);
+  ASSERT_TRUE(reclaimed.ok()) << reclaimed.error().message();
+  EXPECT_EQ(reclaimed->bytes, kPartition);
+  EXPECT_EQ(state(0), PartitionState::kEmpty);
+  EXPECT_TRUE(partition(0).problem.empty());
+}
+
 TEST_F(HotmemModeTest, ReclaimOfAPartitionThatIsNotAssignedIsAnError) {
   auto plugging = mode_.begin_grant("fn-a");
   ASSERT_TRUE(plugging.ok()) << plugging.error().message();
@@ -363,7 +398,7 @@ TEST_F(HotmemModeTest, ReclaimOfAPartitionThatIsNotAssignedIsAnError) {
 
   auto early = mode_.reclaim({*plugging}, kTimeout);
   ASSERT_FALSE(early.ok());
-  EXPECT_TRUE(contains(early.error().message(), "partition 0 of 'fn-a' is plugging, not assigned")) << early.error().message();
+  EXPECT_TRUE(contains(early.error().message(), "partition 0 of 'fn-a' is plugging, not assigned or dirty")) << early.error().message();
   EXPECT_EQ(state(0), PartitionState::kPlugging);
   EXPECT_TRUE(fake_.calls().empty()) << "nothing may be unplugged";
 
@@ -371,7 +406,7 @@ TEST_F(HotmemModeTest, ReclaimOfAPartitionThatIsNotAssignedIsAnError) {
   const Grant never{"ghost", kPartition, 3, 2};
   auto ghost = mode_.reclaim({never}, kTimeout);
   ASSERT_FALSE(ghost.ok());
-  EXPECT_TRUE(contains(ghost.error().message(), "partition 2 of 'ghost' is empty, not assigned")) << ghost.error().message();
+  EXPECT_TRUE(contains(ghost.error().message(), "partition 2 of 'ghost' is empty, not assigned or dirty")) << ghost.error().message();
   EXPECT_EQ(state(2), PartitionState::kEmpty);
 }
 

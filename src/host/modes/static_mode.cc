@@ -28,7 +28,7 @@ Result<Clock::duration> StaticMode::finish_grant(const Grant&, Clock::duration) 
 Result<ReclaimResult> StaticMode::reclaim(const std::vector<Grant>& grants, Clock::duration) {
   std::lock_guard lock(mutex_);
   granted_ -= static_cast<int>(std::min<std::size_t>(grants.size(), static_cast<std::size_t>(granted_)));
-  return ReclaimResult{0, Clock::duration::zero()};
+  return ReclaimResult{};
 }
 
 nlohmann::json StaticMode::describe() const {

@@ -66,7 +66,10 @@ Result<ReclaimResult> VirtioMemMode::reclaim(const std::vector<Grant>& grants, C
   }
   auto waited = vmm_->wait_memory_device(kDevice, [goal](std::uint64_t size) { return size <= goal; }, timeout, goal);
   if (!waited) return waited.error().context("reclaim");
-  return ReclaimResult{bytes, Clock::now() - start};
+  ReclaimResult result;
+  result.bytes = bytes;
+  result.latency = Clock::now() - start;
+  return result;
 }
 
 Result<std::uint64_t> VirtioMemMode::held_bytes() {
