@@ -11,6 +11,7 @@
 #include "cli/options.h"
 #include "common/interrupt.h"
 #include "common/size.h"
+#include "host/run_dir.h"
 #include "serve/api_server.h"
 #include "serve/function_registry.h"
 
@@ -58,7 +59,10 @@ Status run_serve(const ServeArgs& args) {
   }
   // VMs a previous daemon left when it was killed: their QEMUs died with it
   // (they are tied to their owner); their run directories go now.
-  for (const std::string& line : host::sweep_orphaned_run_dirs()) spdlog::info("hotmem serve: {}", line);
+  auto swept = host::sweep_orphaned_run_dirs();
+  if (!swept) return swept.error();
+  for (const std::string& line : swept->removed) spdlog::info("hotmem serve: {}", line);
+  for (const std::string& line : swept->left) spdlog::warn("hotmem serve: {}", line);
   auto budget = budget_config(args);
   if (!budget) return budget.error();
   serve::Metrics metrics;

@@ -12,6 +12,7 @@
 
 #include "common/socket.h"
 #include "common/temp_dir.h"
+#include "host/testing/scratch_dir.h"
 
 namespace hotmem::serve {
 namespace {
@@ -196,7 +197,7 @@ TEST_F(ApiServerTest, RandomRequestsNeverGetAnythingButAClearAnswer) {
 // A socket file left by a killed daemon does not keep the next one from
 // listening; one a running daemon answers on does.
 TEST(ApiServerSocket, AStaleUnixSocketIsReplacedAndALiveOneIsNot) {
-  auto dir = TempDir::create("/tmp", "api-socket-");
+  auto dir = host::scratch_dir("api-socket");
   ASSERT_TRUE(dir) << dir.error().message();
   const std::string path = (dir->path() / "api.sock").string();
   {
