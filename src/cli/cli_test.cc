@@ -1,12 +1,16 @@
 // The CLI's answers to bad input, run as a user would run the binary: a
 // non-zero exit and a message that says what to do; no stack trace, no hang.
+#include <sys/stat.h>
 #include <sys/wait.h>
+
+#include <fstream>
 
 #include <gtest/gtest.h>
 
 #include "common/proc_stats.h"
 #include "common/process.h"
 #include "common/temp_dir.h"
+#include "host/testing/scratch_dir.h"
 
 namespace hotmem::cli {
 namespace {
@@ -76,6 +80,27 @@ TEST(CliBadInput, ImageBuildWithoutKernelSaysWhatIsMissing) {
   expect_clean_failure(hotmem({"image", "build", "--kernel-dir", "/nonexistent", "--agent", "/bin/true", "--out",
                                "/tmp/hotmem-never"}),
                        "no boot/vmlinuz");
+}
+
+TEST(CliBadInput, ServeOnAnOpenAddressWithoutATokenIsRefused) {
+  for (const char* host : {"0.0.0.0", "::", "192.0.2.1"}) {
+    const auto run = hotmem({"serve", "--host", host, "--port", "0"});
+    expect_clean_failure(run, "is not a loopback address");
+    EXPECT_NE(run.output.find("--token-file"), std::string::npos) << run.output;
+  }
+}
+
+TEST(CliBadInput, ServeRefusesATokenFileOthersCanReadOrThatHoldsNoToken) {
+  auto dir = host::scratch_dir("cli-token");
+  ASSERT_TRUE(dir) << dir.error().message();
+  const std::filesystem::path token = dir->path() / "token";
+  std::ofstream(token) << "s3cret\n";
+  ::chmod(token.c_str(), 0644);
+  expect_clean_failure(hotmem({"serve", "--host", "0.0.0.0", "--token-file", token.string()}), "chmod 600");
+  std::ofstream(token, std::ios::trunc) << "\n";
+  ::chmod(token.c_str(), 0600);
+  expect_clean_failure(hotmem({"serve", "--host", "0.0.0.0", "--token-file", token.string()}), "no token");
+  expect_clean_failure(hotmem({"serve", "--token-file", (dir->path() / "missing").string()}), "missing");
 }
 
 }  // namespace

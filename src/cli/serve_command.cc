@@ -1,5 +1,6 @@
 // hotmem serve: the host daemon (REST API, one VM per function).
 #include <memory>
+#include <optional>
 #include <string>
 #include <fstream>
 #include <thread>
@@ -11,6 +12,8 @@
 #include "cli/options.h"
 #include "common/interrupt.h"
 #include "common/size.h"
+#include "host/run_dir.h"
+#include "serve/api_auth.h"
 #include "serve/api_server.h"
 #include "serve/function_registry.h"
 
@@ -24,6 +27,7 @@ struct ServeArgs {
   std::string unix_socket;
   int max_functions = 8;
   std::string port_file;
+  std::string token_file;
   std::string memory_budget = "auto";
   std::string memory_reserve = "1G";
   std::string reclaim_policy = "sync";
@@ -51,7 +55,27 @@ Result<serve::BudgetConfig> budget_config(const ServeArgs& args) {
   return c;
 }
 
+// The token clients must present; none on loopback or a unix socket, where
+// only this host's users reach the API, unless one is given.
+Result<std::optional<std::string>> api_token(const ServeArgs& args) {
+  if (!args.token_file.empty()) {
+    auto token = serve::read_token_file(args.token_file);
+    if (!token) return token.error().context("--token-file");
+    return std::optional(std::move(*token));
+  }
+  if (args.unix_socket.empty() && !serve::is_loopback_host(args.host)) {
+    return Error(fmt::format("--host {} is not a loopback address: whoever reaches it could deploy and run code "
+                             "here. Give --token-file F (mode 600, its first line the token clients send as "
+                             "'Authorization: Bearer <token>'), or listen on 127.0.0.1 behind a TLS proxy "
+                             "(docs/serve.md, Security)",
+                             args.host));
+  }
+  return std::optional<std::string>();
+}
+
 Status run_serve(const ServeArgs& args) {
+  auto token = api_token(args);
+  if (!token) return token.error();
   auto vm = args.guest.resolve("function");
   if (!vm) return vm.error();
   if (!std::filesystem::exists(vm->image_dir / "image.json")) {
@@ -59,7 +83,10 @@ Status run_serve(const ServeArgs& args) {
   }
   // VMs a previous daemon left when it was killed: their QEMUs died with it
   // (they are tied to their owner); their run directories go now.
-  for (const std::string& line : host::sweep_orphaned_run_dirs()) spdlog::info("hotmem serve: {}", line);
+  auto swept = host::sweep_orphaned_run_dirs();
+  if (!swept) return swept.error();
+  for (const std::string& line : swept->removed) spdlog::info("hotmem serve: {}", line);
+  for (const std::string& line : swept->left) spdlog::warn("hotmem serve: {}", line);
   auto budget = budget_config(args);
   if (!budget) return budget.error();
   serve::Metrics metrics;
@@ -73,10 +100,13 @@ Status run_serve(const ServeArgs& args) {
   if (!dirty) return dirty.error().context("--dirty-partitions");
   serve::FunctionRegistry registry(*vm, metrics, broker, static_cast<std::size_t>(args.max_functions), *dirty);
   serve::ApiServer api(registry, metrics);
+  const bool token_required = token->has_value();
+  if (token_required) api.require_token(std::move(**token));
   if (Status s = api.bind(args.host, args.port, args.unix_socket); !s) return s;
   const std::string where = args.unix_socket.empty() ? fmt::format("http://{}:{}", args.host, api.port())
                                                      : "unix:" + args.unix_socket;
-  fmt::print("hotmem serve: listening on {} (Ctrl-C stops it and every function VM)\n", where);
+  fmt::print("hotmem serve: listening on {}{} (Ctrl-C stops it and every function VM)\n", where,
+             token_required ? ", bearer token required" : "");
   std::fflush(stdout);
   if (!args.port_file.empty()) {
     std::ofstream(args.port_file) << api.port() << "\n";
@@ -109,6 +139,9 @@ void add_serve_command(CLI::App& app, int& exit_code) {
       ->check(CLI::Range(1, 256))
       ->capture_default_str();
   serve->add_option("--port-file", args->port_file, "Write the port listened on to this file (for scripts)");
+  serve->add_option("--token-file", args->token_file,
+                    "Require 'Authorization: Bearer <token>' on every request, the token being this file's first "
+                    "line (mode 600); needed with a --host that is not loopback");
   serve->add_option("--memory-budget", args->memory_budget,
                     "Host memory all function VMs may commit (boot memory + plugged): a size (K/M/G) or auto "
                     "(the host's available memory less --memory-reserve, re-read every second)")

@@ -1,6 +1,7 @@
 // hotmem vm start | status | resize | stop | list (and the hidden supervise)
 #include <unistd.h>
 
+#include <algorithm>
 #include <thread>
 
 #include <fmt/format.h>
@@ -28,10 +29,14 @@ int start_vm(const std::string& name, const VmOptions& options, const std::vecto
   if (!config) return report_error(config.error().message());
   // Fail here, with the image hint, rather than inside the detached supervisor.
   if (auto img = image::load_image(config->image_dir); !img) return report_error(img.error().message());
-  for (const std::string& running : list_vms()) {
-    if (running == name) return report_error(fmt::format("a VM named '{}' is already running", name));
+  auto running = list_vms();
+  if (!running) return report_error(running.error().message());
+  if (std::find(running->begin(), running->end(), name) != running->end()) {
+    return report_error(fmt::format("a VM named '{}' is already running", name));
   }
-  const fs::path dir = vm_state_dir(name);
+  auto state_dir = vm_state_dir(name);
+  if (!state_dir) return report_error(state_dir.error().message());
+  const fs::path dir = *state_dir;
   std::error_code ec;
   fs::remove_all(dir, ec);
   fs::create_directories(dir, ec);
@@ -177,14 +182,20 @@ void add_vm_commands(CLI::App& app, int& exit_code) {
       return;
     }
     // The supervisor removes its state directory as it exits.
+    auto dir = vm_state_dir(stop->name);
     Deadline deadline(std::chrono::seconds(15));
-    while (fs::exists(vm_state_dir(stop->name)) && !deadline.expired()) std::this_thread::sleep_for(Millis(50));
+    while (dir && fs::exists(*dir) && !deadline.expired()) std::this_thread::sleep_for(Millis(50));
     fmt::print("VM {} stopped\n", stop->name);
   });
 
   CLI::App* list_cmd = vm->add_subcommand("list", "List running VMs");
-  list_cmd->callback([] {
-    for (const std::string& name : list_vms()) fmt::print("{}\n", name);
+  list_cmd->callback([&exit_code] {
+    auto names = list_vms();
+    if (!names) {
+      exit_code = report_error(names.error().message());
+      return;
+    }
+    for (const std::string& name : *names) fmt::print("{}\n", name);
   });
 }
 

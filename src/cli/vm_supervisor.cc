@@ -1,11 +1,7 @@
 #include "cli/vm_supervisor.h"
 
-#include <signal.h>
-#include <unistd.h>
-
+#include <algorithm>
 #include <array>
-#include <cstdlib>
-#include <fstream>
 
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
@@ -13,6 +9,8 @@
 #include "common/interrupt.h"
 #include "common/proc_stats.h"
 #include "common/socket.h"
+#include "host/run_dir.h"
+#include "host/runtime_root.h"
 #include "protocol/frame.h"
 #include "protocol/messages.h"
 
@@ -95,17 +93,20 @@ protocol::Response handle(host::FunctionVm& vm, const protocol::Request& request
 
 }  // namespace
 
-fs::path state_root() {
-  if (const char* env = std::getenv("HOTMEM_STATE_DIR"); env && *env) return env;
-  if (::access("/run", W_OK) == 0) return "/run/hotmem";
-  return fmt::format("/tmp/hotmem-{}", ::getuid());
+Result<fs::path> vm_state_dir(const std::string& name) {
+  auto root = host::vm_states_root();
+  if (!root) return root.error();
+  return *root / name;
 }
-
-fs::path vm_state_dir(const std::string& name) { return state_root() / name; }
 
 int run_supervisor(const host::FunctionVmConfig& config) {
   install_interrupt_handlers();
-  const fs::path dir = vm_state_dir(config.name);
+  auto state_dir = vm_state_dir(config.name);
+  if (!state_dir) {
+    spdlog::error("{}", state_dir.error().message());
+    return 1;
+  }
+  const fs::path dir = *state_dir;
   std::error_code ec;
   fs::create_directories(dir, ec);
   if (ec) {
@@ -114,9 +115,9 @@ int run_supervisor(const host::FunctionVmConfig& config) {
   }
   // The state directory goes when the supervisor goes, on every path.
   TempDir state(dir);
-  {
-    std::ofstream pid(dir / "supervisor.pid");
-    pid << ::getpid() << "\n";
+  if (Status s = host::record_owner(dir); !s) {
+    spdlog::error("{}", s.error().message());
+    return 1;
   }
   auto listener = listen_unix(dir / "control.sock");
   if (!listener) {
@@ -154,7 +155,9 @@ int run_supervisor(const host::FunctionVmConfig& config) {
 
 Result<json> control_call(const std::string& name, const std::string& type, const json& body,
                           Clock::duration timeout) {
-  const fs::path socket = vm_state_dir(name) / "control.sock";
+  auto dir = vm_state_dir(name);
+  if (!dir) return dir.error();
+  const fs::path socket = *dir / "control.sock";
   if (!fs::exists(socket)) {
     return Error(fmt::format("no VM named '{}' is running (see `hotmem vm list`; start one with `hotmem vm start {}`)",
                              name, name));
@@ -172,19 +175,23 @@ Result<json> control_call(const std::string& name, const std::string& type, cons
   return response->body;
 }
 
-std::vector<std::string> list_vms() {
+Result<std::vector<std::string>> list_vms() {
+  auto root = host::vm_states_root();
+  if (!root) return root.error();
   std::vector<std::string> names;
   std::error_code ec;
-  for (const auto& entry : fs::directory_iterator(state_root(), ec)) {
-    if (!entry.is_directory()) continue;
-    auto pid_text = read_text_file(entry.path() / "supervisor.pid", 64);
-    const pid_t pid = pid_text ? static_cast<pid_t>(std::atoi(pid_text->c_str())) : 0;
-    if (pid > 0 && ::kill(pid, 0) == 0) {
+  for (const auto& entry : fs::directory_iterator(*root, ec)) {
+    if (!host::check_owned_dir(entry.path())) continue;
+    // None recorded yet: `vm start` made the directory, its supervisor is starting.
+    auto owner = host::recorded_owner(entry.path());
+    if (!owner) continue;
+    if (process_alive(*owner)) {
       names.push_back(entry.path().filename().string());
-    } else if (pid_text) {
+    } else {
       // A supervisor that was killed outright: its QEMU died with it
       // (PR_SET_PDEATHSIG); only the directory is left to clear.
-      fs::remove_all(entry.path(), ec);
+      std::error_code removing;
+      fs::remove_all(entry.path(), removing);
     }
   }
   std::sort(names.begin(), names.end());

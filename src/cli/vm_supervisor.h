@@ -3,8 +3,9 @@
 // still dies with its owner) and answers the other `hotmem vm` commands on a
 // control socket, using the same framed messages as the agent channel.
 //
-// State of a VM named N lives in <state root>/N/: control.sock,
-// supervisor.pid, supervisor.log, and the VM's own sockets and logs.
+// State of a VM named N lives in ROOT/vms/N/ (host/runtime_root.h):
+// control.sock, owner (the supervisor, host/run_dir.h), supervisor.log, and
+// the VM's own sockets and logs.
 #pragma once
 
 #include <filesystem>
@@ -20,9 +21,8 @@ namespace hotmem::cli {
 
 using nlohmann::json;
 
-// $HOTMEM_STATE_DIR, else /run/hotmem when writable, else /tmp/hotmem-<uid>.
-std::filesystem::path state_root();
-std::filesystem::path vm_state_dir(const std::string& name);
+// ROOT/vms/<name>, its parents checked (host::vm_states_root).
+Result<std::filesystem::path> vm_state_dir(const std::string& name);
 
 // Runs the supervisor in this process until `stop` or a signal.
 int run_supervisor(const host::FunctionVmConfig& config);
@@ -32,6 +32,6 @@ Result<json> control_call(const std::string& name, const std::string& type, cons
                           Clock::duration timeout);
 
 // Names of VMs whose supervisor is alive; removes the state of dead ones.
-std::vector<std::string> list_vms();
+Result<std::vector<std::string>> list_vms();
 
 }  // namespace hotmem::cli

@@ -6,6 +6,7 @@
 #include <cstring>
 #include <fstream>
 #include <sstream>
+#include <utility>
 
 #include <unistd.h>
 
@@ -39,28 +40,81 @@ Result<std::uint64_t> process_rss_bytes(pid_t pid) {
   return kib * 1024;
 }
 
+namespace {
+
+// The fields of a /proc/.../stat line after the command name (which may hold
+// spaces and parentheses): the first is field 3 (state).
+Result<std::vector<std::string>> stat_fields(const std::filesystem::path& stat_file) {
+  auto stat = read_text_file(stat_file, 4096);
+  if (!stat) return stat.error();
+  const std::size_t paren = stat->rfind(')');
+  if (paren == std::string::npos) return Error(fmt::format("{} is malformed", stat_file.string()));
+  std::istringstream rest(stat->substr(paren + 1));
+  std::vector<std::string> fields;
+  for (std::string field; rest >> field;) fields.push_back(std::move(field));
+  return fields;
+}
+
+// Field `n` (1-based, as proc(5) numbers them) of what stat_fields returned.
+const std::string* stat_field(const std::vector<std::string>& fields, std::size_t n) {
+  return n >= 3 && n - 3 < fields.size() ? &fields[n - 3] : nullptr;
+}
+
+}  // namespace
+
 Result<double> process_cpu_ms(pid_t pid) {
   const std::filesystem::path tasks = fmt::format("/proc/{}/task", pid);
   std::error_code ec;
   double ticks = 0;
   for (const auto& entry : std::filesystem::directory_iterator(tasks, ec)) {
-    auto stat = read_text_file(entry.path() / "stat", 4096);
-    if (!stat) continue;  // the thread just ended
-    // Fields after the command name (which may hold spaces): state is field
-    // 3, utime 14, stime 15.
-    const std::size_t paren = stat->rfind(')');
-    if (paren == std::string::npos) continue;
-    std::istringstream rest(stat->substr(paren + 2));
-    std::string field;
-    std::uint64_t utime = 0, stime = 0;
-    for (int i = 3; i <= 15 && rest >> field; ++i) {
-      if (i == 14) utime = std::strtoull(field.c_str(), nullptr, 10);
-      if (i == 15) stime = std::strtoull(field.c_str(), nullptr, 10);
-    }
-    ticks += static_cast<double>(utime + stime);
+    auto fields = stat_fields(entry.path() / "stat");
+    if (!fields) continue;  // the thread just ended
+    const std::string* utime = stat_field(*fields, 14);
+    const std::string* stime = stat_field(*fields, 15);
+    if (!utime || !stime) continue;
+    ticks += static_cast<double>(std::strtoull(utime->c_str(), nullptr, 10)) +
+             static_cast<double>(std::strtoull(stime->c_str(), nullptr, 10));
   }
   if (ec) return Error(fmt::format("cannot read the threads of pid {}: {}", pid, ec.message()));
   return ticks * 1000.0 / static_cast<double>(::sysconf(_SC_CLK_TCK));
+}
+
+namespace {
+
+// The state (field 3) and start time (field 22) of a process.
+Result<std::pair<char, ProcessIdentity>> process_state(pid_t pid) {
+  if (pid <= 0) return Error(fmt::format("{} is not a process id", pid));
+  auto fields = stat_fields(fmt::format("/proc/{}/stat", pid));
+  if (!fields) return Error(ErrorCode::kNotFound, fmt::format("no process {}", pid));
+  const std::string* state = stat_field(*fields, 3);
+  const std::string* start = stat_field(*fields, 22);
+  ProcessIdentity identity{pid, 0};
+  if (!state || state->empty() || !start ||
+      std::from_chars(start->data(), start->data() + start->size(), identity.start_ticks).ec != std::errc()) {
+    return Error(fmt::format("/proc/{}/stat is malformed", pid));
+  }
+  return std::pair{state->front(), identity};
+}
+
+}  // namespace
+
+Result<ProcessIdentity> process_identity(pid_t pid) {
+  auto state = process_state(pid);
+  if (!state) return state.error();
+  return state->second;
+}
+
+bool process_alive(const ProcessIdentity& process) {
+  auto state = process_state(process.pid);
+  // Z: ended, its parent has not reaped it yet; X: being reaped.
+  return state && state->second == process && state->first != 'Z' && state->first != 'X';
+}
+
+Result<std::filesystem::path> process_executable(pid_t pid) {
+  std::error_code ec;
+  auto exe = std::filesystem::read_symlink(fmt::format("/proc/{}/exe", pid), ec);
+  if (ec) return Error(fmt::format("cannot tell what process {} runs: {}", pid, ec.message()));
+  return exe;
 }
 
 std::string tail_of_file(const std::filesystem::path& path, std::size_t max_bytes) {

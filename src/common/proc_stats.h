@@ -18,6 +18,24 @@ Result<std::uint64_t> process_rss_bytes(pid_t pid);
 // CPU time (user + system) of every thread of a process, in ms.
 Result<double> process_cpu_ms(pid_t pid);
 
+// One process, told apart from any later one that gets its pid: the pid and
+// when it started (field 22 of /proc/PID/stat, clock ticks after boot).
+struct ProcessIdentity {
+  pid_t pid = 0;
+  std::uint64_t start_ticks = 0;
+  bool operator==(const ProcessIdentity&) const = default;
+};
+
+// The identity of a live process; an error when there is no such process.
+Result<ProcessIdentity> process_identity(pid_t pid);
+
+// Whether that very process still runs: its pid exists, started at the same
+// time, and is not a zombie.
+bool process_alive(const ProcessIdentity& process);
+
+// The program a process runs (/proc/PID/exe resolved).
+Result<std::filesystem::path> process_executable(pid_t pid);
+
 // Processes whose command line (arguments joined by spaces) contains `needle`.
 std::vector<pid_t> processes_matching(const std::string& needle);
 

@@ -39,6 +39,10 @@ struct SpawnOptions {
   std::function<void()> before_exec;
 };
 
+// Where exec would find `program`: itself when it names a path (has a '/'),
+// else the first executable file of that name in $PATH.
+Result<std::filesystem::path> find_program(const std::string& program);
+
 // How a process ended, e.g. "exited with status 1" or "killed by signal 9".
 std::string describe_wait_status(int status);
 

@@ -1,10 +1,13 @@
 #include "common/process.h"
 
 #include <signal.h>
+#include <unistd.h>
 
 #include <thread>
 
 #include <gtest/gtest.h>
+
+#include "common/proc_stats.h"
 
 namespace hotmem {
 namespace {
@@ -34,6 +37,45 @@ TEST(ChildProcess, AProgramThatDoesNotExistIsAnErrorNamingIt) {
   auto spawned = ChildProcess::spawn(options);
   ASSERT_FALSE(spawned);
   EXPECT_NE(spawned.error().message().find("hotmem-no-such-program"), std::string::npos) << spawned.error().message();
+}
+
+TEST(FindProgram, LooksInPathAsExecWould) {
+  auto sh = find_program("sh");
+  ASSERT_TRUE(sh) << sh.error().message();
+  EXPECT_TRUE(sh->is_absolute()) << *sh;
+  auto missing = find_program("hotmem-no-such-program");
+  ASSERT_FALSE(missing);
+  EXPECT_EQ(missing.error().code(), ErrorCode::kNotFound);
+  EXPECT_NE(missing.error().message().find("hotmem-no-such-program"), std::string::npos) << missing.error().message();
+  EXPECT_FALSE(find_program("/nonexistent/hotmem-no-such-program"));
+}
+
+// A process is known by its pid and start time: alive while it runs, not
+// once it has ended (zombie or reaped), and never under another start time.
+TEST(ProcessIdentity, NamesOneProcessFromStartToEnd) {
+  SpawnOptions options;
+  options.argv = {"sleep", "30"};
+  auto child = ChildProcess::spawn(options);
+  ASSERT_TRUE(child) << child.error().message();
+  auto identity = process_identity(child->pid());
+  ASSERT_TRUE(identity) << identity.error().message();
+  EXPECT_EQ(identity->pid, child->pid());
+  EXPECT_TRUE(process_alive(*identity));
+  EXPECT_FALSE(process_alive({identity->pid, identity->start_ticks + 1}));
+  ::kill(child->pid(), SIGKILL);  // a zombie until reaped below
+  for (int i = 0; i < 500 && process_alive(*identity); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  EXPECT_FALSE(process_alive(*identity)) << "a zombie is not alive";
+  EXPECT_TRUE(process_identity(child->pid())) << "reaped too early: the zombie went untested";
+  (void)child->wait_for(std::chrono::seconds(5));
+  EXPECT_FALSE(process_alive(*identity));
+  EXPECT_FALSE(process_identity(child->pid()));
+}
+
+TEST(ProcessExecutable, IsTheProgramFileAProcessRuns) {
+  auto self = process_executable(::getpid());
+  ASSERT_TRUE(self) << self.error().message();
+  EXPECT_EQ(self->filename(), "hotmem_unit_tests");
+  EXPECT_FALSE(process_executable(0));
 }
 
 }  // namespace

@@ -19,6 +19,7 @@ enum class ErrorCode {
   kUnavailable,        // not now: a VM failed or is gone, a wait ran out; may work later
   kResourceExhausted,  // a limit was reached (functions, instances, memory)
   kGuestMisbehaved,    // the guest (agent or function code) broke its side of the protocol
+  kUnauthenticated,    // the caller did not prove who it is (no or a wrong API token)
 };
 
 // "internal", "invalid_argument", ...: stable names for logs and JSON.
@@ -71,6 +72,7 @@ inline std::string_view error_code_name(ErrorCode code) {
     case ErrorCode::kUnavailable: return "unavailable";
     case ErrorCode::kResourceExhausted: return "resource_exhausted";
     case ErrorCode::kGuestMisbehaved: return "guest_misbehaved";
+    case ErrorCode::kUnauthenticated: return "unauthenticated";
   }
   return "internal";
 }

@@ -45,6 +45,7 @@ TEST(Error, EveryKindHasAStableName) {
   EXPECT_EQ(error_code_name(ErrorCode::kUnavailable), "unavailable");
   EXPECT_EQ(error_code_name(ErrorCode::kResourceExhausted), "resource_exhausted");
   EXPECT_EQ(error_code_name(ErrorCode::kGuestMisbehaved), "guest_misbehaved");
+  EXPECT_EQ(error_code_name(ErrorCode::kUnauthenticated), "unauthenticated");
 }
 
 }  // namespace

@@ -18,16 +18,26 @@ namespace hotmem {
 namespace {
 
 Result<sockaddr_un> unix_address(const std::filesystem::path& path) {
+  if (Status fits = check_unix_socket_path(path); !fits) return fits.error();
   sockaddr_un addr{};
   addr.sun_family = AF_UNIX;
   const std::string& p = path.native();
-  if (p.size() >= sizeof addr.sun_path) {
-    return Error(fmt::format("socket path too long ({} bytes, at most {}): {}", p.size(),
-                             sizeof addr.sun_path - 1, p));
-  }
   std::memcpy(addr.sun_path, p.c_str(), p.size() + 1);
   return addr;
 }
+
+}  // namespace
+
+Status check_unix_socket_path(const std::filesystem::path& path) {
+  const std::string& p = path.native();
+  if (p.size() >= sizeof(sockaddr_un::sun_path)) {
+    return Error(fmt::format("socket path too long ({} bytes, at most {}): {}", p.size(),
+                             sizeof(sockaddr_un::sun_path) - 1, p));
+  }
+  return ok_status();
+}
+
+namespace {
 
 // Waits for `events` on fd; false on timeout or interruption.
 Result<bool> wait_for(int fd, short events, const Deadline& deadline) {

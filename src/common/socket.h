@@ -14,6 +14,10 @@
 
 namespace hotmem {
 
+// Whether `path` fits a unix socket address (at most 107 bytes); the error
+// says how long it is.
+Status check_unix_socket_path(const std::filesystem::path& path);
+
 // Connects to a listening socket, retrying while it does not exist yet or
 // refuses, until the deadline. `alive` (optional) is checked between tries:
 // when it returns false the wait ends early (e.g. the server process died).

@@ -1,14 +1,10 @@
 #include "host/function_vm.h"
 
-#include <signal.h>
-#include <unistd.h>
-
-#include <fstream>
-
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
 #include "common/proc_stats.h"
+#include "host/run_dir.h"
 #include "protocol/messages.h"
 #include "vmm/qemu/qemu_vm.h"
 
@@ -20,30 +16,6 @@ void add_partition_device(FunctionVmConfig& config, std::uint64_t max_bytes) {
   config.memory_devices.push_back({fmt::format("vmem{}", node), node, max_bytes});
 }
 
-std::vector<std::string> sweep_orphaned_run_dirs(const std::filesystem::path& parent) {
-  std::vector<std::string> swept;
-  std::error_code ec;
-  for (const auto& entry : std::filesystem::directory_iterator(parent, ec)) {
-    const std::filesystem::path dir = entry.path();
-    if (!dir.filename().string().starts_with("hotmem-") || !entry.is_directory(ec)) continue;
-    auto owner = read_text_file(dir / kRunDirOwnerFile, 64);
-    if (!owner) continue;  // not a VM's, or not ours to judge
-    const std::string digits = owner->substr(0, owner->find_first_not_of("0123456789"));
-    if (digits.empty() || digits.size() > 9) continue;
-    const int pid = std::stoi(digits);
-    if (std::filesystem::exists(fmt::format("/proc/{}", pid), ec)) continue;  // its owner lives
-    std::string line = fmt::format("removed {} (its owner, pid {}, is gone)", dir.string(), pid);
-    // QEMU's command line names the VM's sockets in this directory.
-    for (pid_t qemu : processes_matching((dir / "qmp.sock").string())) {
-      if (::kill(qemu, SIGKILL) == 0) line += fmt::format("; killed its QEMU {}", qemu);
-    }
-    std::filesystem::remove_all(dir, ec);
-    if (ec) line = fmt::format("could not remove {}: {}", dir.string(), ec.message());
-    swept.push_back(std::move(line));
-  }
-  return swept;
-}
-
 Result<std::unique_ptr<FunctionVm>> FunctionVm::boot(const FunctionVmConfig& config) {
   if (Status s = protocol::validate_name("VM name", config.name); !s) return s.error();
   auto image = image::load_image(config.image_dir);
@@ -51,10 +23,9 @@ Result<std::unique_ptr<FunctionVm>> FunctionVm::boot(const FunctionVmConfig& con
 
   std::unique_ptr<FunctionVm> vm(new FunctionVm());
   if (config.run_dir.empty()) {
-    auto dir = TempDir::create("/tmp", fmt::format("hotmem-{}-", config.name));
-    if (!dir) return dir.error();
+    auto dir = create_run_dir(config.name);
+    if (!dir) return dir.error().context("boot VM " + config.name);
     vm->run_dir_ = std::move(*dir);
-    std::ofstream(vm->run_dir_.path() / kRunDirOwnerFile) << ::getpid() << "\n";
   }
   image::KernelCmdline cmdline = image->cmdline;
   if (config.guest_init_on_alloc) cmdline.set("init_on_alloc", std::to_string(*config.guest_init_on_alloc));

@@ -32,7 +32,8 @@ struct FunctionVmConfig {
   std::optional<int> guest_init_on_alloc;
   std::string extra_cmdline;
   Clock::duration boot_timeout = std::chrono::seconds(120);
-  // Where the VM's sockets and logs go; a fresh directory under /tmp when empty.
+  // Where the VM's sockets and logs go; a fresh run directory under the
+  // runtime root when empty (host/run_dir.h).
   std::filesystem::path run_dir;
   // Host cgroup directory to run QEMU in (empty: the caller's).
   std::filesystem::path host_cgroup;
@@ -41,17 +42,6 @@ struct FunctionVmConfig {
 // The usual single-partition layout: one virtio-mem device "vmem1" of `max`
 // on guest node 1 (node 0 keeps the boot memory).
 void add_partition_device(FunctionVmConfig& config, std::uint64_t max_bytes);
-
-// A VM's run directory (/tmp/hotmem-<name>-XXXXXX) names its owner's pid
-// in this file, so a later process can tell an orphan from a live VM's.
-inline constexpr const char* kRunDirOwnerFile = "owner";
-
-// Run directories under `parent` whose owner process is gone (a daemon
-// killed with SIGKILL leaves them; its QEMUs die with it): kills any QEMU
-// still using one, which should never be needed, and removes the
-// directory. Directories of live owners are left alone. Returns a line per
-// directory removed.
-std::vector<std::string> sweep_orphaned_run_dirs(const std::filesystem::path& parent = "/tmp");
 
 class FunctionVm {
  public:

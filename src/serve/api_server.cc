@@ -12,6 +12,7 @@
 
 #include "common/socket.h"
 #include "protocol/messages.h"
+#include "serve/api_auth.h"
 
 namespace hotmem::serve {
 namespace {
@@ -39,6 +40,7 @@ int http_status(ErrorCode code) {
     case ErrorCode::kInternal: return 500;
     case ErrorCode::kGuestMisbehaved: return 502;
     case ErrorCode::kUnavailable: return 503;
+    case ErrorCode::kUnauthenticated: return 401;
   }
   return 500;
 }
@@ -177,6 +179,25 @@ ApiServer::ApiServer(FunctionRegistry& registry, Metrics& metrics, ApiLimits lim
 }
 
 ApiServer::~ApiServer() { stop(); }
+
+void ApiServer::require_token(std::string token) {
+  // Before routing: no route, and no 404 either, answers a stranger.
+  routes_->server.set_pre_routing_handler([token = std::move(token)](const httplib::Request& req,
+                                                                    httplib::Response& res) {
+    const std::string given = req.get_header_value("Authorization");
+    if (authorizes(given, token)) return httplib::Server::HandlerResponse::Unhandled;
+    res.set_header("WWW-Authenticate", given.empty() ? R"(Bearer realm="hotmem")"
+                                                     : R"(Bearer realm="hotmem", error="invalid_token")");
+    // The request's body, if any, is left unread: the client is asked to
+    // close the connection (whatever it sends next is checked the same way).
+    res.set_header("Connection", "close");
+    const std::string detail = given.empty()
+        ? "this daemon requires an 'Authorization: Bearer <token>' header with the token of its --token-file"
+        : "the Authorization header is not 'Bearer <token>' with the token of the daemon's --token-file";
+    send_error(res, Error(ErrorCode::kUnauthenticated, detail).with_reason("unauthorized"));
+    return httplib::Server::HandlerResponse::Handled;
+  });
+}
 
 Status ApiServer::bind(const std::string& host, int port, const std::string& unix_socket) {
   auto& s = routes_->server;

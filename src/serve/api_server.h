@@ -11,6 +11,9 @@
 //   DELETE /v1/functions/{name}         stop its VM
 //   POST   /v1/functions/{name}/invoke  run it with the body as parameters
 //   GET    /metrics                     Prometheus text
+//
+// With a token (require_token), every request, /metrics included, must
+// carry `Authorization: Bearer <token>`; any other gets 401 (api_auth.h).
 #pragma once
 
 #include <atomic>
@@ -23,9 +26,9 @@
 
 namespace hotmem::serve {
 
-// The HTTP status of an error of this kind: invalid argument 400, not found
-// 404, conflict 409, resource exhausted 429, internal 500, guest misbehaved
-// 502, unavailable 503.
+// The HTTP status of an error of this kind: invalid argument 400,
+// unauthenticated 401, not found 404, conflict 409, resource exhausted 429,
+// internal 500, guest misbehaved 502, unavailable 503.
 int http_status(ErrorCode code);
 
 struct ApiLimits {
@@ -42,6 +45,10 @@ class ApiServer {
   // `unix_socket` is not empty.
   Status bind(const std::string& host, int port, const std::string& unix_socket = "");
   int port() const { return port_; }
+  // From now on every request must carry `Authorization: Bearer <token>`
+  // (a token read_token_file accepted); others get 401 with
+  // `WWW-Authenticate: Bearer`. Call before run().
+  void require_token(std::string token);
   // Serves until stop(); returns at once if not bound, or if stop() came first.
   Status run();
   // Ends run() (on another thread), whenever it is called.

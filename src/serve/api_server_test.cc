@@ -7,11 +7,13 @@
 #include <filesystem>
 #include <random>
 #include <thread>
+#include <tuple>
 
 #include <gtest/gtest.h>
 
 #include "common/socket.h"
 #include "common/temp_dir.h"
+#include "host/testing/scratch_dir.h"
 
 namespace hotmem::serve {
 namespace {
@@ -25,6 +27,7 @@ class ApiServerTest : public ::testing::Test {
     ApiLimits limits;
     limits.max_body_bytes = 64 * 1024;
     api_ = std::make_unique<ApiServer>(*registry_, metrics_, limits);
+    configure(*api_);
     ASSERT_TRUE(api_->bind("127.0.0.1", 0));
     server_ = std::thread([this] { (void)api_->run(); });
     client_ = std::make_unique<httplib::Client>("127.0.0.1", api_->port());
@@ -35,6 +38,8 @@ class ApiServerTest : public ::testing::Test {
     api_->stop();
     server_.join();
   }
+  // What a test's daemon sets up before it serves.
+  virtual void configure(ApiServer&) {}
 
   // Sends a request; returns status and parsed body.
   std::pair<int, json> send(const std::string& method, const std::string& path, const std::string& body = "") {
@@ -108,6 +113,7 @@ TEST(HttpStatus, EachKindOfErrorHasItsStatus) {
   EXPECT_EQ(http_status(ErrorCode::kInternal), 500);
   EXPECT_EQ(http_status(ErrorCode::kGuestMisbehaved), 502);
   EXPECT_EQ(http_status(ErrorCode::kUnavailable), 503);
+  EXPECT_EQ(http_status(ErrorCode::kUnauthenticated), 401);
 }
 
 TEST_F(ApiServerTest, AnErrorNamesItsKind) {
@@ -193,10 +199,75 @@ TEST_F(ApiServerTest, RandomRequestsNeverGetAnythingButAClearAnswer) {
   EXPECT_TRUE(list["functions"].empty()) << list.dump();
 }
 
+// A daemon with a token answers only requests that carry it, before any
+// route: without it, 401 with the API's error shape and WWW-Authenticate.
+class ApiServerTokenTest : public ApiServerTest {
+ protected:
+  static constexpr const char* kToken = "t0ken-for-the-api-test";
+  void configure(ApiServer& api) override { api.require_token(kToken); }
+
+  // Status, body and WWW-Authenticate of a GET with this Authorization header (none when empty).
+  std::tuple<int, json, std::string> get_with(const std::string& path, const std::string& authorization) {
+    httplib::Headers headers;
+    if (!authorization.empty()) headers.emplace("Authorization", authorization);
+    auto r = client_->Get(path, headers);
+    if (!r) return {0, json(), ""};
+    return {r->status, json::parse(r->body, nullptr, false), r->get_header_value("WWW-Authenticate")};
+  }
+};
+
+TEST_F(ApiServerTokenTest, ARequestWithoutTheRightBearerTokenGets401) {
+  const std::vector<std::pair<std::string, std::string>> refused{
+      {"no header", ""},
+      {"wrong token", "Bearer not-the-t0ken"},
+      {"the token's prefix", std::string("Bearer ") + std::string(kToken).substr(0, 5)},
+      {"the token and more", std::string("Bearer ") + kToken + "x"},
+      {"wrong scheme", std::string("Basic ") + kToken},
+      {"no scheme", kToken},
+  };
+  for (const std::string path : {"/v1/functions", "/v1/functions/f", "/v1/memory", "/metrics", "/v2/no-such-route"}) {
+    for (const auto& [what, authorization] : refused) {
+      auto [status, body, challenge] = get_with(path, authorization);
+      EXPECT_EQ(status, 401) << path << ", " << what;
+      EXPECT_TRUE(challenge.starts_with("Bearer")) << path << ", " << what << ": '" << challenge << "'";
+      ASSERT_TRUE(body.is_object()) << path << ", " << what << ": not JSON";
+      EXPECT_EQ(body.value("error", ""), "unauthorized") << body.dump();
+      EXPECT_EQ(body.value("code", ""), "unauthenticated") << body.dump();
+      EXPECT_FALSE(body.value("detail", "").empty()) << body.dump();
+      EXPECT_EQ(body.dump().find(kToken), std::string::npos) << "an answer gave the token away";
+    }
+  }
+}
+
+TEST_F(ApiServerTokenTest, TheRightTokenIsServedOnEveryRouteMetricsIncluded) {
+  const std::string bearer = std::string("Bearer ") + kToken;
+  auto [listed, list, none] = get_with("/v1/functions", bearer);
+  EXPECT_EQ(listed, 200) << list.dump();
+  EXPECT_TRUE(none.empty());
+  auto [missing, unknown, none2] = get_with("/v1/functions/nothere", "bearer " + std::string(kToken));
+  EXPECT_EQ(missing, 404) << unknown.dump();
+  auto [scraped, text, none3] = get_with("/metrics", bearer);
+  EXPECT_EQ(scraped, 200);
+}
+
+TEST_F(ApiServerTokenTest, ARefusedRequestWithABodyDoesNotSpoilTheConnection) {
+  client_->set_keep_alive(true);
+  auto refused = client_->Put("/v1/functions/f", R"({"memory_mib": 64})", "application/json");
+  ASSERT_TRUE(refused);
+  EXPECT_EQ(refused->status, 401);
+  client_->set_bearer_token_auth(kToken);
+  for (int i = 0; i < 3; ++i) {
+    auto r = client_->Get("/v1/functions");
+    ASSERT_TRUE(r) << "request " << i << " after the refusal got no answer";
+    EXPECT_EQ(r->status, 200) << r->body;
+  }
+  client_->stop();  // a kept-alive connection would hold the server's stop for its timeout
+}
+
 // A socket file left by a killed daemon does not keep the next one from
 // listening; one a running daemon answers on does.
 TEST(ApiServerSocket, AStaleUnixSocketIsReplacedAndALiveOneIsNot) {
-  auto dir = TempDir::create("/tmp", "api-socket-");
+  auto dir = host::scratch_dir("api-socket");
   ASSERT_TRUE(dir) << dir.error().message();
   const std::string path = (dir->path() / "api.sock").string();
   {

@@ -11,7 +11,8 @@
 // in other VMs are served throughout, and its books stay straight.
 //
 // A daemon killed outright takes its QEMUs along (they are tied to it), and
-// the next daemon removes the run directories it left.
+// the next daemon removes the run directories it left (private, under the
+// checked runtime root).
 #include <future>
 #include <map>
 
@@ -27,7 +28,9 @@
 #include "common/temp_dir.h"
 #include "host/deployment.h"
 #include "host/guest_workloads.h"
+#include "host/run_dir.h"
 #include "host/testing/deployment_internals.h"
+#include "host/testing/scratch_dir.h"
 #include "serve/served_function.h"
 #include "vm_fixture.h"
 #include "vmm/qemu/qemu_vm.h"
@@ -206,7 +209,7 @@ struct Daemon {
 };
 
 TEST(Faults, AKilledDaemonTakesItsVmsAlongAndTheNextOneCleansUpAfterIt) {
-  auto dir = TempDir::create("/tmp", "e2e-daemon-");
+  auto dir = host::scratch_dir("e2e-daemon");
   ASSERT_TRUE(dir) << dir.error().message();
   auto first = Daemon::start(dir->path());
   ASSERT_TRUE(first);
@@ -220,6 +223,17 @@ TEST(Faults, AKilledDaemonTakesItsVmsAlongAndTheNextOneCleansUpAfterIt) {
   const json vm = json::parse(state->body)["vm"];
   const pid_t qemu = vm["pid"].get<pid_t>();
   const std::filesystem::path run_dir = vm["run_dir"].get<std::string>();
+  // The VM's run directory: private, under the checked runtime root, naming
+  // its owner (the daemon, with its start time: a reused pid is not it).
+  auto run_root = host::run_dirs_root();
+  ASSERT_TRUE(run_root) << run_root.error().message();
+  EXPECT_EQ(run_dir.parent_path(), *run_root);
+  EXPECT_EQ(std::filesystem::status(run_dir).permissions(), std::filesystem::perms::owner_all) << run_dir;
+  auto owner = host::recorded_owner(run_dir);
+  ASSERT_TRUE(owner) << owner.error().message();
+  auto daemon = process_identity(first->process.pid());
+  ASSERT_TRUE(daemon) << daemon.error().message();
+  EXPECT_EQ(*owner, *daemon);
 
   // SIGKILL: the daemon cleans up nothing itself.
   ASSERT_EQ(::kill(first->process.pid(), SIGKILL), 0);

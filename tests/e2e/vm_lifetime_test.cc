@@ -9,6 +9,7 @@
 #include <gtest/gtest.h>
 
 #include "common/process.h"
+#include "host/runtime_root.h"
 
 #include "vm_fixture.h"
 
@@ -24,6 +25,10 @@ TEST(VmCli, StartStatusResizeStop) {
   EXPECT_NE(started.output.find("is up"), std::string::npos) << started.output;
   const auto qemus = processes_matching("process=hotmem-" + name);
   ASSERT_EQ(qemus.size(), 1u);
+  // Its state (control socket, QEMU's sockets) is under the checked root.
+  auto states = host::vm_states_root();
+  ASSERT_TRUE(states) << states.error().message();
+  EXPECT_TRUE(std::filesystem::is_socket(*states / name / "control.sock")) << *states / name;
 
   auto resized = run_hotmem({"vm", "resize", name, "256M"});
   EXPECT_EQ(resized.exit_code, 0) << resized.output;
@@ -64,7 +69,9 @@ TEST(VmLifetime, QemuDiesWhenItsOwnerIsKilled) {
   auto list = run_hotmem({"vm", "list"});
   EXPECT_EQ(list.exit_code, 0) << list.output;
   EXPECT_EQ(list.output.find(name), std::string::npos) << list.output;
-  EXPECT_FALSE(std::filesystem::exists("/run/hotmem/" + name) || std::filesystem::exists("/tmp/hotmem-0/" + name));
+  auto states = host::vm_states_root();
+  ASSERT_TRUE(states) << states.error().message();
+  EXPECT_FALSE(std::filesystem::exists(*states / name));
 }
 
 }  // namespace

@@ -10,6 +10,7 @@
 
 #include "common/poll.h"
 #include "common/proc_stats.h"
+#include "common/socket.h"
 #include "vmm/accel.h"
 #include "vmm/qemu/command_line.h"
 
@@ -20,14 +21,34 @@ constexpr auto kQmpConnectTimeout = std::chrono::seconds(30);
 
 std::filesystem::path qemu_log(const VmSpec& spec) { return spec.run_dir / "qemu.log"; }
 
+constexpr const char* kInstallHint = "is qemu-system-x86 installed? ./scripts/setup installs it";
+
 }  // namespace
+
+Result<std::filesystem::path> qemu_binary() {
+  auto found = find_program(kQemuProgram);
+  if (!found) return found.error().context(fmt::format("QEMU ({})", kInstallHint));
+  std::error_code ec;
+  auto real = std::filesystem::canonical(*found, ec);
+  if (ec) return Error(fmt::format("QEMU: cannot resolve {}: {}", found->string(), ec.message()));
+  return real;
+}
 
 Result<std::unique_ptr<QemuVm>> QemuVm::launch(const VmSpec& spec) {
   Status valid = validate(spec);
   if (!valid) return valid.error();
+  const QemuPaths paths = paths_for(spec);
+  for (const auto& socket : {paths.qmp_socket, paths.agent_socket}) {
+    if (Status fits = check_unix_socket_path(socket); !fits) {
+      return Error(fmt::format("{}: choose a shorter VM name or runtime root ($HOTMEM_STATE_DIR)",
+                               fits.error().message()));
+    }
+  }
+  auto binary = qemu_binary();
+  if (!binary) return binary.error();
   const Accel accel = resolve_accel(spec.accel);
   SpawnOptions options;
-  options.argv = build_command_line(spec, accel);
+  options.argv = build_command_line(spec, accel, binary->string());
   options.output = qemu_log(spec);
   if (!spec.host_cgroup.empty()) {
     if (!std::filesystem::exists(spec.host_cgroup / "cgroup.procs")) {
@@ -43,10 +64,10 @@ Result<std::unique_ptr<QemuVm>> QemuVm::launch(const VmSpec& spec) {
   spdlog::debug("starting {}", fmt::join(options.argv, " "));
   auto process = ChildProcess::spawn(options);
   if (!process) {
-    return process.error().context("start QEMU (is qemu-system-x86 installed? ./scripts/setup installs it)");
+    return process.error().context(fmt::format("start QEMU ({})", kInstallHint));
   }
   std::unique_ptr<QemuVm> vm(new QemuVm(spec, accel, std::move(*process)));
-  auto qmp = QmpClient::connect(paths_for(spec).qmp_socket, Deadline(kQmpConnectTimeout),
+  auto qmp = QmpClient::connect(paths.qmp_socket, Deadline(kQmpConnectTimeout),
                                 [&vm] { return vm->alive(); });
   if (!qmp) return vm->with_exit_reason(qmp.error().context("QEMU did not come up"));
   vm->qmp_ = std::move(*qmp);

@@ -13,6 +13,10 @@
 
 namespace hotmem::vmm::qemu {
 
+// The program every QemuVm runs: qemu-system-x86_64 from PATH with symlinks
+// resolved, i.e. what /proc/PID/exe shows for its processes.
+Result<std::filesystem::path> qemu_binary();
+
 class QemuVm final : public Vmm {
  public:
   // Starts QEMU and connects to QMP; the guest starts running on return.
