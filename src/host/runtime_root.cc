@@ -8,6 +8,7 @@
 #include <cstring>
 
 #include <fmt/format.h>
+#include <spdlog/spdlog.h>
 
 namespace hotmem::host {
 namespace {
@@ -84,6 +85,14 @@ Status ensure_private_dir(const fs::path& dir) {
   }
   auto st = owned_dir_status(dir);
   if (!st) return st.error();
+  if ((st->st_mode & 077) != 0 && (st->st_mode & 022) == 0) {
+    if (::chmod(dir.c_str(), 0700) != 0) {
+      return Error(fmt::format("cannot narrow {} to mode 0700: {}", dir.string(), std::strerror(errno)));
+    }
+    spdlog::warn("{} had mode {:04o}: narrowed to 0700 (others could read it, not write to it)", dir.string(),
+                 st->st_mode & 07777);
+    return ok_status();
+  }
   if ((st->st_mode & 077) != 0) {
     return Error(fmt::format("{} has mode {:04o}: group and others must have no access to it; chmod 700 {}, {}",
                              dir.string(), st->st_mode & 07777, dir.string(), kElsewhere));

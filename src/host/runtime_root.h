@@ -31,7 +31,9 @@ Status check_owned_dir(const std::filesystem::path& dir);
 
 // Creates `dir` with mode 0700 when it is missing (its missing parents the
 // usual way), then checks it: check_owned_dir, and no permission bit for
-// group or others. Changes nothing that exists already.
+// group or others. One of ours that others may only read (an older HotMem
+// made /run/hotmem 0755) is narrowed to 0700: nobody else can have put
+// anything in it. One that others may write to is refused as it is.
 Status ensure_private_dir(const std::filesystem::path& dir);
 
 // This process's root (from its environment and effective uid), checked.

@@ -49,15 +49,24 @@ TEST_F(PrivateDirTest, AMissingDirectoryIsCreatedWithMode0700WhateverTheUmask) {
   EXPECT_TRUE(ensure_private_dir(dir() / "a" / "root")) << "a second check of the same directory failed";
 }
 
-TEST_F(PrivateDirTest, ADirectoryOpenToGroupOrOthersIsRefusedAndLeftAsItWas) {
+TEST_F(PrivateDirTest, ADirectoryOthersMayWriteToIsRefusedAndLeftAsItWas) {
   const fs::path open = dir() / "open";
   fs::create_directory(open);
-  ::chmod(open.c_str(), 0750);
+  ::chmod(open.c_str(), 0770);
   Status refused = ensure_private_dir(open);
   ASSERT_FALSE(refused);
-  EXPECT_TRUE(contains(refused.error().message(), "mode 0750")) << refused.error().message();
+  EXPECT_TRUE(contains(refused.error().message(), "mode 0770")) << refused.error().message();
   EXPECT_TRUE(contains(refused.error().message(), "chmod 700 " + open.string())) << refused.error().message();
-  EXPECT_EQ(mode_of(open), 0750u) << "the check changed what it did not create";
+  EXPECT_EQ(mode_of(open), 0770u) << "the check changed what others could have written to";
+}
+
+TEST_F(PrivateDirTest, OneOfOursThatOthersMayOnlyReadIsNarrowedTo0700) {
+  const fs::path readable = dir() / "readable";
+  fs::create_directory(readable);
+  ::chmod(readable.c_str(), 0755);
+  Status narrowed = ensure_private_dir(readable);
+  ASSERT_TRUE(narrowed) << narrowed.error().message();
+  EXPECT_EQ(mode_of(readable), 0700u);
 }
 
 TEST_F(PrivateDirTest, ASymlinkIsRefusedEvenToAPrivateDirectory) {
