@@ -19,6 +19,10 @@ const std::map<std::string, std::string> kHelp{
     {kVmFailures, "Function VMs found dead or unresponsive (QEMU ended, agent broken or silent)"},
     {kEvictions, "Idle instances evicted before their keep-alive ended, to make room in the memory budget"},
     {kMemoryWaits, "Scale ups that did not get memory in the budget at once (they evicted idle instances or waited)"},
+    {kDirtyPartitionsFound,
+     "Partitions still holding memory after their instance had gone and the agent had cleared what it could "
+     "(then migrated, kept, or unplugged by the driver)"},
+    {kDirtyPartitions, "Partitions kept dirty now (plugged, unused, until they are empty)"},
     {kQemuRss, "Resident memory of the function's QEMU process"},
     {kMemoryBudget, "The host's memory budget for all function VMs"},
     {kMemoryCommitted, "Memory a function's VM commits: boot memory and what is plugged for its instances"},
@@ -123,7 +127,7 @@ std::string Metrics::render() const {
   std::lock_guard lock(mutex_);
   std::string out;
   for (const char* name : {kPluggedBytes, kUnpluggedBytes, kMigratedPages, kInvocations, kInvocationErrors,
-                           kColdStarts, kReclaims, kVmFailures, kEvictions, kMemoryWaits}) {
+                           kColdStarts, kReclaims, kVmFailures, kEvictions, kMemoryWaits, kDirtyPartitionsFound}) {
     header(out, name, "counter");
     auto c = counters_.find(name);
     if (c == counters_.end()) continue;
