@@ -4,6 +4,7 @@
 
 #include <memory>
 #include <optional>
+#include <stop_token>
 #include <string>
 #include <vector>
 
@@ -55,7 +56,9 @@ std::vector<std::string> sweep_orphaned_run_dirs(const std::filesystem::path& pa
 
 class FunctionVm {
  public:
-  static Result<std::unique_ptr<FunctionVm>> boot(const FunctionVmConfig& config);
+  // A stop requested on `abandon` ends a boot under way within a second:
+  // QEMU ends and the boot fails (kUnavailable, "boot abandoned").
+  static Result<std::unique_ptr<FunctionVm>> boot(const FunctionVmConfig& config, std::stop_token abandon = {});
   ~FunctionVm();
 
   vmm::Vmm& vmm() { return *vmm_; }
