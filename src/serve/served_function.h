@@ -114,15 +114,17 @@ class ServedFunction final : public MemoryTenant {
   // budget. Instances refer to the boot they run on, so what a failed VM's
   // invocations do later never touches the next boot's books.
   struct Vm {
-    Vm(std::unique_ptr<host::Deployment> d, AccountId a) : deployment(std::move(d)), account(a) {}
+    Vm(std::unique_ptr<host::Deployment> booted, AccountId in) : deployment(std::move(booted)), account(in) {}
     const std::unique_ptr<host::Deployment> deployment;
-    const AccountId account;  // renewed (closed) when the VM fails
+    // Its memory's account in the budget; closed when the VM fails (renewed
+    // for the next boot), so nothing done for this VM later counts.
+    const AccountId account;
     // Starts and retires hold it shared; settling stuck memory exclusively,
     // so what the VMM shows matches what the slots hold.
     std::shared_mutex memory_gate;
-    std::uint64_t granted_bytes = 0;         // admitted for instances that hold it (mutex_)
-    std::uint64_t stuck_bytes = 0;           // retired, not yet shown back by the VMM (mutex_)
-    std::optional<std::string> failure;      // why it failed (mutex_)
+    std::uint64_t granted_bytes = 0;     // admitted for instances that hold it (mutex_)
+    std::uint64_t stuck_bytes = 0;       // retired, not yet shown back by the VMM (mutex_)
+    std::optional<std::string> failure;  // why it failed (mutex_)
   };
   enum class SlotState { kAwaitingMemory, kStarting, kIdle, kBusy, kStopping };
   struct Slot {
@@ -151,14 +153,16 @@ class ServedFunction final : public MemoryTenant {
   // (failed_locked) and wakes the queue. Returns the failure.
   std::optional<std::string> check_vm(const std::shared_ptr<Vm>& vm, bool probe);
   // A failure of the VM or of a reboot, counted by the recovery policy: the
-  // account is renewed (recovering) or closed (crash-looping).
+  // account is renewed (recovering) or closed (crash-looping). mutex_ held.
   void failed_locked(const std::string& why);
   // Boots the VM again (the reaper, when the backoff has passed).
   void recover();
-  // What an invocation hears when the VM failed under it, or is crash-looping.
+  // What an invocation hears when the VM failed under it, or is
+  // crash-looping. mutex_ held.
   Error vm_failed_locked(const std::string& why) const;
   // Drops a slot whose VM failed (nothing of it to retire).
   void drop(const Slot* slot);
+  // vm_, read under the lock.
   std::shared_ptr<Vm> current_vm();
   // Retires the instances (the slots are kStopping) and counts what came back.
   void retire(const std::vector<Slot*>& slots, const char* why, const host::RetireOptions& options);
