@@ -29,7 +29,7 @@ namespace hotmem::serve {
 struct RecoveryConfig {
   Clock::duration backoff_first = std::chrono::seconds(1);
   Clock::duration backoff_max = std::chrono::seconds(60);
-  std::size_t crash_loop_failures = 5;
+  std::size_t crash_loop_failures = 5;  // 0 or 1: the first failure stops it
   Clock::duration crash_loop_window = std::chrono::minutes(10);
 };
 
