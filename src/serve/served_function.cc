@@ -491,8 +491,8 @@ Error ServedFunction::vm_failed_locked(const std::string& why) const {
                              spec_.name, recovery_.summary(Clock::now())))
         .with_reason("function VM failed");
   }
-  return Error(ErrorCode::kUnavailable, fmt::format("the VM of '{}' failed ({}); it is being booted again",
-                                                    spec_.name, why))
+  return Error(ErrorCode::kUnavailable, fmt::format("the VM of '{}' failed ({}){}", spec_.name, why,
+                                                    closing_ ? "" : "; it is being booted again"))
       .with_reason("function VM failed");
 }
 
