@@ -98,7 +98,8 @@ Status run_serve(const ServeArgs& args) {
              serve::to_string(budget->policy));
   auto dirty = host::parse_dirty_policy(args.dirty_partitions);
   if (!dirty) return dirty.error().context("--dirty-partitions");
-  serve::FunctionRegistry registry(*vm, metrics, broker, static_cast<std::size_t>(args.max_functions), *dirty);
+  serve::FunctionRegistry registry(*vm, metrics, broker, static_cast<std::size_t>(args.max_functions),
+                                   serve::RecoveryConfig{}, *dirty);
   serve::ApiServer api(registry, metrics);
   const bool token_required = token->has_value();
   if (token_required) api.require_token(std::move(**token));

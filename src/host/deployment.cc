@@ -90,7 +90,7 @@ Result<MemoryCommitment> Deployment::commitment(const DeploymentSpec& spec) {
   return (*mode)->commitment(config, spec.shape);
 }
 
-Result<std::unique_ptr<Deployment>> Deployment::create(const DeploymentSpec& spec) {
+Result<std::unique_ptr<Deployment>> Deployment::create(const DeploymentSpec& spec, std::stop_token abandon) {
   if (spec.shape.max_instances < 1 || spec.shape.max_instances > 64) {
     return Error(ErrorCode::kInvalidArgument,
                  fmt::format("{} instances per VM asked for; 1-64 supported", spec.shape.max_instances));
@@ -112,7 +112,7 @@ Result<std::unique_ptr<Deployment>> Deployment::create(const DeploymentSpec& spe
   }
   lay_out(*d->mode_, spec.shape, config);
   d->commitment_ = d->mode_->commitment(config, spec.shape);
-  auto vm = FunctionVm::boot(config);
+  auto vm = FunctionVm::boot(config, std::move(abandon));
   if (!vm) return vm.error();
   d->vm_ = std::move(*vm);
   if (Status s = d->mode_->attach(*d->vm_, spec.shape); !s) return s.error();

@@ -15,6 +15,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <stop_token>
 #include <string>
 #include <vector>
 
@@ -117,7 +118,8 @@ enum class HealthCheck {
 
 class Deployment {
  public:
-  static Result<std::unique_ptr<Deployment>> create(const DeploymentSpec& spec);
+  // Boots the VM (FunctionVm::boot: `abandon` ends a boot under way).
+  static Result<std::unique_ptr<Deployment>> create(const DeploymentSpec& spec, std::stop_token abandon = {});
   // What a VM deployed from `spec` will commit of the host's memory, before
   // it boots (the memory budget admits it first).
   static Result<MemoryCommitment> commitment(const DeploymentSpec& spec);

@@ -16,7 +16,7 @@ void add_partition_device(FunctionVmConfig& config, std::uint64_t max_bytes) {
   config.memory_devices.push_back({fmt::format("vmem{}", node), node, max_bytes});
 }
 
-Result<std::unique_ptr<FunctionVm>> FunctionVm::boot(const FunctionVmConfig& config) {
+Result<std::unique_ptr<FunctionVm>> FunctionVm::boot(const FunctionVmConfig& config, std::stop_token abandon) {
   if (Status s = protocol::validate_name("VM name", config.name); !s) return s.error();
   auto image = image::load_image(config.image_dir);
   if (!image) return image.error();
@@ -55,7 +55,11 @@ Result<std::unique_ptr<FunctionVm>> FunctionVm::boot(const FunctionVmConfig& con
   auto agent = AgentClient::connect(vm->vmm_->agent_socket(), deadline);
   if (!agent) return agent.error();
   vm->agent_ = std::move(*agent);
-  auto info = vm->agent_->wait_ready(deadline, [&vm] { return vm->vmm_->alive(); });
+  auto info =
+      vm->agent_->wait_ready(deadline, [&vm, &abandon] { return vm->vmm_->alive() && !abandon.stop_requested(); });
+  if (!info && abandon.stop_requested()) {
+    return Error(ErrorCode::kUnavailable, fmt::format("boot VM {}: boot abandoned", config.name));
+  }
   if (!info) {
     const std::string console = tail_of_file(vm->console_log(), 1500);
     std::string why = info.error().message();

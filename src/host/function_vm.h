@@ -4,6 +4,7 @@
 
 #include <memory>
 #include <optional>
+#include <stop_token>
 #include <string>
 #include <vector>
 
@@ -45,7 +46,9 @@ void add_partition_device(FunctionVmConfig& config, std::uint64_t max_bytes);
 
 class FunctionVm {
  public:
-  static Result<std::unique_ptr<FunctionVm>> boot(const FunctionVmConfig& config);
+  // A stop requested on `abandon` ends a boot under way within a second:
+  // QEMU ends and the boot fails (kUnavailable, "boot abandoned").
+  static Result<std::unique_ptr<FunctionVm>> boot(const FunctionVmConfig& config, std::stop_token abandon = {});
   ~FunctionVm();
 
   vmm::Vmm& vmm() { return *vmm_; }

@@ -124,7 +124,7 @@ Result<ModeOutcome> replay_mode(const ReplayPlan& plan, const std::string& mode,
     out.evictions += fo.evictions;
     out.memory_waits += metrics.counter(serve::kMemoryWaits, name);
     out.memory_wait_seconds += metrics.memory_wait_seconds(name);
-    out.vms_failed += functions[i]->failure().has_value();
+    out.vms_failed += metrics.counter(serve::kVmFailures, name);
   }
   registry.shutdown();
   broker.stop();

@@ -51,7 +51,8 @@ namespace {
 // Failures that a retry soon may not meet also say when to retry.
 void send_error(httplib::Response& res, const Error& e) {
   const std::string headline = e.reason().empty() ? std::string(error_code_name(e.code())) : e.reason();
-  if (e.reason() == "memory budget exhausted" || e.reason() == "no instance free") {
+  if (e.reason() == "memory budget exhausted" || e.reason() == "no instance free" ||
+      e.reason() == "function VM recovering") {
     res.set_header("Retry-After", "1");
   }
   send_error(res, http_status(e.code()), e.code(), headline, e.message());
@@ -114,7 +115,7 @@ ApiServer::ApiServer(FunctionRegistry& registry, Metrics& metrics, ApiLimits lim
     json functions = json::array();
     for (const auto& f : registry.list()) {
       json entry = f->spec().to_json();
-      entry["state"] = f->failure() ? "failed" : "ready";
+      entry["state"] = to_string(f->state());
       functions.push_back(std::move(entry));
     }
     send_json(res, 200, json{{"functions", functions}});

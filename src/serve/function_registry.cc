@@ -20,13 +20,13 @@ Error not_found(const std::string& name) {
 FunctionRegistry::~FunctionRegistry() { shutdown(); }
 
 Result<std::shared_ptr<ServedFunction>> FunctionRegistry::deploy(const FunctionSpec& spec) {
-  std::shared_ptr<ServedFunction> failed;  // a failed VM of the same name, replaced
+  std::shared_ptr<ServedFunction> failed;  // a failed VM of the same name (recovering or crash-looping), replaced
   {
     std::lock_guard lock(mutex_);
     if (closed_) return closed();
     if (auto it = functions_.find(spec.name); it != functions_.end()) {
       if (!it->second) return deploying(fmt::format("'{}' is being deployed", spec.name));
-      if (!it->second->failure()) {
+      if (it->second->state() == VmState::kReady) {
         return Error(ErrorCode::kConflict, fmt::format("'{}' exists; delete it first to deploy it anew", spec.name))
             .with_reason("function exists");
       }
@@ -40,7 +40,7 @@ Result<std::shared_ptr<ServedFunction>> FunctionRegistry::deploy(const FunctionS
     }
   }
   if (failed) failed->shutdown();
-  auto deployed = ServedFunction::deploy(spec, vm_, metrics_, broker_, dirty_);
+  auto deployed = ServedFunction::deploy(spec, vm_, metrics_, broker_, recovery_, dirty_);
   std::lock_guard lock(mutex_);
   if (!deployed) {
     functions_.erase(spec.name);

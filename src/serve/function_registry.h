@@ -1,7 +1,7 @@
 // The functions a daemon serves, by name. Deploying boots a VM (seconds), so
 // a name is reserved while its VM boots: a second deploy or a delete of it
 // meanwhile is refused, never interleaved. Deploying a name whose VM has
-// failed replaces it. Thread-safe.
+// failed (recovering or crash-looping) replaces it. Thread-safe.
 //
 // Errors have a kind and a reason: kNotFound "unknown function", kConflict
 // "function exists" or "function is being deployed", kResourceExhausted
@@ -27,11 +27,17 @@ namespace hotmem::serve {
 class FunctionRegistry {
  public:
   // `vm` is the template of every function's VM (image, accel, boot memory);
-  // `broker` the host's memory budget they share; `dirty` what to do with
-  // a partition an ended instance did not leave empty.
+  // `broker` the host's memory budget they share; `recovery` when their
+  // failed VMs boot again; `dirty` what to do with a partition an ended
+  // instance did not leave empty.
   FunctionRegistry(host::FunctionVmConfig vm, Metrics& metrics, MemoryBroker& broker, std::size_t max_functions,
-                   host::DirtyPolicy dirty = host::DirtyPolicy::kMigrate)
-      : vm_(std::move(vm)), metrics_(metrics), broker_(broker), max_functions_(max_functions), dirty_(dirty) {}
+                   RecoveryConfig recovery = {}, host::DirtyPolicy dirty = host::DirtyPolicy::kMigrate)
+      : vm_(std::move(vm)),
+        metrics_(metrics),
+        broker_(broker),
+        max_functions_(max_functions),
+        recovery_(recovery),
+        dirty_(dirty) {}
   ~FunctionRegistry();
 
   Result<std::shared_ptr<ServedFunction>> deploy(const FunctionSpec& spec);
@@ -48,6 +54,7 @@ class FunctionRegistry {
   Metrics& metrics_;
   MemoryBroker& broker_;
   std::size_t max_functions_;
+  RecoveryConfig recovery_;
   host::DirtyPolicy dirty_;
   std::mutex mutex_;
   // A null entry: the name is reserved while its VM boots.

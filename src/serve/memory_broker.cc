@@ -166,6 +166,26 @@ void MemoryBroker::close(AccountId account) {
   changed_.notify_all();
 }
 
+Result<AccountId> MemoryBroker::renew(AccountId account) {
+  AccountId id = 0;
+  {
+    std::lock_guard lock(mutex_);
+    auto it = accounts_.find(account);
+    if (it == accounts_.end()) return Error(ErrorCode::kUnavailable, "the function's VM is gone");
+    Account renewed = std::move(it->second);
+    accounts_.erase(it);
+    const std::uint64_t released = renewed.committed - std::min(renewed.committed, renewed.idle_bytes);
+    renewed.committed -= released;
+    committed_ -= released;
+    id = next_account_++;
+    accounts_.emplace(id, std::move(renewed));
+    changed_locked();
+    publish_locked();
+  }
+  changed_.notify_all();
+  return id;
+}
+
 Result<Admission> MemoryBroker::acquire(AccountId account, std::uint64_t bytes, Clock::time_point deadline,
                                         const std::function<bool()>& abandon) {
   std::unique_lock lock(mutex_);

@@ -26,7 +26,8 @@
 // pressure (PSI "some" avg10) is at or above 10%.
 //
 // Thread-safe. Tenants are called without the broker's lock held, and must
-// not hold their own lock when they call the broker.
+// not hold their own lock when they call the broker, except for close(),
+// renew() and release(), which neither wait nor call a tenant.
 #pragma once
 
 #include <condition_variable>
@@ -144,6 +145,12 @@ class MemoryBroker {
   void attach(AccountId account, std::weak_ptr<MemoryTenant> tenant);
   // Releases everything the account holds (its VM ended). Idempotent.
   void close(AccountId account);
+  // The account's VM ended and is to boot again: what it held beyond its
+  // idle commitment is released, and that commitment moves to a new account
+  // (same function and tenant), so the reboot cannot be starved and a late
+  // release or acquire for the ended VM (on the old account) does nothing.
+  // kUnavailable when the account is closed.
+  Result<AccountId> renew(AccountId account);
 
   // Admits `bytes` more for the account (a scale up), waiting its turn and
   // evicting as said above. kAbandoned when `abandon()` turned true while it

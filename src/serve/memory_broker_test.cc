@@ -249,6 +249,32 @@ TEST_F(MemoryBrokerAdmission, AcquireGrantsAtOnceReleaseKeepsTheIdleCommitmentCl
   EXPECT_EQ(gone.error().code(), ErrorCode::kUnavailable);
 }
 
+TEST_F(MemoryBrokerAdmission, RenewKeepsTheIdleCommitmentForTheRebootAndIgnoresTheEndedVm) {
+  MemoryBroker& broker = make_broker(fixed(4 * kGiB));
+  auto a = deploy("a", kGiB);
+  hold(*a, 2 * kGiB);
+  const AccountId renewed = must(broker.renew(a->account()));
+  EXPECT_NE(renewed, a->account());
+  EXPECT_EQ(broker.committed_bytes(), kGiB);  // its VM's idle commitment, as a fresh deploy shows
+  EXPECT_EQ(broker.to_json()["functions"], (nlohmann::json{{"a", kGiB}}));
+  EXPECT_TRUE(contains(metrics_.render(), "hotmem_memory_committed_bytes{function=\"a\"} 1073741824"))
+      << metrics_.render();
+
+  // The ended VM's late releases and scale ups change nothing.
+  broker.release(a->account(), 2 * kGiB);
+  EXPECT_FALSE(broker.acquire(a->account(), kGiB, clock_->now()));
+  EXPECT_FALSE(broker.renew(a->account()));
+  EXPECT_EQ(broker.committed_bytes(), kGiB);
+
+  // The new VM's account works like the first: scale up, release, close.
+  EXPECT_EQ(must(broker.acquire(renewed, kGiB, clock_->now())), Admission::kGranted);
+  EXPECT_EQ(broker.committed_bytes(), 2 * kGiB);
+  broker.release(renewed, kGiB);
+  EXPECT_EQ(broker.committed_bytes(), kGiB);
+  broker.close(renewed);
+  EXPECT_EQ(broker.committed_bytes(), 0u);
+}
+
 TEST_F(MemoryBrokerEviction, EvictsLeastRecentlyUsedFirstOnlyAsManyAsNeededAcrossFunctions) {
   MemoryBroker& broker = make_broker(fixed(4 * kGiB));
   // The oldest, but retiring it gives nothing back (static): never evicted.

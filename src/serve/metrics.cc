@@ -17,6 +17,7 @@ const std::map<std::string, std::string> kHelp{
     {kColdStarts, "Invocations that started a new instance"},
     {kReclaims, "Reclaims of ended instances' memory"},
     {kVmFailures, "Function VMs found dead or unresponsive (QEMU ended, agent broken or silent)"},
+    {kVmRecoveries, "Function VMs booted again after they failed"},
     {kEvictions, "Idle instances evicted before their keep-alive ended, to make room in the memory budget"},
     {kMemoryWaits, "Scale ups that did not get memory in the budget at once (they evicted idle instances or waited)"},
     {kDirtyPartitionsFound,
@@ -127,7 +128,8 @@ std::string Metrics::render() const {
   std::lock_guard lock(mutex_);
   std::string out;
   for (const char* name : {kPluggedBytes, kUnpluggedBytes, kMigratedPages, kInvocations, kInvocationErrors,
-                           kColdStarts, kReclaims, kVmFailures, kEvictions, kMemoryWaits, kDirtyPartitionsFound}) {
+                           kColdStarts, kReclaims, kVmFailures, kVmRecoveries, kEvictions, kMemoryWaits,
+                           kDirtyPartitionsFound}) {
     header(out, name, "counter");
     auto c = counters_.find(name);
     if (c == counters_.end()) continue;

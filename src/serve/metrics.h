@@ -65,6 +65,7 @@ inline constexpr const char* kInvocationErrors = "invocation_errors_total";
 inline constexpr const char* kColdStarts = "cold_starts_total";
 inline constexpr const char* kReclaims = "reclaims_total";
 inline constexpr const char* kVmFailures = "vm_failures_total";
+inline constexpr const char* kVmRecoveries = "vm_recoveries_total";
 inline constexpr const char* kEvictions = "evictions_total";
 inline constexpr const char* kMemoryWaits = "memory_waits_total";
 // Partitions found holding memory their instance left and the agent could

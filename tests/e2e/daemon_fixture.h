@@ -5,7 +5,9 @@
 
 #include <httplib.h>
 
+#include <filesystem>
 #include <memory>
+#include <optional>
 #include <string>
 #include <thread>
 
@@ -21,6 +23,8 @@ struct DaemonOptions {
   serve::BudgetConfig budget = serve::unlimited_budget();
   serve::HostProbe probe = [] { return serve::read_host_memory(); };
   serve::ApiLimits limits;
+  serve::RecoveryConfig recovery;
+  std::optional<std::filesystem::path> image_dir;  // the functions' guest image, if not the build's
 };
 
 class InProcessDaemon {
@@ -32,7 +36,9 @@ class InProcessDaemon {
     host::FunctionVmConfig vm = test_vm_config(name);
     vm.memory_devices.clear();
     vm.vcpus = 1;
-    registry_ = std::make_unique<serve::FunctionRegistry>(vm, metrics_, broker_, options.max_functions);
+    if (options.image_dir) vm.image_dir = *options.image_dir;
+    registry_ =
+        std::make_unique<serve::FunctionRegistry>(vm, metrics_, broker_, options.max_functions, options.recovery);
     api_ = std::make_unique<serve::ApiServer>(*registry_, metrics_, options.limits);
   }
   // As the daemon stops: no more requests, waiters for memory fail, then

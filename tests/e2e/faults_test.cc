@@ -10,6 +10,9 @@
 // agent/testing/hostile.h) fail their own VM alone: the daemon's functions
 // in other VMs are served throughout, and its books stay straight.
 //
+// QEMU killed during a cold start's plug or an idle instance's reclaim
+// fails the VM cleanly, and it is booted again and serves.
+//
 // A daemon killed outright takes its QEMUs along (they are tied to it), and
 // the next daemon removes the run directories it left (private, under the
 // checked runtime root).
@@ -107,6 +110,9 @@ TEST(Faults, AnUnplugTheGuestNeverCarriesOutIsBoundedReportedAndItsPartitionWait
 TEST(Faults, HostileGuestsFailOnlyTheirOwnVmAndTheOtherFunctionsAreServed) {
   serve::Metrics metrics;
   serve::MemoryBroker broker(serve::unlimited_budget(), metrics);
+  // A failed VM is recovering; its reboot is held off for the test's length
+  // (booting four more VMs at once would prove nothing more here).
+  const serve::RecoveryConfig held_off{.backoff_first = 1h, .backoff_max = 1h};
   const std::vector<std::string> hostile{"garbage", "flood", "silent", "die", "lie"};
   std::map<std::string, std::future<Result<std::shared_ptr<serve::ServedFunction>>>> booting;
   for (const std::string& how : [&] {
@@ -121,8 +127,8 @@ TEST(Faults, HostileGuestsFailOnlyTheirOwnVmAndTheOtherFunctionsAreServed) {
     host::FunctionVmConfig vm = test_vm_config("e2e-" + how);
     vm.memory_devices.clear();
     if (how != "good") vm.extra_cmdline = "hotmem.hostile=" + how;
-    booting[how] = std::async(std::launch::async, [spec, vm, &metrics, &broker] {
-      return serve::ServedFunction::deploy(spec, vm, metrics, broker);
+    booting[how] = std::async(std::launch::async, [spec, vm, &metrics, &broker, held_off] {
+      return serve::ServedFunction::deploy(spec, vm, metrics, broker, held_off);
     });
   }
   std::map<std::string, std::shared_ptr<serve::ServedFunction>> functions;
@@ -156,6 +162,7 @@ TEST(Faults, HostileGuestsFailOnlyTheirOwnVmAndTheOtherFunctionsAreServed) {
       continue;
     }
     EXPECT_EQ(e.reason(), "function VM failed") << how << ": " << e.message();
+    EXPECT_EQ(functions[how]->state(), serve::VmState::kRecovering) << how;
     EXPECT_TRUE(functions[how]->failure().has_value()) << how;
     EXPECT_TRUE(process_gone(qemu[how], 10s)) << how << ": QEMU " << qemu[how] << " outlived its failed VM";
     EXPECT_EQ(metrics.counter(serve::kVmFailures, how), 1) << how;
@@ -173,7 +180,14 @@ TEST(Faults, HostileGuestsFailOnlyTheirOwnVmAndTheOtherFunctionsAreServed) {
   EXPECT_TRUE(still) << still.error().message();
   EXPECT_FALSE(functions["good"]->failure().has_value());
   EXPECT_EQ(metrics.counter(serve::kVmFailures, "good"), 0);
+  // The recovering VMs keep their idle commitment, nothing more; the good one
+  // holds its idle instance too.
+  const json committed = broker.to_json()["functions"];
+  const std::uint64_t idle = 512 * kMiB;  // test_vm_config's boot memory
+  for (const char* how : {"garbage", "flood", "silent", "die"}) EXPECT_EQ(committed[how], idle) << how;
+  EXPECT_EQ(committed["good"], idle + 128 * kMiB) << committed.dump();
   for (auto& [how, f] : functions) f->shutdown();
+  EXPECT_EQ(broker.committed_bytes(), 0u);
   for (auto& [how, pid] : qemu) EXPECT_TRUE(process_gone(pid, 10s)) << how;
 }
 
@@ -267,8 +281,9 @@ pid_t when_an_instance_is(serve::ServedFunction& f, const std::string& state) {
 
 // QEMU killed while a partition is being plugged for a cold start, and
 // while an idle instance's partition is being reclaimed: the VM is failed,
-// nothing hangs, QEMU is gone, and a new deployment serves.
-TEST(Faults, QemuKilledDuringAPlugOrAReclaimFailsTheVmCleanly) {
+// nothing hangs, QEMU is gone, its instances are dropped and their memory
+// is back in the budget; the VM is booted again and serves.
+TEST(Faults, QemuKilledDuringAPlugOrAReclaimFailsTheVmCleanlyAndItRecovers) {
   serve::Metrics metrics;
   serve::MemoryBroker broker(serve::unlimited_budget(), metrics);
   serve::FunctionSpec spec;
@@ -278,12 +293,14 @@ TEST(Faults, QemuKilledDuringAPlugOrAReclaimFailsTheVmCleanly) {
   spec.keep_alive = std::chrono::seconds(1);
   host::FunctionVmConfig vm = test_vm_config("e2e-mid-op");
   vm.memory_devices.clear();
+  auto deployed = serve::ServedFunction::deploy(spec, vm, metrics, broker);
+  ASSERT_TRUE(deployed) << deployed.error().message();
+  auto f = *deployed;
+  const std::uint64_t committed_idle = broker.committed_bytes();
 
+  int recoveries = 0;
   for (const std::string during : {"starting", "stopping"}) {
     SCOPED_TRACE(during);
-    auto deployed = serve::ServedFunction::deploy(spec, vm, metrics, broker);
-    ASSERT_TRUE(deployed) << deployed.error().message();
-    auto f = *deployed;
     auto call = std::async(std::launch::async, [f] { return f->invoke(json{{"mib", 64}}, 60s); });
     if (during == "stopping") {
       // The invocation ends; a second later its instance is retired.
@@ -299,22 +316,28 @@ TEST(Faults, QemuKilledDuringAPlugOrAReclaimFailsTheVmCleanly) {
       ASSERT_FALSE(outcome);
       EXPECT_EQ(outcome.error().reason(), "function VM failed") << outcome.error().message();
     }
-    auto failed = poll_until([&f]() -> Result<bool> { return f->failure().has_value(); }, 30s,
+    auto failed = poll_until([&f]() -> Result<bool> { return f->state() != serve::VmState::kReady; }, 30s,
                              [] { return std::string("the VM to be marked failed"); });
     ASSERT_TRUE(failed) << failed.error().message();
-    EXPECT_NE(f->failure()->find("signal 9"), std::string::npos) << *f->failure();
+    EXPECT_NE(f->failure().value_or("").find("signal 9"), std::string::npos) << f->failure().value_or("");
     EXPECT_TRUE(process_gone(qemu, 10s));
     auto instances_gone = poll_until([&f]() -> Result<bool> { return f->describe()["instances"].empty(); }, 30s,
                                      [] { return std::string("its instances to be dropped"); });
     EXPECT_TRUE(instances_gone) << instances_gone.error().message() << f->describe().dump(2);
-    f->shutdown();
+    auto recovered = poll_until([&f]() -> Result<bool> { return f->state() == serve::VmState::kReady; }, 120s,
+                                [] { return std::string("the VM to serve again"); });
+    ASSERT_TRUE(recovered) << recovered.error().message() << f->describe().dump(2);
+    ++recoveries;
+    EXPECT_NE(f->describe()["vm"]["pid"].get<pid_t>(), qemu);
+    EXPECT_EQ(broker.committed_bytes(), committed_idle) << "the failed VM's instance memory is still committed";
   }
-  // And the function deploys again and serves.
-  auto again = serve::ServedFunction::deploy(spec, vm, metrics, broker);
-  ASSERT_TRUE(again) << again.error().message();
-  auto answered = (*again)->invoke(json{{"mib", 16}}, 60s);
+  EXPECT_EQ(metrics.counter(serve::kVmFailures, "mid-op"), 2);
+  EXPECT_EQ(metrics.counter(serve::kVmRecoveries, "mid-op"), recoveries);
+  // And the VM booted again serves.
+  auto answered = f->invoke(json{{"mib", 16}}, 60s);
   EXPECT_TRUE(answered) << answered.error().message();
-  (*again)->shutdown();
+  f->shutdown();
+  EXPECT_EQ(broker.committed_bytes(), 0u);
 }
 }  // namespace
 }  // namespace hotmem::e2e

@@ -2,7 +2,9 @@
 // concurrency 4 gets 8 concurrent invocations: 4 cold starts, each in its
 // own partition, and 4 queued requests, all answered correctly. After the
 // keep-alive every partition is unplugged with 0 pages migrated and QEMU's
-// RSS is back within 10% of its idle baseline; DELETE ends the VM.
+// RSS is back within 10% of its idle baseline; DELETE ends the VM. A VM
+// whose QEMU dies is booted again and serves; one that keeps failing is
+// crash-looping until deployed anew.
 #include <httplib.h>
 
 #include <signal.h>
@@ -17,8 +19,11 @@
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
+#include "common/poll.h"
 #include "common/proc_stats.h"
+#include "common/temp_dir.h"
 #include "daemon_fixture.h"
+#include "image/guest_image.h"
 
 namespace hotmem::e2e {
 namespace {
@@ -215,20 +220,32 @@ TEST_F(Serve, OpenWhiskPythonActionsRunAsTheyAre) {
   EXPECT_FALSE(json::parse(again->body)["cold_start"].get<bool>());
 }
 
-// QEMU killed during an invocation: the invocation fails at once saying
-// why, the function is marked failed and later calls fail fast, nothing of
-// the VM is left (process, sockets, run directory), and the function
-// deploys again under the same name.
-TEST_F(Serve, AFunctionWhoseQemuDiesFailsFastAndDeploysAgain) {
+// The function's committed memory in the budget (GET /v1/memory; 0 when it
+// has no account).
+std::uint64_t committed_of(const json& memory, const std::string& function) {
+  return memory["functions"].value(function, std::uint64_t{0});
+}
+
+// QEMU killed during an invocation: that invocation fails at once saying
+// why (it may have run: it is not run again); one made right after waits
+// while the VM is booted again and is served by the new VM; the failed
+// VM's instance memory goes back to the budget at once while its idle
+// commitment stays, so the budget shows what a fresh deploy shows; nothing
+// of the old VM is left (process, run directory). Then deletes race
+// invocations.
+TEST_F(Serve, AFunctionWhoseQemuDiesFailsItsInvocationAndRecoversOnANewVm) {
   const json spec{{"runtime", "native"}, {"memory_mib", 128}, {"concurrency", 1}, {"keep_alive_s", 60}};
   auto deployed = client().Put("/v1/functions/fragile", spec.dump(), "application/json");
   ASSERT_TRUE(deployed);
   ASSERT_EQ(deployed->status, 201) << deployed->body;
   const json before = get("/v1/functions/fragile");
+  ASSERT_EQ(before["state"], "ready") << before.dump(2);
   ASSERT_EQ(before["vm"]["state"], "ready") << before.dump(2);
   const pid_t qemu = before["vm"]["pid"].get<pid_t>();
   const std::filesystem::path run_dir = before["vm"]["run_dir"].get<std::string>();
   ASSERT_TRUE(std::filesystem::exists(run_dir)) << run_dir;
+  const std::uint64_t committed_idle = committed_of(get("/v1/memory"), "fragile");
+  ASSERT_GT(committed_idle, 0u);
 
   auto long_call = std::async(std::launch::async, [this] {
     auto r = client().Post("/v1/functions/fragile/invoke", json{{"mib", 16}, {"ms", 60000}}.dump(), "application/json");
@@ -241,9 +258,16 @@ TEST_F(Serve, AFunctionWhoseQemuDiesFailsFastAndDeploysAgain) {
     std::this_thread::sleep_for(std::chrono::milliseconds(200));
   }
   ASSERT_EQ(busy["instances"][0]["state"], "busy") << busy.dump(2);
+  const std::uint64_t committed_busy = committed_of(get("/v1/memory"), "fragile");
+  EXPECT_GT(committed_busy, committed_idle);
   std::this_thread::sleep_for(std::chrono::milliseconds(500));  // the action is running in the guest
   const auto killed_at = Clock::now();
   ASSERT_EQ(::kill(qemu, SIGKILL), 0);
+  auto next_call = std::async(std::launch::async, [this] {
+    auto r = client().Post("/v1/functions/fragile/invoke", json{{"mib", 16}, {"echo", "after"}}.dump(),
+                           "application/json");
+    return r ? std::pair{r->status, r->body} : std::pair{0, std::string()};
+  });
 
   ASSERT_EQ(long_call.wait_for(std::chrono::seconds(30)), std::future_status::ready)
       << "the invocation did not notice QEMU's death";
@@ -252,34 +276,52 @@ TEST_F(Serve, AFunctionWhoseQemuDiesFailsFastAndDeploysAgain) {
   EXPECT_EQ(status, 503) << body;
   EXPECT_NE(body.find("function VM failed"), std::string::npos) << body;
   EXPECT_NE(body.find("signal 9"), std::string::npos) << body;
+  EXPECT_NE(body.find("being booted again"), std::string::npos) << body;
 
-  const json failed = get("/v1/functions/fragile");
-  EXPECT_EQ(failed["vm"]["state"], "failed") << failed.dump(2);
-  EXPECT_FALSE(failed["vm"]["alive"].get<bool>());
-  EXPECT_TRUE(failed["instances"].empty()) << failed.dump(2);
-  EXPECT_EQ(metrics().counter(serve::kVmFailures, "fragile"), 1);
+  // While the VM is booted again: the failed VM's view, its instance gone,
+  // only its idle commitment in the budget, the next call waiting.
+  json recovering;
+  bool seen_recovering = false;
+  while (next_call.wait_for(std::chrono::milliseconds(100)) != std::future_status::ready) {
+    const json now = get("/v1/functions/fragile");
+    if (now["state"] != "recovering") continue;
+    if (!seen_recovering) {
+      seen_recovering = true;
+      recovering = now;
+      EXPECT_EQ(committed_of(get("/v1/memory"), "fragile"), committed_idle);
+    }
+  }
+  ASSERT_TRUE(seen_recovering) << "the state never showed recovering";
+  EXPECT_EQ(recovering["vm"]["state"], "failed") << recovering.dump(2);
+  EXPECT_FALSE(recovering["vm"]["alive"].get<bool>());
+  EXPECT_TRUE(recovering["instances"].empty()) << recovering.dump(2);
+  ASSERT_EQ(recovering["recovery"]["failures"].size(), 1u) << recovering.dump(2);
+  EXPECT_NE(recovering["recovery"]["failures"][0]["reason"].get<std::string>().find("signal 9"), std::string::npos);
+  EXPECT_TRUE(recovering["recovery"]["failures"][0].contains("at")) << recovering.dump(2);
   EXPECT_TRUE(process_gone(qemu, std::chrono::seconds(5)));
-  auto refused = client().Post("/v1/functions/fragile/invoke", "{}", "application/json");
-  ASSERT_TRUE(refused);
-  EXPECT_EQ(refused->status, 503) << refused->body;
-  EXPECT_NE(refused->body.find("deploy the function again"), std::string::npos) << refused->body;
 
-  // PUT over the failed function deploys it anew; the old VM's files go.
-  auto again = client().Put("/v1/functions/fragile", spec.dump(), "application/json");
-  ASSERT_TRUE(again);
-  ASSERT_EQ(again->status, 201) << again->body;
-  EXPECT_FALSE(std::filesystem::exists(run_dir)) << run_dir << " outlived its VM";
+  auto [next_status, next_body] = next_call.get();
+  ASSERT_EQ(next_status, 200) << next_body;
+  const json answered = json::parse(next_body);
+  EXPECT_EQ(answered["result"]["echo"], "after");
+  EXPECT_TRUE(answered["cold_start"].get<bool>());
   const json renewed = get("/v1/functions/fragile");
+  EXPECT_EQ(renewed["state"], "ready") << renewed.dump(2);
   EXPECT_EQ(renewed["vm"]["state"], "ready") << renewed.dump(2);
-  EXPECT_NE(renewed["vm"]["pid"].get<pid_t>(), qemu);
-  auto answered = client().Post("/v1/functions/fragile/invoke", json{{"mib", 16}}.dump(), "application/json");
-  ASSERT_TRUE(answered);
-  EXPECT_EQ(answered->status, 200) << answered->body;
+  const pid_t renewed_qemu = renewed["vm"]["pid"].get<pid_t>();
+  EXPECT_NE(renewed_qemu, qemu);
+  EXPECT_EQ(renewed["recovery"]["recoveries"], 1) << renewed.dump(2);
+  EXPECT_EQ(renewed["recovery"]["attempts"], 0) << renewed.dump(2);
+  EXPECT_EQ(metrics().counter(serve::kVmFailures, "fragile"), 1);
+  EXPECT_EQ(metrics().counter(serve::kVmRecoveries, "fragile"), 1);
+  // One idle instance on the new VM: what the first VM committed with one.
+  EXPECT_EQ(committed_of(get("/v1/memory"), "fragile"), committed_busy);
+  EXPECT_FALSE(std::filesystem::exists(run_dir)) << run_dir << " outlived its VM";
+  EXPECT_EQ(get("/v1/functions")["functions"][0]["state"], "ready");
 
   // Deletes racing each other and invocations: one delete wins, the others
   // hear the function is gone; every invocation is answered or fails with
   // an error, none hangs; QEMU ends.
-  const pid_t renewed_qemu = renewed["vm"]["pid"].get<pid_t>();
   std::vector<std::future<int>> invocations;
   for (int i = 0; i < 4; ++i) {
     invocations.push_back(std::async(std::launch::async, [this] {
@@ -311,6 +353,104 @@ TEST_F(Serve, AFunctionWhoseQemuDiesFailsFastAndDeploysAgain) {
   }
   EXPECT_TRUE(process_gone(renewed_qemu, std::chrono::seconds(10)));
   EXPECT_EQ(get("/v1/functions")["functions"], json::array());
+  EXPECT_EQ(committed_of(get("/v1/memory"), "fragile"), 0u);
+}
+
+// A VM that keeps failing (it died, then its reboots fail: its guest image
+// is gone) is crash-looping after the shortened policy's 3rd failure: an
+// invocation that waited for the reboot fails with the reasons, so do later
+// ones, its memory goes back to the budget, and a PUT deploys it anew.
+TEST_F(Serve, AFunctionWhoseVmKeepsFailingIsCrashLoopingUntilAPutDeploysItAgain) {
+  auto images = TempDir::create("/tmp", "e2e-serve-image-");
+  ASSERT_TRUE(images) << images.error().message();
+  const std::filesystem::path image = images->path() / "image";
+  std::filesystem::create_directory_symlink(std::filesystem::absolute(image::default_image_dir()), image);
+  DaemonOptions options;
+  options.image_dir = image;
+  options.recovery = {.backoff_first = std::chrono::seconds(2),
+                      .backoff_max = std::chrono::seconds(4),
+                      .crash_loop_failures = 3,
+                      .crash_loop_window = std::chrono::minutes(10)};
+  daemon_ = std::make_unique<InProcessDaemon>("e2e-serve", std::move(options));
+  ASSERT_TRUE(daemon_->start());
+
+  const json spec{{"runtime", "native"}, {"memory_mib", 128}, {"concurrency", 1}, {"keep_alive_s", 60}};
+  auto deployed = client().Put("/v1/functions/looping", spec.dump(), "application/json");
+  ASSERT_TRUE(deployed);
+  ASSERT_EQ(deployed->status, 201) << deployed->body;
+  const json before = get("/v1/functions/looping");
+  const pid_t qemu = before["vm"]["pid"].get<pid_t>();
+  const std::filesystem::path run_dir = before["vm"]["run_dir"].get<std::string>();
+
+  std::filesystem::remove(image);  // no VM boots from here on
+  ASSERT_EQ(::kill(qemu, SIGKILL), 0);
+  // Failures at 0 s (QEMU), 2 s and 6 s (reboots): an invocation made while
+  // it recovers waits, and hears why when it stops.
+  auto recovering = poll_until([this]() -> Result<bool> { return get("/v1/functions/looping")["state"] == "recovering"; },
+                               std::chrono::seconds(2), [] { return std::string("the VM to recover"); });
+  ASSERT_TRUE(recovering) << recovering.error().message();
+  auto waiting = std::async(std::launch::async, [this] {
+    auto r = client().Post("/v1/functions/looping/invoke", "{}", "application/json");
+    return r ? std::pair{r->status, r->body} : std::pair{0, std::string()};
+  });
+  ASSERT_EQ(waiting.wait_for(std::chrono::seconds(30)), std::future_status::ready)
+      << "the waiting invocation outlived the crash loop";
+  auto [status, body] = waiting.get();
+  EXPECT_EQ(status, 503) << body;
+  EXPECT_NE(body.find("function VM failed"), std::string::npos) << body;
+  EXPECT_NE(body.find("crash-looping"), std::string::npos) << body;
+  EXPECT_NE(body.find("signal 9"), std::string::npos) << body;
+
+  const json looping = get("/v1/functions/looping");
+  ASSERT_EQ(looping["state"], "crash-looping") << looping.dump(2);
+  const json failures = looping["recovery"]["failures"];
+  ASSERT_EQ(failures.size(), 3u) << looping.dump(2);
+  EXPECT_NE(failures[0]["reason"].get<std::string>().find("signal 9"), std::string::npos) << failures.dump(2);
+  EXPECT_NE(failures[2]["reason"].get<std::string>().find("did not boot again"), std::string::npos)
+      << failures.dump(2);
+  EXPECT_EQ(looping["recovery"]["attempts"], 2) << looping.dump(2);
+  EXPECT_EQ(get("/v1/functions")["functions"][0]["state"], "crash-looping");
+  EXPECT_EQ(committed_of(get("/v1/memory"), "looping"), 0u);
+  EXPECT_EQ(metrics().counter(serve::kVmFailures, "looping"), 1);
+  EXPECT_EQ(metrics().counter(serve::kVmRecoveries, "looping"), 0);
+  auto refused = client().Post("/v1/functions/looping/invoke", "{}", "application/json");
+  ASSERT_TRUE(refused);
+  EXPECT_EQ(refused->status, 503) << refused->body;
+  EXPECT_NE(refused->body.find("crash-looping"), std::string::npos) << refused->body;
+  EXPECT_NE(refused->body.find("signal 9"), std::string::npos) << refused->body;
+  EXPECT_NE(refused->body.find("did not boot again"), std::string::npos) << refused->body;
+  EXPECT_NE(refused->body.find("deploy the function again"), std::string::npos) << refused->body;
+
+  // PUT over it deploys it anew; the old VM's files go.
+  std::filesystem::create_directory_symlink(std::filesystem::absolute(image::default_image_dir()), image);
+  auto again = client().Put("/v1/functions/looping", spec.dump(), "application/json");
+  ASSERT_TRUE(again);
+  ASSERT_EQ(again->status, 201) << again->body;
+  EXPECT_FALSE(std::filesystem::exists(run_dir)) << run_dir << " outlived its VM";
+  const json renewed = get("/v1/functions/looping");
+  EXPECT_EQ(renewed["state"], "ready") << renewed.dump(2);
+  EXPECT_TRUE(renewed["recovery"]["failures"].empty()) << renewed.dump(2);
+  auto answered = client().Post("/v1/functions/looping/invoke", json{{"mib", 16}}.dump(), "application/json");
+  ASSERT_TRUE(answered);
+  EXPECT_EQ(answered->status, 200) << answered->body;
+
+  // A reboot under way when the function is deleted is abandoned: DELETE
+  // does not wait for the boot, and no QEMU of the function is left.
+  ASSERT_EQ(::kill(renewed["vm"]["pid"].get<pid_t>(), SIGKILL), 0);
+  const std::string its_qemu = "/tmp/hotmem-looping-";
+  auto booting = poll_until(
+      [this, &its_qemu]() -> Result<bool> {
+        return get("/v1/functions/looping")["recovery"]["attempts"] == 1 && !processes_matching(its_qemu).empty();
+      },
+      std::chrono::seconds(20), [] { return std::string("the reboot's QEMU to start"); });
+  ASSERT_TRUE(booting) << booting.error().message();
+  const auto deleting = Clock::now();
+  auto removed = client().Delete("/v1/functions/looping");
+  ASSERT_TRUE(removed);
+  EXPECT_EQ(removed->status, 200) << removed->body;
+  EXPECT_LT(Clock::now() - deleting, std::chrono::seconds(5)) << "DELETE waited for the boot";
+  EXPECT_EQ(processes_matching(its_qemu), std::vector<pid_t>()) << "the abandoned reboot's QEMU outlived DELETE";
+  EXPECT_EQ(committed_of(get("/v1/memory"), "looping"), 0u);
 }
 
 }  // namespace
