@@ -23,6 +23,7 @@
 #include "common/proc_stats.h"
 #include "common/temp_dir.h"
 #include "daemon_fixture.h"
+#include "host/runtime_root.h"
 #include "image/guest_image.h"
 
 namespace hotmem::e2e {
@@ -437,7 +438,9 @@ TEST_F(Serve, AFunctionWhoseVmKeepsFailingIsCrashLoopingUntilAPutDeploysItAgain)
   // A reboot under way when the function is deleted is abandoned: DELETE
   // does not wait for the boot, and no QEMU of the function is left.
   ASSERT_EQ(::kill(renewed["vm"]["pid"].get<pid_t>(), SIGKILL), 0);
-  const std::string its_qemu = "/tmp/hotmem-looping-";
+  auto run_dirs = host::run_dirs_root();
+  ASSERT_TRUE(run_dirs) << run_dirs.error().message();
+  const std::string its_qemu = (*run_dirs / "looping-").string();  // its run directory, in QEMU's command line
   auto booting = poll_until(
       [this, &its_qemu]() -> Result<bool> {
         return get("/v1/functions/looping")["recovery"]["attempts"] == 1 && !processes_matching(its_qemu).empty();
