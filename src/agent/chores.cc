@@ -51,7 +51,7 @@ bool Chores::on_child_exit(pid_t pid, int status) {
                                     it->node, elapsed)));
   } else if (it->killed) {
     reply_(protocol::error_response(
-        it->request_id, fmt::format("taking node {} offline did not finish in {:.0f} ms: a page on it is still in use",
+        it->request_id, fmt::format("taking node {} offline did not finish in {:.0f} ms: a page on it could not be moved",
                                     it->node, elapsed)));
   } else if (WIFEXITED(status) && WEXITSTATUS(status) == 0) {
     reply_(protocol::answer_response(it->request_id, offline));

@@ -134,7 +134,7 @@ Result<int> offline_node_memory(int node) {
     out << "offline";
     out.flush();
     if (!out) {
-      return Error(fmt::format("cannot take {} offline (pages still in use on node {}?)", state.parent_path().string(),
+      return Error(fmt::format("cannot take {} offline (a page on node {} that cannot be moved?)", state.parent_path().string(),
                                node));
     }
     ++blocks_offlined;

@@ -84,8 +84,9 @@ class AgentClient {
   // Sends SIGUSR1 or SIGUSR2 ("USR1", "USR2") to a running instance.
   Status signal_instance(const std::string& name, const std::string& signal);
   // Has the agent take every memory block of `node` offline (before its
-  // device is unplugged); a page still in use there makes it fail after
-  // `timeout` (the agent stays responsive meanwhile).
+  // device is unplugged). Pages in use there are migrated; one that cannot
+  // be moved makes it fail after `timeout` (the agent stays responsive
+  // meanwhile).
   Status offline_node(int node, Clock::duration timeout);
   // Ends what still holds memory on the node of an ended instance (see
   // protocol::ClearNode) and says what is left.

@@ -329,7 +329,7 @@ TEST_F(HotmemModeTest, AStuckUnplugSaysWhyTheNodeWouldNotGoOfflineAndStaysWithin
                   .attach(fake_, config_.memory_devices, shape_,
                           [&budgets](int node, Clock::duration timeout) -> Status {
                             budgets.push_back(timeout);
-                            return Error(fmt::format("cannot take memory32 offline (pages still in use on node {}?)",
+                            return Error(fmt::format("cannot take memory32 offline (a page on node {} that cannot be moved?)",
                                                      node));
                           })
                   .ok());
@@ -339,7 +339,7 @@ TEST_F(HotmemModeTest, AStuckUnplugSaysWhyTheNodeWouldNotGoOfflineAndStaysWithin
   auto reclaimed = mode_.reclaim({a}, kTimeout);
   EXPECT_LT(Clock::now() - began, kTimeout + 1s);
   ASSERT_FALSE(reclaimed.ok());
-  EXPECT_TRUE(contains(reclaimed.error().message(), "pages still in use on node 1")) << reclaimed.error().message();
+  EXPECT_TRUE(contains(reclaimed.error().message(), "a page on node 1 that cannot be moved")) << reclaimed.error().message();
   EXPECT_TRUE(contains(partition(0).problem, "taking node 1 offline first failed")) << partition(0).problem;
   ASSERT_EQ(budgets.size(), 1u);
   EXPECT_LE(budgets[0], kTimeout / 2);
