@@ -20,11 +20,6 @@ namespace {
 // The cgroup of every instance, as /proc/PID/cgroup names it.
 const std::string kInstancesPrefix = std::string(kInstancesCgroup).substr(std::string(kCgroupRoot).size()) + "/";
 
-std::string trimmed(std::string text) {
-  while (!text.empty() && (text.back() == '\n' || text.back() == ' ')) text.pop_back();
-  return text;
-}
-
 // A process's cgroup v2 path ("0::/hotmem/fn-1" -> "/hotmem/fn-1").
 std::string cgroup_of(pid_t pid) {
   auto text = read_text_file(fmt::format("/proc/{}/cgroup", pid), 4096);
@@ -70,7 +65,7 @@ void NodeClearer::clear(std::uint64_t request_id, int node, Clock::duration time
     protocol::NodeHolder holder;
     holder.pid = pid;
     auto comm = read_text_file(fmt::format("/proc/{}/comm", pid), 64);
-    holder.command = comm ? trimmed(*comm) : "";
+    holder.command = comm ? comm->substr(0, comm->find('\n')) : "";
     holder.cgroup = cgroup_of(pid);
     holder.node_bytes = bytes;
     holder.ended = !holder.cgroup.starts_with(kInstancesPrefix);
