@@ -46,7 +46,11 @@ Agent::Agent(UniqueFd port)
     // under 512 MiB; the host says what every mode gets (KernelCmdline).
     if (Status s = set_transparent_hugepages(*thp); !s) log("transparent hugepages unchanged: " + s.error().message());
   }
-  if (hostility_ != Hostility::kNone) log("booted hostile (hotmem.hostile): turns on the host at the first invocation");
+  if (hostility_ == Hostility::kOnRequest) {
+    log("booted hostile on request (hotmem.hostile=on-request): turns on the host when an invocation asks");
+  } else if (hostility_ != Hostility::kNone) {
+    log("booted hostile (hotmem.hostile): turns on the host at the first invocation");
+  }
   if (Status s = prepare_instance_roots(); !s) log("instances will lack sandboxes: " + s.error().message());
   if (Status s = bring_up_loopback(); !s) log("instances cannot be invoked: " + s.error().message());
   if (auto rootfs = mount_function_rootfs(); !rootfs) {
@@ -175,7 +179,7 @@ void Agent::ping(std::uint64_t id, protocol::Ping) {
 }
 
 void Agent::memory_report(std::uint64_t id, protocol::MemoryReport) {
-  if (turned_ && hostility_ == Hostility::kLie) return send(protocol::answer_response(id, lying_memory_report()));
+  if (turned_ == Hostility::kLie) return send(protocol::answer_response(id, lying_memory_report()));
   protocol::MemoryReportTexts report;
   for (int node : list_nodes()) {
     auto text = node_meminfo_text(node);
@@ -240,9 +244,10 @@ void Agent::invoke(std::uint64_t id, protocol::Invoke invoke) {
   if (!instances_.running(invoke.name)) {
     return send(protocol::error_response(id, fmt::format("instance '{}' is not running", invoke.name)));
   }
-  if (hostility_ != Hostility::kNone) {
-    turned_ = true;
-    return turn_hostile(hostility_, port_.get(), id);
+  const Hostility how = hostility_ == Hostility::kOnRequest ? hostility_requested(invoke.body) : hostility_;
+  if (how != Hostility::kNone) {
+    turned_ = how;
+    return turn_hostile(how, port_.get(), id);
   }
   invocations_.start(id, invoke.port, invoke.path, invoke.body, invoke.timeout);
 }

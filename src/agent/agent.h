@@ -69,7 +69,7 @@ class Agent {
   Invocations invocations_;
   bool host_connected_ = true;
   Hostility hostility_ = Hostility::kNone;  // tests of the host only: see testing/hostile.h
-  bool turned_ = false;
+  Hostility turned_ = Hostility::kNone;  // what it turned into, at an invocation
 };
 
 }  // namespace hotmem::agent

@@ -14,8 +14,9 @@
 
 namespace hotmem::agent {
 
-Hostility hostility_from_cmdline(std::string_view cmdline) {
-  const std::string_view how = cmdline_value(cmdline, "hotmem.hostile").value_or("");
+namespace {
+
+Hostility hostility_named(std::string_view how) {
   if (how == "garbage") return Hostility::kGarbage;
   if (how == "flood") return Hostility::kFlood;
   if (how == "silent") return Hostility::kSilent;
@@ -24,9 +25,27 @@ Hostility hostility_from_cmdline(std::string_view cmdline) {
   return Hostility::kNone;
 }
 
+}  // namespace
+
+Hostility hostility_from_cmdline(std::string_view cmdline) {
+  const std::string_view how = cmdline_value(cmdline, "hotmem.hostile").value_or("");
+  if (how == "on-request") return Hostility::kOnRequest;
+  return hostility_named(how);
+}
+
+Hostility hostility_requested(std::string_view invoke_body) {
+  const nlohmann::json body = nlohmann::json::parse(invoke_body, nullptr, false);
+  if (!body.is_object() || !body.contains("value") || !body["value"].is_object()) return Hostility::kNone;
+  const nlohmann::json& value = body["value"];
+  const auto how = value.find("hotmem_hostile");
+  if (how == value.end() || !how->is_string()) return Hostility::kNone;
+  return hostility_named(how->get<std::string>());
+}
+
 void turn_hostile(Hostility how, int port, std::uint64_t id) {
   switch (how) {
-    case Hostility::kNone: return;
+    case Hostility::kNone:
+    case Hostility::kOnRequest: return;
     case Hostility::kGarbage: {
       const std::string junk = "XX\x01\x00\xff\xff\xff\xff" + std::string(4096, '\xa5');
       (void)write_all(port, junk, Deadline(std::chrono::seconds(5)));

@@ -14,6 +14,11 @@
 //            reports memory it does not have and counters that run backwards
 //   die      exits (the guest kernel panics: init died)
 //
+// or, booted with hotmem.hostile=on-request, behaves until an invocation's
+// parameters ask for one of these ({"hotmem_hostile": "silent"}), so a
+// guest can turn at a moment the host's test chooses, and a VM booted
+// again after it failed behaves until asked again (`hotmem bench chaos`).
+//
 // A real hostile guest can do all of this and worse; the host must stay
 // up, keep its books straight and fail that VM alone.
 #pragma once
@@ -25,13 +30,17 @@
 
 namespace hotmem::agent {
 
-enum class Hostility { kNone, kGarbage, kFlood, kSilent, kLie, kDie };
+enum class Hostility { kNone, kGarbage, kFlood, kSilent, kLie, kDie, kOnRequest };
 
 // From a kernel command line; kNone when it says nothing (or nonsense).
 Hostility hostility_from_cmdline(std::string_view cmdline);
 
+// For kOnRequest: what an invocation's body ({"value": {"hotmem_hostile":
+// "<how>", ...}}) asks for; kNone when it asks for nothing (or nonsense).
+Hostility hostility_requested(std::string_view invoke_body);
+
 // What to do instead of serving invocation `id`; returns normally only for
-// kNone and kLie (after which the agent carries on).
+// kNone, kOnRequest and kLie (after which the agent carries on).
 void turn_hostile(Hostility how, int port, std::uint64_t id);
 
 // kLie's memory report: absurd node sizes and a pgmigrate_success below any

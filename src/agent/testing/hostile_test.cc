@@ -17,6 +17,17 @@ TEST(Hostility, ComesOnlyFromItsOwnKernelParameter) {
   EXPECT_EQ(hostility_from_cmdline("hotmem.hostile=dies"), Hostility::kNone);
   EXPECT_EQ(hostility_from_cmdline("hotmem.hostile="), Hostility::kNone);
   EXPECT_EQ(hostility_from_cmdline("xhotmem.hostile=die"), Hostility::kNone);
+  EXPECT_EQ(hostility_from_cmdline("hotmem.hostile=on-request"), Hostility::kOnRequest);
+}
+
+TEST(Hostility, OnRequestAnInvocationAsksForItInItsParameters) {
+  EXPECT_EQ(hostility_requested(R"({"value": {"hotmem_hostile": "silent", "mib": 8}})"), Hostility::kSilent);
+  EXPECT_EQ(hostility_requested(R"({"value": {"hotmem_hostile": "die"}})"), Hostility::kDie);
+  EXPECT_EQ(hostility_requested(R"({"value": {"mib": 8}})"), Hostility::kNone);
+  EXPECT_EQ(hostility_requested(R"({"value": {"hotmem_hostile": "on-request"}})"), Hostility::kNone);
+  EXPECT_EQ(hostility_requested(R"({"value": {"hotmem_hostile": 1}})"), Hostility::kNone);
+  EXPECT_EQ(hostility_requested(R"({"hotmem_hostile": "silent"})"), Hostility::kNone);
+  EXPECT_EQ(hostility_requested("not json"), Hostility::kNone);
 }
 
 TEST(Hostility, TheLyingReportIsWellFormedButItsCounterRunsBackwards) {
