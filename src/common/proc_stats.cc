@@ -117,6 +117,10 @@ Result<std::filesystem::path> process_executable(pid_t pid) {
   return exe;
 }
 
+bool is_program(const std::filesystem::path& exe, const std::filesystem::path& binary) {
+  return exe == binary || exe.string() == binary.string() + " (deleted)";
+}
+
 std::string tail_of_file(const std::filesystem::path& path, std::size_t max_bytes) {
   std::ifstream in(path, std::ios::binary | std::ios::ate);
   if (!in) return {};
@@ -141,6 +145,39 @@ std::vector<pid_t> processes_matching(const std::string& needle) {
     if (text.find(needle) != std::string::npos) out.push_back(static_cast<pid_t>(std::stoi(name)));
   }
   return out;
+}
+
+std::vector<pid_t> children_of(pid_t parent) {
+  std::vector<pid_t> out;
+  const std::string wanted = std::to_string(parent);
+  std::error_code ec;
+  for (const auto& entry : std::filesystem::directory_iterator("/proc", ec)) {
+    const std::string name = entry.path().filename().string();
+    if (name.empty() || name.find_first_not_of("0123456789") != std::string::npos) continue;
+    auto fields = stat_fields(entry.path() / "stat");
+    if (!fields) continue;  // it just ended
+    const std::string* state = stat_field(*fields, 3);
+    const std::string* ppid = stat_field(*fields, 4);
+    if (state && ppid && *ppid == wanted && *state != "Z" && *state != "X") {
+      out.push_back(static_cast<pid_t>(std::stoi(name)));
+    }
+  }
+  return out;
+}
+
+Result<std::string> process_cgroup(pid_t pid) {
+  auto text = read_text_file(fmt::format("/proc/{}/cgroup", pid), 64 * 1024);
+  if (!text) return text.error();
+  std::istringstream lines(*text);
+  std::string first;
+  for (std::string line; std::getline(lines, line);) {
+    if (line.starts_with("0::")) return line.substr(3);
+    if (first.empty()) first = line;
+  }
+  // v1: "<id>:<controllers>:<path>".
+  const std::size_t colon = first.find(':', first.find(':') + 1);
+  if (colon == std::string::npos) return Error(fmt::format("/proc/{}/cgroup names no cgroup", pid));
+  return first.substr(colon + 1);
 }
 
 }  // namespace hotmem

@@ -36,8 +36,22 @@ bool process_alive(const ProcessIdentity& process);
 // The program a process runs (/proc/PID/exe resolved).
 Result<std::filesystem::path> process_executable(pid_t pid);
 
+// Whether `exe` (as process_executable gives it) is `binary`: the same path,
+// or the same path with " (deleted)" after it, which is how a binary
+// replaced on disk (a package upgrade) shows while a process still runs it.
+bool is_program(const std::filesystem::path& exe, const std::filesystem::path& binary);
+
 // Processes whose command line (arguments joined by spaces) contains `needle`.
 std::vector<pid_t> processes_matching(const std::string& needle);
+
+// Live children of `parent` (their field 4, the parent pid, is it; zombies
+// left out).
+std::vector<pid_t> children_of(pid_t parent);
+
+// The cgroup a process runs in, as /proc/PID/cgroup names it for cgroup v2
+// (the "0::" line, e.g. "/user.slice/session-1.scope"; on a v1-only host
+// the first line's path).
+Result<std::string> process_cgroup(pid_t pid);
 
 // Reads a whole (small) text file, e.g. under /proc or /sys.
 Result<std::string> read_text_file(const std::filesystem::path& path, std::size_t max_bytes = 1 << 20);

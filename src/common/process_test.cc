@@ -3,6 +3,7 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <thread>
 
 #include <gtest/gtest.h>
@@ -69,6 +70,31 @@ TEST(ProcessIdentity, NamesOneProcessFromStartToEnd) {
   (void)child->wait_for(std::chrono::seconds(5));
   EXPECT_FALSE(process_alive(*identity));
   EXPECT_FALSE(process_identity(child->pid()));
+}
+
+TEST(ChildrenOf, ListsTheLiveChildrenOnly) {
+  SpawnOptions options;
+  options.argv = {"sleep", "30"};
+  auto child = ChildProcess::spawn(options);
+  ASSERT_TRUE(child) << child.error().message();
+  auto children = children_of(::getpid());
+  EXPECT_NE(std::find(children.begin(), children.end(), child->pid()), children.end());
+  EXPECT_TRUE(children_of(child->pid()).empty());
+  ::kill(child->pid(), SIGKILL);  // a zombie until reaped
+  auto identity = process_identity(child->pid());
+  for (int i = 0; i < 500 && identity && process_alive(*identity); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  children = children_of(::getpid());
+  EXPECT_EQ(std::find(children.begin(), children.end(), child->pid()), children.end()) << "a zombie is no child left";
+  (void)child->wait_for(std::chrono::seconds(5));
+}
+
+TEST(ProcessCgroup, IsAPathInTheHierarchy) {
+  auto cgroup = process_cgroup(::getpid());
+  ASSERT_TRUE(cgroup) << cgroup.error().message();
+  EXPECT_TRUE(cgroup->starts_with("/")) << *cgroup;
+  EXPECT_FALSE(process_cgroup(0));
 }
 
 TEST(ProcessExecutable, IsTheProgramFileAProcessRuns) {

@@ -25,12 +25,6 @@ bool take_number(std::string_view& text, T& value) {
   return true;
 }
 
-// Whether a process's /proc/PID/exe is `binary`; a binary replaced on disk
-// (a package upgrade) while the process ran shows as "<path> (deleted)".
-bool runs(const fs::path& exe, const fs::path& binary) {
-  return exe == binary || exe.string() == binary.string() + " (deleted)";
-}
-
 }  // namespace
 
 Status record_owner(const fs::path& dir) {
@@ -89,7 +83,7 @@ SweepReport sweep_orphaned_run_dirs(const fs::path& parent, const fs::path& qemu
     // QEMU's command line names its sockets in the directory.
     for (pid_t pid : processes_matching(dir.string() + "/")) {
       auto exe = process_executable(pid);
-      if (exe && runs(*exe, qemu_binary)) {
+      if (exe && is_program(*exe, qemu_binary)) {
         if (::kill(pid, SIGKILL) == 0) killed += fmt::format("; killed its QEMU {}", pid);
       } else {
         others.push_back(fmt::format("pid {} ({})", pid, exe ? exe->string() : exe.error().message()));
