@@ -1,8 +1,11 @@
 #include "bench/experiment.h"
 
+#include <thread>
+
 #include <fmt/format.h>
 
 #include "bench/host_info.h"
+#include "serve/served_function.h"
 
 namespace hotmem::bench {
 
@@ -35,6 +38,17 @@ Status validate_modes(const std::vector<std::string>& modes) {
     if (auto mode = host::make_memory_mode(m); !mode) return mode.error();
   }
   return ok_status();
+}
+
+Status wait_idle(serve::ServedFunction& function, Clock::duration timeout) {
+  Deadline deadline(timeout);
+  nlohmann::json state;
+  while (!deadline.expired()) {
+    state = function.describe();
+    if (serve::is_idle(state)) return ok_status();
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  return Error(fmt::format("not idle after {:.0f} s: {}", to_seconds(timeout), state.dump()));
 }
 
 }  // namespace hotmem::bench

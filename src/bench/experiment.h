@@ -11,6 +11,10 @@
 #include "bench/progress.h"
 #include "host/deployment.h"
 
+namespace hotmem::serve {
+class ServedFunction;
+}
+
 namespace hotmem::bench {
 
 struct ExperimentContext {
@@ -32,5 +36,10 @@ nlohmann::json result_document(const std::string& benchmark, const ExperimentCon
 
 // Checks every mode name.
 Status validate_modes(const std::vector<std::string>& modes);
+
+// Waits until the served function is idle (serve::is_idle: no instance,
+// every partition empty); an error with its state when it is not within
+// `timeout`.
+Status wait_idle(serve::ServedFunction& function, Clock::duration timeout);
 
 }  // namespace hotmem::bench

@@ -24,17 +24,6 @@ std::size_t open_fds() {
   return n;
 }
 
-Status wait_idle(serve::ServedFunction& f, Clock::duration timeout) {
-  Deadline deadline(timeout);
-  json state;
-  while (!deadline.expired()) {
-    state = f.describe();
-    if (serve::is_idle(state)) return ok_status();
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  }
-  return Error(fmt::format("not idle after {:.0f} s: {}", to_ms(timeout) / 1000, state.dump()));
-}
-
 struct Counts {
   int answered = 0;
   int failed = 0;

@@ -43,6 +43,10 @@ SuitePlan suite_plan(SuiteSize size) {
 
   p.plug.repeat = quick ? 3 : 5;
 
+  p.chaos.emplace();
+  p.chaos->minutes = quick ? 2 : 10;
+  p.chaos->quick = quick;
+
   if (size == SuiteSize::kSmoke) {
     const std::vector<std::string> two{"hotmem", "virtio-mem"};
     p.sizes.modes = two;
@@ -70,6 +74,7 @@ SuitePlan suite_plan(SuiteSize size) {
     p.interference.settle = std::chrono::milliseconds(200);
     p.plug.modes = {"hotmem", "static"};
     p.plug.repeat = 1;
+    p.chaos.reset();
   }
   return p;
 }
@@ -86,7 +91,7 @@ Status run_suite(const SuitePlan& plan, const ExperimentContext& suite_context, 
   ExperimentContext context = suite_context;
   context.preplanned = true;
   context.progress->plan(plan.sizes.steps() + plan.utilization.steps() + plan.cpu.steps() +
-                         plan.interference.steps() + plan.plug.steps());
+                         plan.interference.steps() + plan.plug.steps() + (plan.chaos ? plan.chaos->steps() : 0));
   std::error_code ec;
   std::filesystem::create_directories(out, ec);
   if (ec) return Error(fmt::format("cannot create {}: {}", out.string(), ec.message()));
@@ -94,22 +99,29 @@ Status run_suite(const SuitePlan& plan, const ExperimentContext& suite_context, 
     const char* name;
     std::function<Result<nlohmann::json>()> run;
     std::function<std::string(const nlohmann::json&)> table;
+    std::function<Status(const nlohmann::json&)> verdict;
   };
-  const Step steps[] = {
-      {"sizes", [&] { return run_reclaim_bench(plan.sizes, context); }, format_reclaim_table},
-      {"utilization", [&] { return run_reclaim_bench(plan.utilization, context); }, format_reclaim_table},
-      {"cpu", [&] { return run_cpu_bench(plan.cpu, context); }, format_cpu_table},
-      {"interference", [&] { return run_interference_bench(plan.interference, context); }, format_interference_table},
-      {"plug", [&] { return run_plug_bench(plan.plug, context); }, format_plug_table},
+  std::vector<Step> steps{
+      {"sizes", [&] { return run_reclaim_bench(plan.sizes, context); }, format_reclaim_table, {}},
+      {"utilization", [&] { return run_reclaim_bench(plan.utilization, context); }, format_reclaim_table, {}},
+      {"cpu", [&] { return run_cpu_bench(plan.cpu, context); }, format_cpu_table, {}},
+      {"interference", [&] { return run_interference_bench(plan.interference, context); }, format_interference_table,
+       {}},
+      {"plug", [&] { return run_plug_bench(plan.plug, context); }, format_plug_table, {}},
   };
+  if (plan.chaos) {
+    steps.push_back({"chaos", [&] { return run_chaos_bench(*plan.chaos, context); }, format_chaos_table, chaos_verdict});
+  }
+  Status verdicts = ok_status();
   for (const Step& step : steps) {
     auto document = step.run();
     if (!document) return document.error().context(step.name);
     const auto path = out / fmt::format("{}.json", step.name);
     if (Status s = write_json(path, *document); !s) return s;
     print(fmt::format("== {} ({})\n{}", step.name, path.string(), step.table(*document)));
+    if (step.verdict && verdicts) verdicts = step.verdict(*document);
   }
-  return ok_status();
+  return verdicts;
 }
 
 }  // namespace hotmem::bench

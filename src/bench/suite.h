@@ -1,11 +1,13 @@
 // `hotmem bench all`: every experiment, sized for this machine (2 cores,
-// 24 GiB), or reduced with --quick to finish in about 20 minutes here.
+// 24 GiB), or reduced with --quick to finish in about 25 minutes here.
 #pragma once
 
 #include <filesystem>
 #include <functional>
+#include <optional>
 #include <string>
 
+#include "bench/chaos_bench.h"
 #include "bench/cpu_bench.h"
 #include "bench/interference_bench.h"
 #include "bench/plug_bench.h"
@@ -19,6 +21,7 @@ struct SuitePlan {
   CpuBenchConfig cpu;
   InterferenceConfig interference;
   PlugBenchConfig plug;
+  std::optional<ChaosConfig> chaos;  // not in the smoke run: its minutes would double it
 };
 
 enum class SuiteSize { kFull, kQuick, kSmoke };
@@ -28,7 +31,8 @@ enum class SuiteSize { kFull, kQuick, kSmoke };
 SuitePlan suite_plan(SuiteSize size);
 
 // Runs every experiment; writes <out>/<experiment>.json as each finishes and
-// passes its table to `print`.
+// passes its table to `print`. A chaos run that did not pass (chaos_verdict)
+// is an error once everything ran.
 Status run_suite(const SuitePlan& plan, const ExperimentContext& context, const std::filesystem::path& out,
                  const std::function<void(const std::string&)>& print);
 

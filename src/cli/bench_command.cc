@@ -1,8 +1,9 @@
-// hotmem bench reclaim | sizes | utilization | cpu | interference | plug | all
+// hotmem bench reclaim | sizes | utilization | cpu | interference | plug | soak | chaos | all
 #include <thread>
 
 #include <fmt/format.h>
 
+#include "bench/chaos_bench.h"
 #include "bench/soak_bench.h"
 #include "bench/suite.h"
 #include "cli/commands.h"
@@ -50,9 +51,11 @@ bench::Progress stderr_progress() {
   return bench::Progress([](const std::string& line) { fmt::print(stderr, "{}\n", line); });
 }
 
-// Runs one experiment: context, run, table, JSON.
+// Runs one experiment: context, run, table, JSON; then `verdict`, if any,
+// says whether the run passed (its JSON is written either way).
 Status run_experiment(const CommonArgs& args, const std::function<Result<nlohmann::json>(const bench::ExperimentContext&)>& run,
-                      const std::function<std::string(const nlohmann::json&)>& table) {
+                      const std::function<std::string(const nlohmann::json&)>& table,
+                      const std::function<Status(const nlohmann::json&)>& verdict = {}) {
   // Fail on an unwritable --json before spending minutes on the run.
   if (!args.json_path.empty()) {
     if (Status s = bench::write_json(args.json_path, nlohmann::json::object()); !s) return s;
@@ -67,7 +70,7 @@ Status run_experiment(const CommonArgs& args, const std::function<Result<nlohman
     if (Status s = bench::write_json(args.json_path, *document); !s) return s;
     fmt::print("results in {}\n", args.json_path);
   }
-  return ok_status();
+  return verdict ? verdict(*document) : ok_status();
 }
 
 void add_modes_option(CLI::App& cmd, std::vector<std::string>& modes) {
@@ -244,6 +247,31 @@ void add_bench_commands(CLI::App& app, int& exit_code) {
              exit_code);
   });
 
+  struct ChaosArgs {
+    CommonArgs common;
+    bench::ChaosConfig config;
+  };
+  auto chaos = std::make_shared<ChaosArgs>();
+  CLI::App* chaos_cmd = bench->add_subcommand(
+      "chaos",
+      "Invoke two functions in a loop while killing their QEMU, silencing their guest agent and filling a partition "
+      "past its limit, at random (fixed seed); report failures by reason, recoveries and leaks (non-zero exit on a "
+      "leak, a failure without a reason or a VM that did not serve again)");
+  chaos->common.add_to(*chaos_cmd, "Write the results here as JSON");
+  chaos_cmd->add_option("--minutes", chaos->config.minutes, "Minutes of faults (booting and shutting down come on top)")
+      ->check(CLI::Range(0.05, 1440.0))
+      ->capture_default_str();
+  chaos_cmd->add_option("--seed", chaos->config.seed, "Seed of the faults drawn: the same seed, the same faults")
+      ->capture_default_str();
+  chaos_cmd->add_flag("--quick", chaos->config.quick, "2-5 s between faults instead of 10-30 s");
+  chaos_cmd->callback([chaos, &exit_code] {
+    if (Status s = bench::validate(chaos->config); !s) return on_error(s, exit_code);
+    on_error(run_experiment(
+                 chaos->common, [chaos](const auto& context) { return bench::run_chaos_bench(chaos->config, context); },
+                 bench::format_chaos_table, bench::chaos_verdict),
+             exit_code);
+  });
+
   struct AllArgs {
     CommonArgs common;
     bool quick = false;
@@ -254,7 +282,7 @@ void add_bench_commands(CLI::App& app, int& exit_code) {
   CLI::App* all_cmd = bench->add_subcommand("all", "Every experiment, one JSON file each; then run `hotmem report`");
   all->common.guest.add_to(*all_cmd);
   all->common.command = all_cmd;
-  all_cmd->add_flag("--quick", all->quick, "Reduced sizes: about 20 minutes on 2 cores under TCG");
+  all_cmd->add_flag("--quick", all->quick, "Reduced sizes, 2 minutes of chaos: about 25 minutes on 2 cores under TCG");
   all_cmd->add_flag("--smoke", all->smoke, "The smallest settings that still measure: a few minutes (for tests)");
   all_cmd->add_option("--out", all->out, "Directory for the JSON files")->capture_default_str();
   all_cmd->callback([all, &exit_code] {
