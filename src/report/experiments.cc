@@ -408,6 +408,12 @@ std::vector<Chart> replay_charts(const ResultFile& file, const std::string& expe
   return charts;
 }
 
+// --- chaos --------------------------------------------------------------------
+
+// One row per run: its table says it all (the failures by reason, the fault
+// log and the leftovers are lists in the row).
+std::vector<Chart> no_charts(const ResultFile&, const std::string&) { return {}; }
+
 // --- the kinds ------------------------------------------------------------
 
 struct Kind {
@@ -461,6 +467,15 @@ const std::vector<Kind>& kinds() {
         "p99_normalised_geomean", "memory_waits", "memory_wait_s", "accounted_gib_s", "footprint_gib_s",
         "peak_committed_mib", "migrated_pages", "reclaim_mib_per_s"},
        replay_charts},
+      {"chaos", "faults on purpose: failures, recoveries, leaks",
+       "Two functions invoked in a loop through the daemon's API while their QEMU is killed, their guest agent goes "
+       "silent and an instance fills its partition past its limit, one fault at a time, drawn from a seed. Every "
+       "failed invocation should carry the daemon's reason, every failed VM serve again (recovery_s: from the fault "
+       "to the first successful invocation sent after it), and nothing be left on the host after shutdown.",
+       {"mode", "minutes", "seed", "invocations", "answered", "failed", "failed_without_reason", "faults",
+        "faults_kill_qemu", "faults_silent_agent", "faults_oom", "vm_faults", "vms_recovered", "not_recovered",
+        "recovery_s_median", "recovery_s_worst", "qemu_left", "cgroups_left", "run_dirs_left"},
+       no_charts},
   };
   return kKinds;
 }

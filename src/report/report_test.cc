@@ -6,6 +6,8 @@
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
+#include "bench/chaos_record.h"
+#include "bench/leftovers.h"
 #include "common/proc_stats.h"
 #include "common/temp_dir.h"
 #include "common/test_helpers.h"
@@ -229,6 +231,37 @@ TEST_F(ReportTest, UnknownBenchmarkGetsATableOnly) {
   EXPECT_TRUE(contains(html, "<th>boot_ms</th>"));
   EXPECT_TRUE(contains(html, "<td class=\"num\">9300</td>"));
   EXPECT_TRUE(contains(html, "data-plots-expected=\"0\""));
+}
+
+// A chaos run's row as the bench makes it (bench::summarize) and what the
+// bench adds: a table (lists shown as JSON), no plot, a CSV.
+TEST_F(ReportTest, AChaosRunGetsATableAndACsv) {
+  using bench::FaultKind;
+  const Clock::time_point t0 = Clock::now();
+  const std::vector<bench::InvocationOutcome> invocations{
+      {0, t0, t0 + std::chrono::seconds(1), true, "", "", false},
+      {1, t0, t0 + std::chrono::seconds(2), false, "function VM failed", "the VM of 'chaos-b' failed (QEMU killed)",
+       false}};
+  const std::vector<bench::FaultOutcome> faults{
+      {FaultKind::kKillQemu, 1, t0, 100, 200, "", "", std::chrono::seconds(21)}};
+  nlohmann::json row{{"mode", "hotmem"}, {"minutes", 3}, {"seed", 1}};
+  row.update(bench::summarize(invocations, faults, {"chaos-a", "chaos-b"}, t0));
+  row["qemu_left"] = 0;
+  row["leftovers"] = bench::Leftovers{}.to_json();
+  fs::create_directories(results());
+  write_text(results() / "chaos.json",
+             nlohmann::json{{"benchmark", "chaos"}, {"config", {{"minutes", 3}}}, {"results", {row}}}.dump(2));
+  auto written = write_report({results(), results()});
+  ASSERT_TRUE(written) << written.error().message();
+  EXPECT_EQ(written->experiments, 1);
+  EXPECT_EQ(written->plots, 0);
+  const std::string html = read(written->html);
+  EXPECT_TRUE(contains(html, "chaos: faults on purpose")) << html;
+  EXPECT_LT(html.find("<th>failed_without_reason</th>"), html.find("<th>recovery_s_worst</th>"));
+  EXPECT_TRUE(contains(html, "<td class=\"num\">21</td>")) << html;
+  EXPECT_TRUE(contains(html, "function VM failed"));
+  const std::string csv = read(results() / "chaos.csv");
+  EXPECT_TRUE(csv.starts_with("mode,minutes,seed,invocations,answered,failed,failed_without_reason,faults,")) << csv;
 }
 
 TEST_F(ReportTest, MalformedJsonIsAnErrorNamingTheFile) {
