@@ -459,8 +459,9 @@ Result<json> ChaosRun::run() {
   row["chaos_s"] = chaos_s;
   row["elapsed_s"] = to_seconds(Clock::now() - started);
 
-  json first{{"mode", "hotmem"}, {"minutes", config_.minutes}, {"seed", config_.seed}};
-  first.update(row);
+  row["mode"] = "hotmem";
+  row["minutes"] = config_.minutes;
+  row["seed"] = config_.seed;
   json cfg{{"minutes", config_.minutes},
            {"seed", config_.seed},
            {"quick", config_.quick},
@@ -476,7 +477,7 @@ Result<json> ChaosRun::run() {
            {"pause_s", {to_seconds(config_.min_pause()), to_seconds(config_.max_pause())}},
            {"recovery_bound_s", to_seconds(config_.recovery_bound)},
            {"crash_loop_failures", recovery_.crash_loop_failures}};
-  return result_document("chaos", context_, std::move(cfg), json::array({std::move(first)}));
+  return result_document("chaos", context_, std::move(cfg), json::array({std::move(row)}));
 }
 
 }  // namespace
@@ -562,17 +563,16 @@ std::string format_chaos_table(const json& document) {
 
 Status chaos_verdict(const json& document) {
   std::vector<std::string> problems;
+  const auto problem = [&problems](const char* what, std::size_t n) {
+    if (n > 0) problems.push_back(fmt::format("{}: {}", what, n));
+  };
   for (const json& r : document.value("results", json::array())) {
-    if (const std::size_t n = count_at(r, "failed_without_reason")) {
-      problems.push_back(fmt::format("{} failed invocations without a reason", n));
-    }
-    if (const std::size_t n = count_at(r, "not_recovered")) problems.push_back(fmt::format("{} failed VMs did not serve again", n));
-    if (const std::size_t n = count_at(r, "qemu_left")) problems.push_back(fmt::format("{} QEMU processes left", n));
-    if (const std::size_t n = count_at(r, "cgroups_left")) problems.push_back(fmt::format("{} cgroups left", n));
-    if (const std::size_t n = count_at(r, "run_dirs_left")) problems.push_back(fmt::format("{} run directories left", n));
-    if (const std::size_t n = r.value("not_idle", json::array()).size()) {
-      problems.push_back(fmt::format("{} functions did not go idle", n));
-    }
+    problem("failed invocations without a reason", count_at(r, "failed_without_reason"));
+    problem("failed VMs that did not serve again", count_at(r, "not_recovered"));
+    problem("functions that did not go idle", r.value("not_idle", json::array()).size());
+    problem("QEMU processes left", count_at(r, "qemu_left"));
+    problem("cgroups left", count_at(r, "cgroups_left"));
+    problem("run directories left", count_at(r, "run_dirs_left"));
   }
   if (problems.empty()) return ok_status();
   return Error(fmt::format("chaos: {}", fmt::join(problems, "; ")));
