@@ -19,9 +19,7 @@
 #include "bench/chaos_record.h"
 #include "bench/leftovers.h"
 #include "host/runtime_root.h"
-#include "serve/api_server.h"
-#include "serve/function_registry.h"
-#include "serve/memory_broker.h"
+#include "serve/daemon.h"
 #include "serve/served_function.h"
 #include "vmm/qemu/qemu_vm.h"
 
@@ -92,18 +90,10 @@ struct VmView {
 class ChaosRun {
  public:
   ChaosRun(const ChaosConfig& config, const ExperimentContext& context)
-      : config_(config), context_(context), broker_(serve::unlimited_budget(), metrics_) {
-    host::FunctionVmConfig vm = context.vm;
-    vm.memory_devices.clear();
-    vm.extra_cmdline = vm.extra_cmdline.empty() ? kHostileOnRequest : vm.extra_cmdline + " " + kHostileOnRequest;
-    registry_ = std::make_unique<serve::FunctionRegistry>(vm, metrics_, broker_, kChaosFunctions.size(), recovery_);
-    serve::ApiLimits limits;
-    limits.invoke_timeout = config.invoke_timeout;
-    api_ = std::make_unique<serve::ApiServer>(*registry_, metrics_, limits);
-  }
+      : config_(config), context_(context), daemon_(daemon_config(config, context)) {}
   ~ChaosRun() {
     stop_clients();
-    shut_down();
+    (void)daemon_.stop();
   }
   ChaosRun(const ChaosRun&) = delete;
   ChaosRun& operator=(const ChaosRun&) = delete;
@@ -111,7 +101,9 @@ class ChaosRun {
   Result<json> run();
 
  private:
-  Status start_daemon();
+  // The daemon as `hotmem serve` runs it (the recovery policy its own), its
+  // functions' guests booted to turn hostile on request.
+  static serve::DaemonConfig daemon_config(const ChaosConfig& config, const ExperimentContext& context);
   Status deploy_functions();
   Status warm_up();
   void client_loop(int function, int client);
@@ -125,17 +117,11 @@ class ChaosRun {
   void tick();
   void stop_clients();
   json functions_not_idle();
-  void shut_down();
 
   const ChaosConfig& config_;
   const ExperimentContext& context_;
-  const serve::RecoveryConfig recovery_{};  // the daemon's own policy
-  serve::Metrics metrics_;
-  serve::MemoryBroker broker_;
-  std::unique_ptr<serve::FunctionRegistry> registry_;
-  std::unique_ptr<serve::ApiServer> api_;
-  std::thread server_;
-  bool down_ = false;
+  const serve::RecoveryConfig recovery_{};  // the daemon's own policy, as daemon_config leaves it
+  serve::Daemon daemon_;
   ChaosRecord record_;
   std::atomic<bool> stopping_{false};
   std::vector<std::thread> clients_;
@@ -146,11 +132,14 @@ class ChaosRun {
   int ticks_ = 0;
 };
 
-Status ChaosRun::start_daemon() {
-  if (Status s = broker_.start(); !s) return s;
-  if (Status s = api_->bind("127.0.0.1", 0); !s) return s;
-  server_ = std::thread([this] { (void)api_->run(); });
-  return ok_status();
+serve::DaemonConfig ChaosRun::daemon_config(const ChaosConfig& config, const ExperimentContext& context) {
+  serve::DaemonConfig c;
+  c.vm = context.vm;
+  c.vm.memory_devices.clear();
+  c.vm.extra_cmdline = c.vm.extra_cmdline.empty() ? kHostileOnRequest : c.vm.extra_cmdline + " " + kHostileOnRequest;
+  c.max_functions = kChaosFunctions.size();
+  c.limits.invoke_timeout = config.invoke_timeout;
+  return c;
 }
 
 Status ChaosRun::deploy_functions() {
@@ -162,7 +151,7 @@ Status ChaosRun::deploy_functions() {
   std::vector<std::future<httplib::Result>> puts;
   for (const std::string& name : kChaosFunctions) {
     puts.push_back(std::async(std::launch::async, [this, name, text = body.dump()] {
-      httplib::Client client("127.0.0.1", api_->port());
+      httplib::Client client("127.0.0.1", daemon_.port());
       client.set_read_timeout(600s);
       return client.Put("/v1/functions/" + name, text, "application/json");
     }));
@@ -184,7 +173,7 @@ InvocationOutcome ChaosRun::invoke(int function, json params, bool probe) {
   out.function = function;
   out.probe = probe;
   const json echo = member(params, "echo");
-  httplib::Client client("127.0.0.1", api_->port());
+  httplib::Client client("127.0.0.1", daemon_.port());
   client.set_read_timeout(config_.invoke_timeout + 30s);
   out.sent = Clock::now();
   auto res = client.Post(fmt::format("/v1/functions/{}/invoke", kChaosFunctions[static_cast<std::size_t>(function)]),
@@ -209,7 +198,7 @@ void ChaosRun::client_loop(int function, int client) {
 
 VmView ChaosRun::observe(int function) {
   VmView view;
-  auto f = registry_->find(kChaosFunctions[static_cast<std::size_t>(function)]);
+  auto f = daemon_.registry().find(kChaosFunctions[static_cast<std::size_t>(function)]);
   if (!f) return view;
   const json d = (*f)->describe();
   const json vm = d.value("vm", json::object());
@@ -231,7 +220,7 @@ VmView ChaosRun::observe(int function) {
 
 // The function's VM failures the daemon counts towards a crash loop now.
 std::size_t ChaosRun::failures_in_window(int function) {
-  auto f = registry_->find(kChaosFunctions[static_cast<std::size_t>(function)]);
+  auto f = daemon_.registry().find(kChaosFunctions[static_cast<std::size_t>(function)]);
   if (!f) return 0;
   const json failures = (*f)->describe()["recovery"].value("failures", json::array());
   const double window_s = to_seconds(recovery_.crash_loop_window);
@@ -380,7 +369,7 @@ void ChaosRun::stop_clients() {
 json ChaosRun::functions_not_idle() {
   json not_idle = json::array();
   for (const std::string& name : kChaosFunctions) {
-    auto f = registry_->find(name);
+    auto f = daemon_.registry().find(name);
     if (!f) {
       not_idle.push_back(fmt::format("{}: {}", name, f.error().message()));
       continue;
@@ -390,23 +379,12 @@ json ChaosRun::functions_not_idle() {
   return not_idle;
 }
 
-// As `hotmem serve` stops: no more requests, waiters for memory fail, then
-// every VM ends.
-void ChaosRun::shut_down() {
-  if (down_) return;
-  down_ = true;
-  api_->stop();
-  if (server_.joinable()) server_.join();
-  broker_.stop();
-  registry_->shutdown();
-}
-
 Result<json> ChaosRun::run() {
   Progress& progress = *context_.progress;
   progress.set_stage("chaos", "hotmem");
   progress.note(fmt::format("booting {} function VMs", kChaosFunctions.size()));
   const auto started = Clock::now();
-  if (Status s = start_daemon(); !s) return s.error().context("chaos");
+  if (Status s = daemon_.start("127.0.0.1", 0); !s) return s.error().context("chaos");
   if (Status s = deploy_functions(); !s) return s.error().context("chaos");
   for (std::size_t f = 0; f < kChaosFunctions.size(); ++f) (void)observe(static_cast<int>(f));
   if (Status s = warm_up(); !s) return s.error().context("chaos");
@@ -435,7 +413,7 @@ Result<json> ChaosRun::run() {
   json row = summarize(invocations, faults, kChaosFunctions, began_);
   const auto total = [this](const char* counter) {
     double sum = 0;
-    for (const std::string& name : kChaosFunctions) sum += metrics_.counter(counter, name);
+    for (const std::string& name : kChaosFunctions) sum += daemon_.metrics().counter(counter, name);
     return sum;
   };
   row["vm_failures"] = total(serve::kVmFailures);
@@ -445,7 +423,7 @@ Result<json> ChaosRun::run() {
   row["not_idle"] = not_idle;
 
   progress.note("shutting down");
-  shut_down();
+  (void)daemon_.stop();
   auto qemu = vmm::qemu::qemu_binary();
   auto run_root = host::run_dirs_root();
   if (!qemu) return qemu.error().context("chaos: leak check");

@@ -14,8 +14,7 @@
 #include "common/size.h"
 #include "host/run_dir.h"
 #include "serve/api_auth.h"
-#include "serve/api_server.h"
-#include "serve/function_registry.h"
+#include "serve/daemon.h"
 
 namespace hotmem::cli {
 namespace {
@@ -89,37 +88,32 @@ Status run_serve(const ServeArgs& args) {
   for (const std::string& line : swept->left) spdlog::warn("hotmem serve: {}", line);
   auto budget = budget_config(args);
   if (!budget) return budget.error();
-  serve::Metrics metrics;
-  serve::MemoryBroker broker(*budget, metrics);
-  if (Status s = broker.start(); !s) return s;
-  fmt::print("hotmem serve: memory budget {} ({}; reclaim policy {})\n", format_size(broker.budget_bytes()),
+  auto dirty = host::parse_dirty_policy(args.dirty_partitions);
+  if (!dirty) return dirty.error().context("--dirty-partitions");
+  serve::DaemonConfig config;
+  config.vm = *vm;
+  config.max_functions = static_cast<std::size_t>(args.max_functions);
+  config.budget = *budget;
+  config.dirty = *dirty;
+  serve::Daemon daemon(std::move(config));
+  const bool token_required = token->has_value();
+  if (token_required) daemon.require_token(std::move(**token));
+  if (Status s = daemon.start(args.host, args.port, args.unix_socket); !s) return s;
+  fmt::print("hotmem serve: memory budget {} ({}; reclaim policy {})\n", format_size(daemon.broker().budget_bytes()),
              budget->budget_bytes ? "as given" : fmt::format("auto: the host's available memory less {}, followed",
                                                              format_size(budget->reserve_bytes)),
              serve::to_string(budget->policy));
-  auto dirty = host::parse_dirty_policy(args.dirty_partitions);
-  if (!dirty) return dirty.error().context("--dirty-partitions");
-  serve::FunctionRegistry registry(*vm, metrics, broker, static_cast<std::size_t>(args.max_functions),
-                                   serve::RecoveryConfig{}, *dirty);
-  serve::ApiServer api(registry, metrics);
-  const bool token_required = token->has_value();
-  if (token_required) api.require_token(std::move(**token));
-  if (Status s = api.bind(args.host, args.port, args.unix_socket); !s) return s;
-  const std::string where = args.unix_socket.empty() ? fmt::format("http://{}:{}", args.host, api.port())
+  const std::string where = args.unix_socket.empty() ? fmt::format("http://{}:{}", args.host, daemon.port())
                                                      : "unix:" + args.unix_socket;
   fmt::print("hotmem serve: listening on {}{} (Ctrl-C stops it and every function VM)\n", where,
              token_required ? ", bearer token required" : "");
   std::fflush(stdout);
   if (!args.port_file.empty()) {
-    std::ofstream(args.port_file) << api.port() << "\n";
+    std::ofstream(args.port_file) << daemon.port() << "\n";
   }
-  Status served = ok_status();
-  std::thread server([&] { served = api.run(); });
   while (!interrupted()) std::this_thread::sleep_for(std::chrono::milliseconds(100));
   fmt::print("hotmem serve: stopping\n");
-  api.stop();
-  server.join();
-  broker.stop();  // scale ups waiting for memory fail now
-  registry.shutdown();
+  Status served = daemon.stop();
   if (!args.unix_socket.empty()) std::filesystem::remove(args.unix_socket);
   return served;
 }

@@ -6,14 +6,10 @@
 #include <httplib.h>
 
 #include <filesystem>
-#include <memory>
 #include <optional>
 #include <string>
-#include <thread>
 
-#include "serve/api_server.h"
-#include "serve/function_registry.h"
-#include "serve/memory_broker.h"
+#include "serve/daemon.h"
 #include "vm_fixture.h"
 
 namespace hotmem::e2e {
@@ -31,50 +27,41 @@ class InProcessDaemon {
  public:
   // Functions' VMs: `name`'s test VM config with 1 vCPU, no devices (each
   // function's mode adds its own).
-  InProcessDaemon(const std::string& name, DaemonOptions options)
-      : broker_(options.budget, metrics_, std::move(options.probe)) {
-    host::FunctionVmConfig vm = test_vm_config(name);
-    vm.memory_devices.clear();
-    vm.vcpus = 1;
-    if (options.image_dir) vm.image_dir = *options.image_dir;
-    registry_ =
-        std::make_unique<serve::FunctionRegistry>(vm, metrics_, broker_, options.max_functions, options.recovery);
-    api_ = std::make_unique<serve::ApiServer>(*registry_, metrics_, options.limits);
-  }
+  InProcessDaemon(const std::string& name, DaemonOptions options) : daemon_(config(name, std::move(options))) {}
   // As the daemon stops: no more requests, waiters for memory fail, then
   // every VM ends.
-  ~InProcessDaemon() {
-    api_->stop();
-    if (server_.joinable()) server_.join();
-    broker_.stop();
-    registry_->shutdown();
-  }
+  ~InProcessDaemon() { (void)daemon_.stop(); }
   InProcessDaemon(const InProcessDaemon&) = delete;
   InProcessDaemon& operator=(const InProcessDaemon&) = delete;
 
   // Starts the budget and the API.
-  Status start() {
-    if (Status s = broker_.start(); !s) return s;
-    if (Status s = api_->bind("127.0.0.1", 0); !s) return s;
-    server_ = std::thread([this] { (void)api_->run(); });
-    return ok_status();
-  }
+  Status start() { return daemon_.start("127.0.0.1", 0); }
 
   httplib::Client client() {
-    httplib::Client c("127.0.0.1", api_->port());
+    httplib::Client c("127.0.0.1", daemon_.port());
     c.set_read_timeout(300, 0);
     return c;
   }
-  serve::Metrics& metrics() { return metrics_; }
-  serve::MemoryBroker& broker() { return broker_; }
-  serve::FunctionRegistry& registry() { return *registry_; }
+  serve::Metrics& metrics() { return daemon_.metrics(); }
+  serve::MemoryBroker& broker() { return daemon_.broker(); }
+  serve::FunctionRegistry& registry() { return daemon_.registry(); }
 
  private:
-  serve::Metrics metrics_;
-  serve::MemoryBroker broker_;
-  std::unique_ptr<serve::FunctionRegistry> registry_;
-  std::unique_ptr<serve::ApiServer> api_;
-  std::thread server_;
+  static serve::DaemonConfig config(const std::string& name, DaemonOptions options) {
+    serve::DaemonConfig c;
+    c.vm = test_vm_config(name);
+    c.vm.memory_devices.clear();
+    c.vm.vcpus = 1;
+    if (options.image_dir) c.vm.image_dir = *options.image_dir;
+    c.max_functions = options.max_functions;
+    c.budget = options.budget;
+    c.probe = std::move(options.probe);
+    c.limits = options.limits;
+    c.recovery = options.recovery;
+    return c;
+  }
+
+  serve::Daemon daemon_;
 };
 
 }  // namespace hotmem::e2e

@@ -1,0 +1,32 @@
+#include "serve/daemon.h"
+
+namespace hotmem::serve {
+
+Daemon::Daemon(DaemonConfig config) : broker_(config.budget, metrics_, std::move(config.probe)) {
+  registry_ = std::make_unique<FunctionRegistry>(std::move(config.vm), metrics_, broker_, config.max_functions,
+                                                 config.recovery, config.dirty);
+  api_ = std::make_unique<ApiServer>(*registry_, metrics_, config.limits);
+}
+
+Daemon::~Daemon() { (void)stop(); }
+
+void Daemon::require_token(std::string token) { api_->require_token(std::move(token)); }
+
+Status Daemon::start(const std::string& host, int port, const std::string& unix_socket) {
+  if (Status s = broker_.start(); !s) return s;
+  if (Status s = api_->bind(host, port, unix_socket); !s) return s;
+  server_ = std::thread([this] { served_ = api_->run(); });
+  return ok_status();
+}
+
+Status Daemon::stop() {
+  if (stopped_) return served_;
+  stopped_ = true;
+  api_->stop();
+  if (server_.joinable()) server_.join();
+  broker_.stop();  // scale ups waiting for memory fail now
+  registry_->shutdown();
+  return served_;
+}
+
+}  // namespace hotmem::serve
