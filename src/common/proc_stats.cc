@@ -132,17 +132,30 @@ std::string tail_of_file(const std::filesystem::path& path, std::size_t max_byte
   return out;
 }
 
-std::vector<pid_t> processes_matching(const std::string& needle) {
+namespace {
+
+// Every process /proc lists now.
+std::vector<pid_t> process_ids() {
   std::vector<pid_t> out;
   std::error_code ec;
   for (const auto& entry : std::filesystem::directory_iterator("/proc", ec)) {
     const std::string name = entry.path().filename().string();
     if (name.empty() || name.find_first_not_of("0123456789") != std::string::npos) continue;
-    auto cmdline = read_text_file(entry.path() / "cmdline", 1 << 20);
+    out.push_back(static_cast<pid_t>(std::stoi(name)));
+  }
+  return out;
+}
+
+}  // namespace
+
+std::vector<pid_t> processes_matching(const std::string& needle) {
+  std::vector<pid_t> out;
+  for (pid_t pid : process_ids()) {
+    auto cmdline = read_text_file(fmt::format("/proc/{}/cmdline", pid), 1 << 20);
     if (!cmdline) continue;
     std::string text = *cmdline;
     std::replace(text.begin(), text.end(), '\0', ' ');
-    if (text.find(needle) != std::string::npos) out.push_back(static_cast<pid_t>(std::stoi(name)));
+    if (text.find(needle) != std::string::npos) out.push_back(pid);
   }
   return out;
 }
@@ -150,17 +163,12 @@ std::vector<pid_t> processes_matching(const std::string& needle) {
 std::vector<pid_t> children_of(pid_t parent) {
   std::vector<pid_t> out;
   const std::string wanted = std::to_string(parent);
-  std::error_code ec;
-  for (const auto& entry : std::filesystem::directory_iterator("/proc", ec)) {
-    const std::string name = entry.path().filename().string();
-    if (name.empty() || name.find_first_not_of("0123456789") != std::string::npos) continue;
-    auto fields = stat_fields(entry.path() / "stat");
+  for (pid_t pid : process_ids()) {
+    auto fields = stat_fields(fmt::format("/proc/{}/stat", pid));
     if (!fields) continue;  // it just ended
     const std::string* state = stat_field(*fields, 3);
     const std::string* ppid = stat_field(*fields, 4);
-    if (state && ppid && *ppid == wanted && *state != "Z" && *state != "X") {
-      out.push_back(static_cast<pid_t>(std::stoi(name)));
-    }
+    if (state && ppid && *ppid == wanted && *state != "Z" && *state != "X") out.push_back(pid);
   }
   return out;
 }

@@ -53,10 +53,14 @@ TEST(FindProgram, LooksInPathAsExecWould) {
 
 // A process is known by its pid and start time: alive while it runs, not
 // once it has ended (zombie or reaped), and never under another start time.
-TEST(ProcessIdentity, NamesOneProcessFromStartToEnd) {
+Result<ChildProcess> spawn_sleeper() {
   SpawnOptions options;
   options.argv = {"sleep", "30"};
-  auto child = ChildProcess::spawn(options);
+  return ChildProcess::spawn(options);
+}
+
+TEST(ProcessIdentity, NamesOneProcessFromStartToEnd) {
+  auto child = spawn_sleeper();
   ASSERT_TRUE(child) << child.error().message();
   auto identity = process_identity(child->pid());
   ASSERT_TRUE(identity) << identity.error().message();
@@ -73,9 +77,7 @@ TEST(ProcessIdentity, NamesOneProcessFromStartToEnd) {
 }
 
 TEST(ChildrenOf, ListsTheLiveChildrenOnly) {
-  SpawnOptions options;
-  options.argv = {"sleep", "30"};
-  auto child = ChildProcess::spawn(options);
+  auto child = spawn_sleeper();
   ASSERT_TRUE(child) << child.error().message();
   auto children = children_of(::getpid());
   EXPECT_NE(std::find(children.begin(), children.end(), child->pid()), children.end());
