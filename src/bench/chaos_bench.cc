@@ -105,7 +105,8 @@ class ChaosRun {
   // functions' guests booted to turn hostile on request.
   static serve::DaemonConfig daemon_config(const ChaosConfig& config, const ExperimentContext& context);
   Status deploy_functions();
-  Status warm_up();
+  // Starts the clients; OK once each function has answered one of them.
+  Status start_clients();
   void client_loop(int function, int client);
   InvocationOutcome invoke(int function, json params, bool probe);
   VmView observe(int function);
@@ -207,13 +208,11 @@ VmView ChaosRun::observe(int function) {
   view.state = string_at(d, "state");
   view.failure = string_at(vm, "failure");
   view.ready = view.state == "ready" && vm.value("alive", false);
-  const bool known =
-      std::any_of(seen_.begin(), seen_.end(), [&view](const SeenVm& s) { return s.qemu.pid == view.pid; });
-  if (view.pid > 0 && view.ready && !known) {
-    if (auto identity = process_identity(view.pid)) {
-      auto cgroup = process_cgroup(view.pid);
-      seen_.push_back(SeenVm{*identity, view.run_dir, cgroup ? *cgroup : ""});
-    }
+  if (!view.ready || view.pid <= 0) return view;
+  auto identity = process_identity(view.pid);
+  if (identity && std::none_of(seen_.begin(), seen_.end(), [&](const SeenVm& s) { return s.qemu == *identity; })) {
+    auto cgroup = process_cgroup(view.pid);
+    seen_.push_back(SeenVm{*identity, view.run_dir, cgroup ? *cgroup : ""});
   }
   return view;
 }
@@ -338,7 +337,7 @@ void ChaosRun::tick() {
                                       row["faults"].get<std::size_t>(), row["vms_recovered"].get<std::size_t>()));
 }
 
-Status ChaosRun::warm_up() {
+Status ChaosRun::start_clients() {
   for (int c = 0; c < config_.clients_per_function; ++c) {
     for (std::size_t f = 0; f < kChaosFunctions.size(); ++f) {
       clients_.emplace_back([this, f, c] { client_loop(static_cast<int>(f), c); });
@@ -387,7 +386,7 @@ Result<json> ChaosRun::run() {
   if (Status s = daemon_.start("127.0.0.1", 0); !s) return s.error().context("chaos");
   if (Status s = deploy_functions(); !s) return s.error().context("chaos");
   for (std::size_t f = 0; f < kChaosFunctions.size(); ++f) (void)observe(static_cast<int>(f));
-  if (Status s = warm_up(); !s) return s.error().context("chaos");
+  if (Status s = start_clients(); !s) return s.error().context("chaos");
 
   began_ = Clock::now();
   next_tick_ = began_ + kProgressPeriod;
