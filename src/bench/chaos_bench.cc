@@ -294,7 +294,7 @@ void ChaosRun::inject(PlannedFault planned) {
       if (f.kind == FaultKind::kSilentAgent) {
         params["hotmem_hostile"] = "silent";
       } else {
-        params["mib"] = config_.instance_mib * 2;  // past memory.max: the instance is OOM-killed
+        params["mib"] = config_.instance_mib * 2;  // past its partition: the instance is OOM-killed
       }
       auto probe = std::async(std::launch::async, [this, f, params] { return invoke(f.function, params, true); });
       wait_until([&probe] { return probe.wait_for(0s) == std::future_status::ready; },

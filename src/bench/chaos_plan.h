@@ -19,7 +19,7 @@ namespace hotmem::bench {
 enum class FaultKind {
   kKillQemu,     // SIGKILL to the function's QEMU
   kSilentAgent,  // the guest agent stops reading and answering (hostile "silent")
-  kOom,          // an invocation touches more than the function's memory: its instance is OOM-killed
+  kOom,          // an invocation touches more than its partition holds: its instance is OOM-killed
 };
 inline constexpr FaultKind kFaultKinds[] = {FaultKind::kKillQemu, FaultKind::kSilentAgent, FaultKind::kOom};
 
