@@ -6,6 +6,7 @@
 #include <spdlog/spdlog.h>
 
 #include "common/poll.h"
+#include "common/size.h"
 #include "common/proc_stats.h"
 #include "host/instance_pool.h"
 
@@ -38,11 +39,19 @@ Status init_taken(const Result<ActionAnswer>& answer) {
   return ok_status();
 }
 
-// The VM's layout: the template's, with the mode's nodes and devices only.
+// The VM's layout: the template's, with the mode's nodes and devices only,
+// and at least the boot memory they need (memory_mode.h).
 void lay_out(const MemoryMode& mode, const FunctionShape& shape, FunctionVmConfig& config) {
   config.memory_devices.clear();
   config.numa_nodes = 1;
   mode.configure(config, shape);
+  const std::uint64_t needed = boot_bytes_needed(config, shape.max_instances);
+  if (config.base_bytes < needed) {
+    spdlog::info("{}: boot memory raised from {} to {}, what {} nodes and {} instances of {} need", config.name,
+                 format_size(config.base_bytes), format_size(needed), config.numa_nodes, shape.max_instances,
+                 format_size(shape.partition_bytes()));
+    config.base_bytes = needed;
+  }
 }
 
 std::string mib(std::uint64_t bytes) { return fmt::format("{:.1f} MiB", to_mib(bytes)); }
@@ -401,6 +410,7 @@ nlohmann::json Deployment::describe() {
   nlohmann::json vm{{"pid", vmm.pid()},
                     {"accel", vmm.accel()},
                     {"boot_ms", to_ms(vm_->boot_time())},
+                    {"boot_memory_bytes", vm_->spec().base_bytes},
                     {"alive", vmm.alive()},
                     {"run_dir", vm_->spec().run_dir.string()},
                     {"console_log", vm_->console_log().string()}};

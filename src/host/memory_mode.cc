@@ -1,5 +1,7 @@
 #include "host/memory_mode.h"
 
+#include <algorithm>
+
 #include <fmt/format.h>
 
 #include "host/modes/balloon_mode.h"
@@ -12,6 +14,25 @@ namespace hotmem::host {
 std::uint64_t FunctionShape::partition_bytes() const {
   const std::uint64_t block = vmm::kGuestMemoryBlock;
   return (instance_bytes + block - 1) / block * block;
+}
+
+std::uint64_t boot_bytes_needed(const FunctionVmConfig& config, int max_instances) {
+  // The kernel's image and reservations and a one-node guest's use at boot
+  // (86 MiB measured with 512 MiB), and memory to spare for the agent.
+  constexpr std::uint64_t kKernelAndAgent = 112 * kMiB;
+  constexpr std::uint64_t kSpare = 64 * kMiB;
+  constexpr std::uint64_t kPerNode = 3 * kMiB;
+  constexpr std::uint64_t kPerInstance = 768 * kKiB;
+  constexpr std::uint64_t kPerInstancePerNode = 50 * kKiB;
+  constexpr std::uint64_t kPageStructShare = 64;  // a 64-byte struct page per 4 KiB page
+  const auto nodes = static_cast<std::uint64_t>(std::max(config.numa_nodes, 1));
+  const auto instances = static_cast<std::uint64_t>(std::max(max_instances, 0));
+  std::uint64_t hotplugged = 0;
+  for (const vmm::MemoryDeviceSpec& d : config.memory_devices) hotplugged += d.max_bytes;
+  const std::uint64_t needed = kKernelAndAgent + kSpare + nodes * kPerNode + hotplugged / kPageStructShare +
+                               instances * (kPerInstance + nodes * kPerInstancePerNode);
+  constexpr std::uint64_t kRound = 64 * kMiB;
+  return (needed + kRound - 1) / kRound * kRound;
 }
 
 std::vector<std::string> memory_mode_names() { return {"hotmem", "virtio-mem", "balloon", "balloon-fpr", "static"}; }

@@ -36,6 +36,23 @@ struct FunctionShape {
   std::uint64_t partition_bytes() const;
 };
 
+// The least boot memory (guest node 0) a VM laid out for `max_instances`
+// instances works with, all its devices plugged and its instances running.
+// Partitions are ZONE_MOVABLE, so every kernel allocation lands in node 0.
+// Measured on the 6.1 guest (tests/e2e/scale_test.cc's VM, TCG, 2026-11-29):
+//   - each node the VM has costs about 3 MiB from boot (per-node kernel state
+//     and reservations): 70 MiB used at boot with 17 nodes, 192 MiB with 65;
+//   - hotplugged memory needs its page structs in node 0: 64 bytes per 4 KiB
+//     page, 2 MiB per 128 MiB partition;
+//   - each running instance its page tables, cgroup and stacks, and about
+//     50 KiB more per node (its memory cgroup's per-node state): 2.7 MiB in
+//     all per 128 MiB instance with 17 nodes, 5.8 MiB with 65.
+// With 512 MiB, adding the 40th partition of a 64-partition VM failed
+// (ENOMEM: 2.3 MiB of node 0 free) and the guest's OOM killer then killed
+// instances. With 64 MiB to spare, rounded up to 64 MiB: 768 MiB for 64
+// partitions of 128 MiB, less than 512 MiB (unchanged) for 10.
+std::uint64_t boot_bytes_needed(const FunctionVmConfig& config, int max_instances);
+
 // Memory given to one instance.
 struct Grant {
   std::string instance;

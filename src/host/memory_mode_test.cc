@@ -125,6 +125,25 @@ TEST(MemoryModeFactory, EveryModeSaysWhatItsVmCommits) {
   }
 }
 
+// Node 0 holds every node's kernel state, the page structs of all hotplugged
+// memory and each instance's kernel memory: 64 partitions of 128 MiB need
+// more than the default 512 MiB (the guest ran out at the 40th), 10 do not.
+TEST(BootMemory, GrowsWithNodesHotpluggedMemoryAndInstances) {
+  const auto needed = [](const char* mode, FunctionShape shape) {
+    FunctionVmConfig config;
+    (*make_memory_mode(mode))->configure(config, shape);
+    return boot_bytes_needed(config, shape.max_instances);
+  };
+  EXPECT_EQ(needed("hotmem", {64, 128 * kMiB}), 768 * kMiB);
+  EXPECT_LT(needed("hotmem", {10, 128 * kMiB}), 512 * kMiB);
+  EXPECT_LT(needed("virtio-mem", {64, 128 * kMiB}), 512 * kMiB) << "one node: no per-node cost";
+  EXPECT_GT(needed("hotmem", {16, 2 * kGiB}), 512 * kMiB) << "32 GiB hotplugged: 512 MiB of page structs";
+  EXPECT_GE(needed("hotmem", {16, 2 * kGiB}), 112 * kMiB + 16 * 2 * kGiB / 64);
+  EXPECT_EQ(needed("hotmem", {3, 256 * kMiB}) % (64 * kMiB), 0u) << "whole 64 MiB";
+  EXPECT_LE(needed("static", {64, 128 * kMiB}), needed("virtio-mem", {64, 128 * kMiB}))
+      << "boot memory already holds static's instances, no hotplug";
+}
+
 TEST(DirtyPolicy, ParsesItsTwoNamesAndRefusesOthers) {
   for (DirtyPolicy policy : {DirtyPolicy::kMigrate, DirtyPolicy::kKeep}) {
     auto parsed = parse_dirty_policy(to_string(policy));
