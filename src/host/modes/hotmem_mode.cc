@@ -1,6 +1,7 @@
 #include "host/modes/hotmem_mode.h"
 
 #include <algorithm>
+#include <future>
 #include <map>
 
 #include <fmt/format.h>
@@ -123,11 +124,18 @@ Result<ReclaimResult> HotmemMode::reclaim(const std::vector<Grant>& grants, Cloc
   // and virtio-mem then unplugs offline blocks without fake-offlining them.
   // Pages still in use there (a dirty partition's) are migrated to other
   // nodes; one that cannot be moved makes offlining time out.
+  // All at once: the agent takes each node offline in a process of its own,
+  // so the round trips overlap; the guest kernel still takes the blocks one
+  // at a time (mem_hotplug_lock). 8 partitions of 128 MiB in a 40-partition
+  // VM (TCG): 0.7-1.0 s at once against 1.2-1.3 s one after the other.
   std::map<int, std::string> not_offline;
   if (offline_) {
-    for (const Partition& p : draining) {
-      const auto budget = std::min<Clock::duration>(kOfflineTimeout, deadline.remaining() / 2);
-      if (Status s = offline_(p.node, budget); !s) {
+    const auto budget = std::min<Clock::duration>(kOfflineTimeout, deadline.remaining() / 2);
+    std::vector<std::future<Status>> offlined;
+    for (const Partition& p : draining) offlined.push_back(std::async(std::launch::async, offline_, p.node, budget));
+    for (std::size_t i = 0; i < draining.size(); ++i) {
+      const Partition& p = draining[i];
+      if (Status s = offlined[i].get(); !s) {
         // Not fatal: the unplug below falls back to the driver's own path,
         // which migrates what it finds; the result says so.
         spdlog::warn("partition {} (node {}) could not be taken offline: {}", p.index, p.node, s.error().message());

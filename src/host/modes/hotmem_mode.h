@@ -17,6 +17,7 @@ class HotmemMode final : public MemoryMode {
  public:
   // Takes a partition node's memory offline in the guest before its device
   // is unplugged (the agent's offline_node), giving up after `timeout`.
+  // Called from several threads at once, one per partition of a reclaim.
   using NodeOffliner = std::function<Status(int node, Clock::duration timeout)>;
 
   std::string name() const override { return "hotmem"; }
