@@ -14,7 +14,7 @@ constexpr host::RetireOptions kRetire{.grace = std::chrono::seconds(30)};
 
 }  // namespace
 
-Status Fleet::grow_to(std::size_t count) {
+Status Fleet::grow_to(std::size_t count, std::vector<host::StartedInstance>* started_out) {
   while (running_.size() < count) {
     host::InstanceRequest r;
     r.program.name = fmt::format("inst-{}", next_++);
@@ -23,6 +23,7 @@ Status Fleet::grow_to(std::size_t count) {
     auto started = d_.start(r);
     if (!started) return started.error().context("start " + r.program.name);
     running_.push_back(r.program.name);
+    if (started_out) started_out->push_back(*started);
   }
   return ok_status();
 }

@@ -23,8 +23,9 @@ class Fleet {
  public:
   Fleet(host::Deployment& deployment, WorkloadShape shape) : d_(deployment), shape_(shape) {}
 
-  // Starts instances until `count` run.
-  Status grow_to(std::size_t count);
+  // Starts instances until `count` run; what each start did goes to
+  // `started`, when given.
+  Status grow_to(std::size_t count, std::vector<host::StartedInstance>* started = nullptr);
   // Stops `count` instances spread evenly over the start order (so neither
   // the oldest nor the newest memory is favoured); their memory stays
   // granted until they are retired. Returns their names.

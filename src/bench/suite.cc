@@ -43,6 +43,12 @@ SuitePlan suite_plan(SuiteSize size) {
 
   p.plug.repeat = quick ? 3 : 5;
 
+  if (quick) {
+    p.scale.partitions = 16;
+    p.scale.reclaim_counts = {1, 8};
+    p.scale.repeat = 2;
+  }
+
   p.chaos.emplace();
   p.chaos->minutes = quick ? 2 : 10;
   p.chaos->quick = quick;
@@ -74,6 +80,10 @@ SuitePlan suite_plan(SuiteSize size) {
     p.interference.settle = std::chrono::milliseconds(200);
     p.plug.modes = {"hotmem", "static"};
     p.plug.repeat = 1;
+    p.scale.partitions = 4;
+    p.scale.reclaim_counts = {1, 2};
+    p.scale.repeat = 1;
+    p.scale.settle = std::chrono::milliseconds(200);
     p.chaos.reset();
   }
   return p;
@@ -91,7 +101,7 @@ Status run_suite(const SuitePlan& plan, const ExperimentContext& suite_context, 
   ExperimentContext context = suite_context;
   context.preplanned = true;
   context.progress->plan(plan.sizes.steps() + plan.utilization.steps() + plan.cpu.steps() +
-                         plan.interference.steps() + plan.plug.steps() + (plan.chaos ? plan.chaos->steps() : 0));
+                         plan.interference.steps() + plan.plug.steps() + plan.scale.steps() + (plan.chaos ? plan.chaos->steps() : 0));
   std::error_code ec;
   std::filesystem::create_directories(out, ec);
   if (ec) return Error(fmt::format("cannot create {}: {}", out.string(), ec.message()));
@@ -108,6 +118,7 @@ Status run_suite(const SuitePlan& plan, const ExperimentContext& suite_context, 
       {"interference", [&] { return run_interference_bench(plan.interference, context); }, format_interference_table,
        {}},
       {"plug", [&] { return run_plug_bench(plan.plug, context); }, format_plug_table, {}},
+      {"scale", [&] { return run_scale_bench(plan.scale, context); }, format_scale_table, {}},
   };
   if (plan.chaos) {
     steps.push_back({"chaos", [&] { return run_chaos_bench(*plan.chaos, context); }, format_chaos_table, chaos_verdict});

@@ -12,6 +12,7 @@
 #include "bench/interference_bench.h"
 #include "bench/plug_bench.h"
 #include "bench/reclaim_bench.h"
+#include "bench/scale_bench.h"
 
 namespace hotmem::bench {
 
@@ -21,6 +22,7 @@ struct SuitePlan {
   CpuBenchConfig cpu;
   InterferenceConfig interference;
   PlugBenchConfig plug;
+  ScaleBenchConfig scale;
   std::optional<ChaosConfig> chaos;  // not in the smoke run: its minutes would double it
 };
 

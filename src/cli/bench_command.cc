@@ -1,4 +1,4 @@
-// hotmem bench reclaim | sizes | utilization | cpu | interference | plug | soak | chaos | all
+// hotmem bench reclaim | sizes | utilization | cpu | interference | plug | scale | soak | chaos | all
 #include <thread>
 
 #include <fmt/format.h>
@@ -218,6 +218,34 @@ void add_bench_commands(CLI::App& app, int& exit_code) {
     on_error(run_experiment(
                  plug->common, [plug](const auto& context) { return bench::run_plug_bench(plug->config, context); },
                  bench::format_plug_table),
+             exit_code);
+  });
+
+  struct ScaleArgs {
+    CommonArgs common;
+    bench::ScaleBenchConfig config;
+  };
+  auto scale = std::make_shared<ScaleArgs>();
+  scale->config = full.scale;
+  CLI::App* scale_cmd = bench->add_subcommand(
+      "scale", "One hotmem VM with many partitions, all running: reclaim k at once, then plug them again");
+  scale->common.add_to(*scale_cmd, "Write the results here as JSON");
+  scale_cmd->add_option("--partitions", scale->config.partitions, "Partitions (instances) of the VM")
+      ->check(CLI::Range(1, 64))
+      ->capture_default_str();
+  scale_cmd->add_option("--instance-mib", scale->config.workload.instance_mib, "Memory of an instance (its partition)")
+      ->capture_default_str();
+  scale_cmd->add_option("--reclaim", scale->config.reclaim_counts, "Partitions reclaimed at once, e.g. 1,8,32")
+      ->delimiter(',')
+      ->capture_default_str();
+  scale_cmd->add_option("--repeat", scale->config.repeat, "Reclaims per count")
+      ->check(CLI::Range(1, 100))
+      ->capture_default_str();
+  scale_cmd->callback([scale, &exit_code] {
+    if (Status s = bench::validate(scale->config); !s) return on_error(s, exit_code);
+    on_error(run_experiment(
+                 scale->common, [scale](const auto& context) { return bench::run_scale_bench(scale->config, context); },
+                 bench::format_scale_table),
              exit_code);
   });
 

@@ -256,6 +256,33 @@ std::vector<Chart> plug_charts(const ResultFile& file, const std::string& experi
                        {{"start_ms", "start (ask to ready)", 0}, {"plug_ms", "plug memory", 4}})};
 }
 
+// One VM's partitions reclaimed k at once: the latency against k, and what
+// k reclaims of one partition each would take (k times the k = 1 median).
+std::vector<Chart> scale_charts(const ResultFile& file, const std::string& experiment) {
+  LineSeries measured{"hotmem, k at once", {}};
+  LineSeries one_by_one{"k times one partition", {}};
+  measured.color = 0;
+  one_by_one.color = 6;
+  one_by_one.dashed = true;
+  double one = kNaN;
+  for (const Json& row : file.rows) {
+    if (number_at(row, "reclaim_partitions") == 1) one = number_at(row, "reclaim_ms");
+  }
+  for (const Json& row : file.rows) {
+    const double k = number_at(row, "reclaim_partitions");
+    measured.points.push_back(Point{k, number_at(row, "reclaim_ms")});
+    if (std::isfinite(one)) one_by_one.points.push_back(Point{k, k * one});
+  }
+  LineChart chart;
+  chart.frame.experiment = experiment;
+  chart.frame.title = "Reclaiming k partitions of one VM at once";
+  chart.frame.x_title = "partitions reclaimed at once";
+  chart.frame.y_title = "median reclaim latency (ms)";
+  chart.series.push_back(std::move(measured));
+  if (!one_by_one.points.empty()) chart.series.push_back(std::move(one_by_one));
+  return {chart};
+}
+
 // --- replay -------------------------------------------------------------------
 
 constexpr double kBytesPerMiB = 1024.0 * 1024.0;
@@ -457,6 +484,14 @@ const std::vector<Kind>& kinds() {
        "spent plugging the instance's memory.",
        {"mode", "init_on_alloc", "plug_ms", "plug_ms_all", "start_ms", "start_ms_all", "overhead_vs_static_ms"},
        plug_charts},
+      {"scale", "many partitions in one VM",
+       "One hotmem VM with many partitions, every one plugged and running an instance; k instances end and their "
+       "partitions are reclaimed at once (latency, guest CPU, pages migrated), then k fresh instances plug them "
+       "again (re-plug latency, against the plugs of the fill on the fresh VM).",
+       {"partitions", "reclaim_partitions", "reclaim_ms", "reclaim_ms_all", "vs_one", "reclaim_ms_per_partition",
+        "guest_cpu_ms", "migrated_pages", "replug_ms", "replug_ms_max", "fresh_plug_ms", "fresh_plug_ms_max",
+        "replug_vs_fresh", "boot_ms", "boot_memory_mib", "fill_s"},
+       scale_charts},
       {"replay", "the Azure-derived trace replayed per mode",
        "Invocations of the busiest trace functions, scaled to this machine, against one VM per function; latency "
        "includes queueing and cold starts; the footprints integrate the memory the VMs commit and the QEMU "

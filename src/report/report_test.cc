@@ -72,8 +72,8 @@ TEST_F(ReportTest, EveryKindGetsASectionPlotsTablesAndCsv) {
   EXPECT_EQ(count_of(html, "<section class=\"experiment\""), static_cast<std::size_t>(kSampleExperiments));
   EXPECT_EQ(count_of(html, "<svg class=\"plot\""), static_cast<std::size_t>(kSamplePlots));
   EXPECT_EQ(count_of(html, "<table class=\"results\">"), static_cast<std::size_t>(kSampleExperiments));
-  EXPECT_TRUE(contains(html, "data-plots-expected=\"6\""));
-  for (const char* experiment : {"reclaim", "sizes", "utilization", "cpu", "interference", "plug"}) {
+  EXPECT_TRUE(contains(html, fmt::format("data-plots-expected=\"{}\"", kSamplePlots)));
+  for (const char* experiment : {"reclaim", "sizes", "utilization", "cpu", "interference", "plug", "scale"}) {
     EXPECT_TRUE(contains(html, fmt::format("data-experiment=\"{}\"", experiment))) << experiment;
     EXPECT_TRUE(contains(html, fmt::format("id=\"exp-{}\"", experiment))) << experiment;
   }
@@ -129,7 +129,15 @@ TEST_F(ReportTest, ChartsFollowTheKind) {
     }
     ASSERT_EQ(view.charts.size(), 1u) << file.benchmark;
     const bool line = std::holds_alternative<LineChart>(view.charts[0]);
-    EXPECT_EQ(line, file.benchmark == "sizes" || file.benchmark == "utilization") << file.benchmark;
+    EXPECT_EQ(line, file.benchmark == "sizes" || file.benchmark == "utilization" || file.benchmark == "scale")
+        << file.benchmark;
+    if (file.benchmark == "scale") {
+      const auto& chart = std::get<LineChart>(view.charts[0]);
+      ASSERT_EQ(chart.series.size(), 2u);  // measured, and k times one
+      EXPECT_EQ(chart.series[0].points.size(), 3u);
+      EXPECT_DOUBLE_EQ(chart.series[1].points[2].y, 32 * 30.0);
+      EXPECT_TRUE(chart.series[1].dashed);
+    }
     if (file.benchmark == "sizes") {
       const auto& chart = std::get<LineChart>(view.charts[0]);
       EXPECT_EQ(chart.x_scale, ScaleKind::kLog2);

@@ -129,6 +129,31 @@ inline ordered_json sample_plug() {
   return document("plug", {{"starts", 2}}, rows);
 }
 
+inline ordered_json sample_scale() {
+  ordered_json rows = ordered_json::array();
+  for (const int k : {1, 8, 32}) {
+    const double ms = 30.0 * (1 + 0.5 * (k - 1));
+    rows.push_back({{"mode", "hotmem"},
+                    {"partitions", 64},
+                    {"reclaim_partitions", k},
+                    {"reclaim_ms", ms},
+                    {"reclaim_ms_all", {ms, ms}},
+                    {"vs_one", ms / 30.0},
+                    {"reclaim_ms_per_partition", ms / k},
+                    {"guest_cpu_ms", 20.0 * k},
+                    {"migrated_pages", 0},
+                    {"replug_ms", 4.0},
+                    {"replug_ms_max", 9.0},
+                    {"fresh_plug_ms", 3.0},
+                    {"fresh_plug_ms_max", 7.0},
+                    {"replug_vs_fresh", 3.0},
+                    {"boot_ms", 9000.0},
+                    {"boot_memory_mib", 768},
+                    {"fill_s", 80.0}});
+  }
+  return document("scale", {{"partitions", 64}, {"repeat", 2}}, rows);
+}
+
 // A benchmark the report does not know: table only.
 inline ordered_json sample_unknown() {
   return document("warmup", {{"rounds", 2}},
@@ -141,12 +166,12 @@ inline std::map<std::string, ordered_json> sample_results() {
   return {{"reclaim.json", sample_reclaim()},   {"sizes.json", sample_sizes()},
           {"utilization.json", sample_utilization()}, {"cpu.json", sample_cpu()},
           {"interference.json", sample_interference()}, {"plug.json", sample_plug()},
-          {"warmup.json", sample_unknown()}};
+          {"scale.json", sample_scale()},   {"warmup.json", sample_unknown()}};
 }
 
 // One plot per known kind; none for the unknown one.
-constexpr int kSamplePlots = 6;
-constexpr int kSampleExperiments = 7;
+constexpr int kSamplePlots = 7;
+constexpr int kSampleExperiments = 8;
 
 inline void write_text(const std::filesystem::path& path, const std::string& text) {
   std::ofstream out(path, std::ios::binary);
