@@ -7,6 +7,9 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include "host/guest_workloads.h"
+#include "image/kernel_cmdline.h"
+
 namespace hotmem::host {
 namespace {
 
@@ -20,20 +23,26 @@ void HotmemMode::configure(FunctionVmConfig& config, const FunctionShape& shape)
 }
 
 Status HotmemMode::attach(FunctionVm& vm, const FunctionShape& shape) {
-  // The virtio-mem driver's own unplug path fake-offlines every 2 MiB
-  // sub-block with alloc_contig_range, which zeroes each page it takes when
-  // the guest has init_on_alloc=1 (the distribution default): 4.7-5.7 s for
-  // 2 GiB. Taking the partition's (free) blocks offline through sysfs first
-  // moves and zeroes nothing; the driver then just unplugs offline blocks:
-  // 97 ms, and faster without zeroing too (117 against 162 ms).
   AgentClient* agent = &vm.agent();
-  return attach(vm.vmm(), vm.spec().memory_devices, shape, [agent](int node, Clock::duration timeout) {
-    return agent->offline_node(node, timeout);
-  });
+  Guest guest;
+  guest.offline = [agent](int node, Clock::duration timeout) { return agent->offline_node(node, timeout); };
+  guest.gone = [agent](const std::vector<int>& nodes, Clock::duration timeout) -> Status {
+    auto seen = wait_for_guest_memory(
+        *agent,
+        [&nodes](const protocol::GuestMemoryReport& r) {
+          return std::none_of(nodes.begin(), nodes.end(), [&r](int node) { return r.nodes.contains(node); });
+        },
+        timeout, "the unplugged partitions' nodes gone");
+    if (!seen) return seen.error();
+    return ok_status();
+  };
+  // Debian's kernel zeroes on allocation unless told otherwise.
+  guest.zeroes_on_alloc = image::KernelCmdline::parse(vm.spec().cmdline).get("init_on_alloc").value_or("1") != "0";
+  return attach(vm.vmm(), vm.spec().memory_devices, shape, std::move(guest));
 }
 
 Status HotmemMode::attach(vmm::Vmm& vmm, const std::vector<vmm::MemoryDeviceSpec>& devices, const FunctionShape&,
-                          NodeOffliner offline) {
+                          Guest guest) {
   std::vector<Partition> partitions;
   for (const vmm::MemoryDeviceSpec& d : devices) {
     if (d.node == 0) continue;  // node 0 is the shared partition (boot memory)
@@ -46,9 +55,13 @@ Status HotmemMode::attach(vmm::Vmm& vmm, const std::vector<vmm::MemoryDeviceSpec
   }
   if (partitions.empty()) return Error("hotmem mode needs partition devices: configure the VM with this mode");
   vmm_ = &vmm;
-  offline_ = std::move(offline);
+  guest_ = std::move(guest);
   table_ = std::make_unique<PartitionTable>(std::move(partitions));
   return ok_status();
+}
+
+bool HotmemMode::offline_first(const Partition& p) const {
+  return guest_.offline && (guest_.zeroes_on_alloc || p.bytes > vmm::kGuestMemoryBlock);
 }
 
 void HotmemMode::repair_clean_partitions() {
@@ -119,22 +132,30 @@ Result<ReclaimResult> HotmemMode::reclaim(const std::vector<Grant>& grants, Cloc
   for (const Partition& p : draining) {
     if (Status s = table_->move(p.index, p.state, PartitionState::kDraining); !s) return s.error();
   }
-  // Take the partitions offline in the guest first (see attach): their pages
-  // are free (the deployment checked), so offlining moves and zeroes nothing,
-  // and virtio-mem then unplugs offline blocks without fake-offlining them.
+  // Partitions of several blocks, or in a guest that zeroes what it
+  // allocates, are taken offline first (see Guest): their pages are free
+  // (the deployment checked), so offlining moves and zeroes nothing, and
+  // virtio-mem then unplugs offline blocks without fake-offlining them.
   // Pages still in use there (a dirty partition's) are migrated to other
   // nodes; one that cannot be moved makes offlining time out.
+  //
   // All at once: the agent takes each node offline in a process of its own,
   // so the round trips overlap; the guest kernel still takes the blocks one
   // at a time (mem_hotplug_lock). 8 partitions of 128 MiB in a 40-partition
   // VM (TCG): 0.7-1.0 s at once against 1.2-1.3 s one after the other.
   std::map<int, std::string> not_offline;
-  if (offline_) {
+  std::vector<const Partition*> offlining;
+  for (const Partition& p : draining) {
+    if (offline_first(p)) offlining.push_back(&p);
+  }
+  if (!offlining.empty()) {
     const auto budget = std::min<Clock::duration>(kOfflineTimeout, deadline.remaining() / 2);
     std::vector<std::future<Status>> offlined;
-    for (const Partition& p : draining) offlined.push_back(std::async(std::launch::async, offline_, p.node, budget));
-    for (std::size_t i = 0; i < draining.size(); ++i) {
-      const Partition& p = draining[i];
+    for (const Partition* p : offlining) {
+      offlined.push_back(std::async(std::launch::async, guest_.offline, p->node, budget));
+    }
+    for (std::size_t i = 0; i < offlining.size(); ++i) {
+      const Partition& p = *offlining[i];
       if (Status s = offlined[i].get(); !s) {
         // Not fatal: the unplug below falls back to the driver's own path,
         // which migrates what it finds; the result says so.
@@ -177,6 +198,21 @@ Result<ReclaimResult> HotmemMode::reclaim(const std::vector<Grant>& grants, Cloc
     }
   }
   result.latency = Clock::now() - start;
+  // QEMU has the memory; the guest removes the blocks the driver unplugged
+  // by itself a moment later. Waited for, so the node is empty on return
+  // and the guest's work is in the reclaim's CPU time; not a failure when
+  // it takes longer (the host has the memory either way).
+  std::vector<int> removing;
+  for (const Partition& p : unplugging) {
+    if (!offline_first(p)) removing.push_back(p.node);
+  }
+  if (!removing.empty() && guest_.gone) {
+    if (Status s = guest_.gone(removing, std::max<Clock::duration>(deadline.remaining(), std::chrono::seconds(1)));
+        !s) {
+      spdlog::warn("the guest has not yet removed the memory of nodes {}: {}", fmt::join(removing, ", "),
+                   s.error().message());
+    }
+  }
   if (!failures.empty()) return Error("reclaim incomplete: " + failures);
   return result;
 }

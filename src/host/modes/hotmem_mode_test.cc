@@ -2,7 +2,9 @@
 // unplug, roll back, break) as the mode drives it, and what it asks the VMM.
 #include "host/modes/hotmem_mode.h"
 
+#include <algorithm>
 #include <atomic>
+#include <mutex>
 #include <set>
 #include <string>
 #include <thread>
@@ -327,11 +329,11 @@ TEST_F(HotmemModeTest, AStuckUnplugSaysWhyTheNodeWouldNotGoOfflineAndStaysWithin
   std::vector<Clock::duration> budgets;
   ASSERT_TRUE(mode_
                   .attach(fake_, config_.memory_devices, shape_,
-                          [&budgets](int node, Clock::duration timeout) -> Status {
+                          {.offline = [&budgets](int node, Clock::duration timeout) -> Status {
                             budgets.push_back(timeout);
                             return Error(fmt::format("cannot take memory32 offline (a page on node {} that cannot be moved?)",
                                                      node));
-                          })
+                          }})
                   .ok());
   const Grant a = granted("fn-a");
   fake_.set_response("vmem1", Response::kStall);
@@ -359,7 +361,7 @@ TEST_F(HotmemModeTest, ReclaimWhoseUnplugIsRefusedBreaksThatPartition) {
 TEST_F(HotmemModeTest, AnOfflineThatFailsButAnUnplugThatWorksSaysTheDriverUnpluggedIt) {
   ASSERT_TRUE(mode_
                   .attach(fake_, config_.memory_devices, shape_,
-                          [](int, Clock::duration) -> Status { return Error("a page could not be moved"); })
+                          {.offline = [](int, Clock::duration) -> Status { return Error("a page could not be moved"); }})
                   .ok());
   const Grant a = granted("fn-a");
   auto reclaimed = mode_.reclaim({a}, kTimeout);
@@ -368,6 +370,63 @@ TEST_F(HotmemModeTest, AnOfflineThatFailsButAnUnplugThatWorksSaysTheDriverUnplug
   EXPECT_EQ(reclaimed->fallbacks[0].first, "fn-a");
   EXPECT_TRUE(contains(reclaimed->fallbacks[0].second, "a page could not be moved")) << reclaimed->fallbacks[0].second;
   EXPECT_EQ(state(0), PartitionState::kEmpty);
+}
+
+// One-block partitions go to the driver's own unplug, and the reclaim waits
+// for the guest to remove them; several blocks, or a zeroing guest, are
+// taken offline first, all at once.
+TEST(HotmemModeGuest, OnlyPartitionsOfSeveralBlocksOrAZeroingGuestAreTakenOfflineFirst) {
+  struct Seen {
+    std::mutex mutex;
+    std::vector<int> offlined;
+    std::vector<int> gone;
+  };
+  const auto reclaim_all = [](std::uint64_t partition_bytes, bool zeroes, Seen& seen) {
+    vmm::FakeVmm fake;
+    const std::vector<vmm::MemoryDeviceSpec> devices{{"vmem1", 1, partition_bytes}, {"vmem2", 2, partition_bytes}};
+    fake.add_devices(devices);
+    HotmemMode mode;
+    HotmemGuest guest;
+    guest.offline = [&seen](int node, Clock::duration) -> Status {
+      std::lock_guard lock(seen.mutex);
+      seen.offlined.push_back(node);
+      return ok_status();
+    };
+    guest.gone = [&seen](const std::vector<int>& nodes, Clock::duration) -> Status {
+      std::lock_guard lock(seen.mutex);
+      seen.gone.insert(seen.gone.end(), nodes.begin(), nodes.end());
+      return ok_status();
+    };
+    guest.zeroes_on_alloc = zeroes;
+    const FunctionShape shape{2, partition_bytes};
+    EXPECT_TRUE(mode.attach(fake, devices, shape, guest));
+    std::vector<Grant> grants;
+    for (const char* name : {"a", "b"}) {
+      auto g = mode.begin_grant(name);
+      EXPECT_TRUE(g);
+      EXPECT_TRUE(mode.finish_grant(*g, std::chrono::seconds(5)));
+      grants.push_back(*g);
+    }
+    auto reclaimed = mode.reclaim(grants, std::chrono::seconds(5));
+    ASSERT_TRUE(reclaimed) << reclaimed.error().message();
+    EXPECT_EQ(reclaimed->bytes, 2 * partition_bytes);
+    std::sort(seen.offlined.begin(), seen.offlined.end());
+    std::sort(seen.gone.begin(), seen.gone.end());
+  };
+  Seen one_block;
+  reclaim_all(128 * kMiB, false, one_block);
+  EXPECT_TRUE(one_block.offlined.empty());
+  EXPECT_EQ(one_block.gone, (std::vector<int>{1, 2})) << "waited for the guest to remove them";
+
+  Seen two_blocks;
+  reclaim_all(256 * kMiB, false, two_blocks);
+  EXPECT_EQ(two_blocks.offlined, (std::vector<int>{1, 2}));
+  EXPECT_TRUE(two_blocks.gone.empty());
+
+  Seen zeroing;
+  reclaim_all(128 * kMiB, true, zeroing);
+  EXPECT_EQ(zeroing.offlined, (std::vector<int>{1, 2}));
+  EXPECT_TRUE(zeroing.gone.empty());
 }
 
 TEST_F(HotmemModeTest, ASetAsidePartitionStaysPluggedUnusedUntilReclaimed) {
