@@ -178,6 +178,7 @@ Result<ReclaimResult> HotmemMode::reclaim(const std::vector<Grant>& grants, Cloc
     unplugging.push_back(p);
   }
   ReclaimResult result;
+  std::vector<int> removing;  // nodes the driver unplugged by itself, to be removed by the guest
   for (const Partition& p : unplugging) {
     auto waited = vmm_->wait_memory_device_size(p.device, 0, deadline.remaining());
     if (!waited) {
@@ -191,6 +192,7 @@ Result<ReclaimResult> HotmemMode::reclaim(const std::vector<Grant>& grants, Cloc
     }
     (void)table_->move(p.index, PartitionState::kUnplugging, PartitionState::kEmpty);
     result.bytes += p.bytes;
+    if (!offline_first(p)) removing.push_back(p.node);
     if (auto it = not_offline.find(p.index); it != not_offline.end()) {
       result.fallbacks.emplace_back(p.instance, fmt::format("partition {} (node {}) was unplugged by the driver, "
                                                             "which migrates, after taking it offline failed: {}",
@@ -202,10 +204,6 @@ Result<ReclaimResult> HotmemMode::reclaim(const std::vector<Grant>& grants, Cloc
   // by itself a moment later. Waited for, so the node is empty on return
   // and the guest's work is in the reclaim's CPU time; not a failure when
   // it takes longer (the host has the memory either way).
-  std::vector<int> removing;
-  for (const Partition& p : unplugging) {
-    if (!offline_first(p)) removing.push_back(p.node);
-  }
   if (!removing.empty() && guest_.gone) {
     if (Status s = guest_.gone(removing, std::max<Clock::duration>(deadline.remaining(), std::chrono::seconds(1)));
         !s) {
