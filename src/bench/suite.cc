@@ -41,7 +41,7 @@ SuitePlan suite_plan(SuiteSize size) {
   p.interference.workload = WorkloadShape{256, 16, 32};
   p.interference.windows = quick ? 3 : 5;
 
-  p.plug.repeat = quick ? 3 : 5;
+  p.plug.repeat = quick ? 7 : 15;
 
   p.chaos.emplace();
   p.chaos->minutes = quick ? 2 : 10;

@@ -454,8 +454,11 @@ const std::vector<Kind>& kinds() {
        interference_charts},
       {"plug", "instance start with memory plug",
        "Cold-start time of an instance per memory mode, from asking for it to it being ready, and the part of it "
-       "spent plugging the instance's memory.",
-       {"mode", "init_on_alloc", "plug_ms", "plug_ms_all", "start_ms", "start_ms_all", "overhead_vs_static_ms"},
+       "spent plugging the instance's memory; medians and quartiles over starts that took turns between the modes, "
+       "the overhead over static as the median of paired differences (the same round).",
+       {"mode", "init_on_alloc", "starts", "plug_ms", "plug_ms_p25", "plug_ms_p75", "start_ms", "start_ms_p25",
+        "start_ms_p75", "overhead_vs_static_ms", "overhead_vs_static_ms_p25", "overhead_vs_static_ms_p75",
+        "plug_ms_all", "start_ms_all"},
        plug_charts},
       {"replay", "the Azure-derived trace replayed per mode",
        "Invocations of the busiest trace functions, scaled to this machine, against one VM per function; latency "
