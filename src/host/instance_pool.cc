@@ -88,6 +88,32 @@ Result<StartedInstance> InstancePool::start(const InstanceRequest& request) {
   return StartedInstance{name, *pid, *port, *grant, *plugged, Clock::now() - started};
 }
 
+Result<Clock::duration> InstancePool::grant_unused(const std::string& name) {
+  if (Status s = protocol::validate_name("instance name", name); !s) {
+    return s.error().with_code(ErrorCode::kInvalidArgument);
+  }
+  InstanceRequest request;
+  request.program.name = name;
+  if (auto reserved = reserve(request); !reserved) return reserved.error();
+  auto grant = mode_.begin_grant(name);
+  Result<Clock::duration> plugged =
+      grant ? mode_.finish_grant(*grant, kPlugTimeout) : Result<Clock::duration>(grant.error());
+  InstanceEnd end;
+  end.exit = "never started: its memory was plugged for no instance";
+  if (plugged && grant->node) {
+    // What the node holds with nothing run there; unknown (and so cleared
+    // and checked at retire) when the guest does not say.
+    if (auto report = vm_.agent().memory_report()) {
+      end.left = NodeLeftovers{.node = *grant->node, .used_bytes = report->node_used_bytes(*grant->node)};
+    }
+  }
+  std::lock_guard lock(mutex_);
+  starting_.erase(name);
+  if (!plugged) return plugged.error();  // the mode has taken its grant back
+  records_.emplace(name, Record{*grant, 0, std::move(end)});
+  return plugged;
+}
+
 Status InstancePool::preload_once(const InstanceRequest& request) {
   std::vector<std::string> wanted = request.preload;
   // A bare name is looked up in the instance's PATH inside the guest; only

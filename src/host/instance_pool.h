@@ -30,6 +30,11 @@ class InstancePool {
       : vm_(vm), mode_(mode), shape_(shape) {}
 
   Result<StartedInstance> start(const InstanceRequest& request);
+  // Grants memory to a name that never runs an instance: recorded as an
+  // instance that ended at once, with what its node holds (normally
+  // nothing), so take_stopped() hands it over like any ended instance's.
+  // Returns the plug latency.
+  Result<Clock::duration> grant_unused(const std::string& name);
   // Ends the instance (or collects one that ended by itself, e.g.
   // OOM-killed); its memory stays granted until reclaimed.
   Result<InstanceEnd> stop(const std::string& name, Clock::duration grace);

@@ -139,6 +139,7 @@ Result<ReclaimResult> HotmemMode::reclaim(const std::vector<Grant>& grants, Cloc
   // device that refuses breaks its partition only.
   std::string failures;
   std::vector<Partition> unplugging;
+  const auto device_start = Clock::now();
   for (const Partition& p : draining) {
     (void)table_->move(p.index, PartitionState::kDraining, PartitionState::kUnplugging);
     if (Status s = vmm_->request_memory_device_size(p.device, 0); !s) {
@@ -169,6 +170,7 @@ Result<ReclaimResult> HotmemMode::reclaim(const std::vector<Grant>& grants, Cloc
     }
   }
   result.latency = Clock::now() - start;
+  result.device_latency = Clock::now() - device_start;
   if (!failures.empty()) return Error("reclaim incomplete: " + failures);
   return result;
 }

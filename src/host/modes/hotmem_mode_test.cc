@@ -264,6 +264,25 @@ TEST_F(HotmemModeTest, ReclaimAsksEveryDeviceBeforeWaitingAndEmptiesThePartition
   EXPECT_EQ(d->partition, 0);
 }
 
+// The device-only part excludes the offlining before it (what `hotmem
+// bench floor` sets against the whole reclaim).
+TEST_F(HotmemModeTest, ReclaimSaysWhichPartOfItsLatencyWasTheDevicesAlone) {
+  ASSERT_TRUE(mode_
+                  .attach(fake_, config_.memory_devices, shape_,
+                          [](int, Clock::duration) -> Status {
+                            std::this_thread::sleep_for(30ms);
+                            return ok_status();
+                          })
+                  .ok());
+  const Grant a = granted("fn-a");
+  fake_.set_wait_time(5ms);
+  auto reclaimed = mode_.reclaim({a}, kTimeout);
+  ASSERT_TRUE(reclaimed.ok()) << reclaimed.error().message();
+  ASSERT_TRUE(reclaimed->device_latency.has_value());
+  EXPECT_GE(*reclaimed->device_latency, Clock::duration(5ms));
+  EXPECT_GE(reclaimed->latency - *reclaimed->device_latency, Clock::duration(30ms)) << "the offlining is not the device's";
+}
+
 TEST_F(HotmemModeTest, ReclaimOfNothingReclaimsNothing) {
   auto reclaimed = mode_.reclaim({}, kTimeout);
   ASSERT_TRUE(reclaimed.ok()) << reclaimed.error().message();
