@@ -43,6 +43,12 @@ SuitePlan suite_plan(SuiteSize size) {
 
   p.plug.repeat = quick ? 7 : 15;
 
+  p.floor.emplace();
+  if (quick) {
+    p.floor->instances = 6;
+    p.floor->repeat = 3;
+  }
+
   p.chaos.emplace();
   p.chaos->minutes = quick ? 2 : 10;
   p.chaos->quick = quick;
@@ -74,6 +80,7 @@ SuitePlan suite_plan(SuiteSize size) {
     p.interference.settle = std::chrono::milliseconds(200);
     p.plug.modes = {"hotmem", "static"};
     p.plug.repeat = 1;
+    p.floor.reset();
     p.chaos.reset();
   }
   return p;
@@ -91,7 +98,8 @@ Status run_suite(const SuitePlan& plan, const ExperimentContext& suite_context, 
   ExperimentContext context = suite_context;
   context.preplanned = true;
   context.progress->plan(plan.sizes.steps() + plan.utilization.steps() + plan.cpu.steps() +
-                         plan.interference.steps() + plan.plug.steps() + (plan.chaos ? plan.chaos->steps() : 0));
+                         plan.interference.steps() + plan.plug.steps() + (plan.floor ? plan.floor->steps() : 0) +
+                         (plan.chaos ? plan.chaos->steps() : 0));
   std::error_code ec;
   std::filesystem::create_directories(out, ec);
   if (ec) return Error(fmt::format("cannot create {}: {}", out.string(), ec.message()));
@@ -109,6 +117,9 @@ Status run_suite(const SuitePlan& plan, const ExperimentContext& suite_context, 
        {}},
       {"plug", [&] { return run_plug_bench(plan.plug, context); }, format_plug_table, {}},
   };
+  if (plan.floor) {
+    steps.push_back({"floor", [&] { return run_floor_bench(*plan.floor, context); }, format_floor_table, {}});
+  }
   if (plan.chaos) {
     steps.push_back({"chaos", [&] { return run_chaos_bench(*plan.chaos, context); }, format_chaos_table, chaos_verdict});
   }

@@ -9,6 +9,7 @@
 
 #include "bench/chaos_bench.h"
 #include "bench/cpu_bench.h"
+#include "bench/floor_bench.h"
 #include "bench/interference_bench.h"
 #include "bench/plug_bench.h"
 #include "bench/reclaim_bench.h"
@@ -21,6 +22,8 @@ struct SuitePlan {
   CpuBenchConfig cpu;
   InterferenceConfig interference;
   PlugBenchConfig plug;
+  // Not in the smoke run: BenchCli.FloorAgainstUnusedMemory runs it on its own.
+  std::optional<FloorBenchConfig> floor;
   std::optional<ChaosConfig> chaos;  // not in the smoke run: its minutes would double it
 };
 

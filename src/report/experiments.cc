@@ -256,6 +256,26 @@ std::vector<Chart> plug_charts(const ResultFile& file, const std::string& experi
                        {{"start_ms", "start (ask to ready)", 0}, {"plug_ms", "plug memory", 4}})};
 }
 
+// --- floor --------------------------------------------------------------------
+
+// Per size: the floor (unused memory), hotmem's reclaim, and its device part.
+std::vector<Chart> floor_charts(const ResultFile& file, const std::string& experiment) {
+  BarChart chart;
+  chart.frame = bar_frame(experiment, "hotmem's reclaim against the floor (unplugging memory no instance used)",
+                          "median time (ms)");
+  std::vector<BarSeries> series{{"(a) unused memory: the floor", {}, 5},
+                                {"(b) hotmem's reclaim", {}, 0},
+                                {"(c) the device part of (b)", {}, 4}};
+  for (const Json& row : file.rows) {
+    chart.categories.push_back(format_number(number_at(row, "reclaim_mib")) + " MiB");
+    series[0].values.push_back(number_at(row, "unused_ms"));
+    series[1].values.push_back(number_at(row, "reclaim_ms"));
+    series[2].values.push_back(number_at(row, "device_ms"));
+  }
+  chart.series = std::move(series);
+  return {chart};
+}
+
 // --- replay -------------------------------------------------------------------
 
 constexpr double kBytesPerMiB = 1024.0 * 1024.0;
@@ -460,6 +480,16 @@ const std::vector<Kind>& kinds() {
         "start_ms_p75", "overhead_vs_static_ms", "overhead_vs_static_ms_p25", "overhead_vs_static_ms_p75",
         "plug_ms_all", "start_ms_all"},
        plug_charts},
+      {"floor", "hotmem's reclaim against the mechanism's floor",
+       "In one hotmem VM, per size: (a) unplugging memory plugged for no instance and never touched, through the same "
+       "offline-then-unplug path (the floor); (b) hotmem's reclaim of the partitions of instances that touched their "
+       "memory and just ended; (c) the part of (b) spent on the devices alone, after the offlining. The variants took "
+       "turns with the same neighbours running; ratio_vs_floor is (b)/(a) of the medians.",
+       {"reclaim_mib", "instances_running", "unused_ms", "reclaim_ms", "device_ms", "unused_device_ms",
+        "ratio_vs_floor", "device_ratio_vs_floor", "unused_migrated_pages", "migrated_pages", "unused_unplugged_mib",
+        "unplugged_mib", "unused_ms_p25", "unused_ms_p75", "reclaim_ms_p25", "reclaim_ms_p75", "unused_ms_all",
+        "reclaim_ms_all", "device_ms_all"},
+       floor_charts},
       {"replay", "the Azure-derived trace replayed per mode",
        "Invocations of the busiest trace functions, scaled to this machine, against one VM per function; latency "
        "includes queueing and cold starts; the footprints integrate the memory the VMs commit and the QEMU "
