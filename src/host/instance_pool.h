@@ -25,6 +25,11 @@ class InstancePool {
  public:
   static constexpr auto kPlugTimeout = std::chrono::seconds(60);
   static constexpr int kFirstPort = 8000;
+  // How long grant_unused() waits for the guest to online a partition
+  // plugged for no instance, and what it may hold then (as
+  // Deployment::kEmptySlackBytes).
+  static constexpr auto kUnusedOnlineTimeout = std::chrono::seconds(10);
+  static constexpr std::uint64_t kUnusedSlackBytes = 2 * kMiB;
 
   InstancePool(FunctionVm& vm, MemoryMode& mode, FunctionShape shape)
       : vm_(vm), mode_(mode), shape_(shape) {}
