@@ -1,5 +1,5 @@
 // `hotmem bench all`: every experiment, sized for this machine (2 cores,
-// 24 GiB), or reduced with --quick to finish in about 23 minutes here.
+// 24 GiB), or reduced with --quick to finish in about 25 minutes here.
 #pragma once
 
 #include <filesystem>

@@ -323,7 +323,7 @@ void add_bench_commands(CLI::App& app, int& exit_code) {
   CLI::App* all_cmd = bench->add_subcommand("all", "Every experiment, one JSON file each; then run `hotmem report`");
   all->common.guest.add_to(*all_cmd);
   all->common.command = all_cmd;
-  all_cmd->add_flag("--quick", all->quick, "Reduced sizes, 2 minutes of chaos: about 23 minutes on 2 cores under TCG");
+  all_cmd->add_flag("--quick", all->quick, "Reduced sizes, 2 minutes of chaos: about 25 minutes on 2 cores under TCG");
   all_cmd->add_flag("--smoke", all->smoke, "The smallest settings that still measure: a few minutes (for tests)");
   all_cmd->add_option("--out", all->out, "Directory for the JSON files")->capture_default_str();
   all_cmd->callback([all, &exit_code] {
