@@ -6,7 +6,9 @@
 // - what is accepted is within the stated bounds (lines, keys, nodes, CPUs,
 //   MemFree <= MemTotal, so a node's used bytes never wrap);
 // - what is accepted, written out again in the kernel's format, parses back
-//   to the same values.
+//   to the same values;
+// - a report's migration counter reads as an error when it is missing,
+//   never as 0.
 #include <cstdint>
 #include <map>
 #include <string>
@@ -102,6 +104,14 @@ void check_memory_report(const json& body) {
   }
   check_vmstat(report->vmstat);
   check_cpu(report->cpu);
+  // The migration counter is read only when the guest reported it: never 0
+  // in its place.
+  auto migrated = report->pgmigrate_success();
+  const auto counter = report->vmstat.find("pgmigrate_success");
+  HOTMEM_FUZZ_CHECK(migrated.ok() == (counter != report->vmstat.end()));
+  if (migrated) HOTMEM_FUZZ_CHECK(*migrated == counter->second);
+  auto none_since = migrated_pages_between(*report, *report);
+  HOTMEM_FUZZ_CHECK(none_since.ok() == migrated.ok() && (!none_since || *none_since == 0));
   const json again_body{{"nodes", nodes}, {"vmstat", vmstat_text(report->vmstat)}, {"stat", stat_text(report->cpu)}};
   auto again = parse_memory_report(again_body);
   HOTMEM_FUZZ_CHECK(again.ok() && again->nodes.size() == report->nodes.size() && again->vmstat == report->vmstat &&

@@ -1,6 +1,6 @@
 // `hotmem bench cpu`: the CPU time repeated reclaims cost, in the guest (per
-// vCPU, /proc/stat) and on the host (QEMU's threads, /proc/<pid>/task/*/stat),
-// per GiB reclaimed.
+// vCPU, /proc/stat) and on the host (QEMU's threads, ended ones included:
+// /proc/<pid>/stat), per GiB reclaimed.
 #pragma once
 
 #include <nlohmann/json.hpp>

@@ -14,6 +14,26 @@ constexpr host::RetireOptions kRetire{.grace = std::chrono::seconds(30)};
 
 }  // namespace
 
+Status validate_layout(int instances, const WorkloadShape& w, const std::vector<std::uint64_t>& sizes_mib,
+                       const std::string& option) {
+  if (instances < 1 || instances > 64) return Error("--instances must be 1-64");
+  if (w.instance_mib % 128 != 0 || w.instance_mib == 0) {
+    return Error("--instance-mib must be a multiple of 128 (one partition per instance, in whole memory blocks)");
+  }
+  if (w.instance_mib <= w.headroom_mib + w.file_mib) return Error("--instance-mib leaves no room for the workload");
+  if (sizes_mib.empty()) return Error(fmt::format("no {} given", option));
+  for (std::uint64_t size : sizes_mib) {
+    if (size == 0 || size % w.instance_mib != 0) {
+      return Error(fmt::format("{} {} must be a whole number of instances ({} MiB each)", option, size, w.instance_mib));
+    }
+    if (size / w.instance_mib > static_cast<std::uint64_t>(instances)) {
+      return Error(fmt::format("{} {} needs {} instances; the VM holds {} (raise --instances)", option, size,
+                               size / w.instance_mib, instances));
+    }
+  }
+  return ok_status();
+}
+
 Status Fleet::grow_to(std::size_t count, std::vector<host::StartedInstance>* started_out) {
   while (running_.size() < count) {
     host::InstanceRequest r;
@@ -67,6 +87,7 @@ Result<ReclaimSample> sample_of(const host::RetireReport& report) {
   if (!report.measured) return report.measured.error();
   ReclaimSample s;
   s.reclaim_ms = to_ms(report.latency);
+  s.device_ms = to_ms(report.device_latency);
   s.reclaimed_bytes = report.bytes;
   s.migrated_pages = report.migrated_pages;
   s.rss_released_mib = report.rss_released_mib();

@@ -18,6 +18,12 @@ struct WorkloadShape {
   std::uint64_t anon_mib() const { return instance_mib - headroom_mib - file_mib; }
 };
 
+// Checks a VM of `instances` partitions of `shape` and the sizes reclaimed
+// at once in it: whole partitions, at most all of them. `option` names the
+// sizes' command-line option in the messages.
+Status validate_layout(int instances, const WorkloadShape& shape, const std::vector<std::uint64_t>& sizes_mib,
+                       const std::string& option);
+
 // Keeps a deployment at a number of running instances, oldest first.
 class Fleet {
  public:
@@ -50,6 +56,7 @@ class Fleet {
 // figures, as the experiments tabulate them).
 struct ReclaimSample {
   double reclaim_ms = 0;
+  double device_ms = 0;  // the part spent on the devices alone (hotmem: after offlining)
   std::uint64_t reclaimed_bytes = 0;
   std::uint64_t migrated_pages = 0;
   double rss_released_mib = 0;

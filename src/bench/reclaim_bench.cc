@@ -42,23 +42,7 @@ json summarize(const std::string& mode, int init_on_alloc, double utilization, s
 
 Status validate(const ReclaimBenchConfig& c) {
   if (Status s = validate_modes(c.modes); !s) return s;
-  if (c.instances < 1 || c.instances > 64) return Error("--instances must be 1-64");
-  const WorkloadShape& w = c.workload;
-  if (w.instance_mib % 128 != 0 || w.instance_mib == 0) {
-    return Error("--instance-mib must be a multiple of 128 (one partition per instance, in whole memory blocks)");
-  }
-  if (w.instance_mib <= w.headroom_mib + w.file_mib) return Error("--instance-mib leaves no room for the workload");
-  if (c.reclaim_mibs.empty()) return Error("no reclaim size given");
-  for (std::uint64_t r : c.reclaim_mibs) {
-    if (r == 0 || r % w.instance_mib != 0) {
-      return Error(fmt::format("--reclaim-mib {} must be a whole number of instances ({} MiB each)", r,
-                               w.instance_mib));
-    }
-    if (r / w.instance_mib > static_cast<std::uint64_t>(c.instances)) {
-      return Error(fmt::format("--reclaim-mib {} needs {} instances; the VM holds {} (raise --instances)", r,
-                               r / w.instance_mib, c.instances));
-    }
-  }
+  if (Status s = validate_layout(c.instances, c.workload, c.reclaim_mibs, "--reclaim-mib"); !s) return s;
   if (c.utilizations.empty()) return Error("no utilisation given");
   for (double u : c.utilizations) {
     if (!(u > 0 && u <= 1)) return Error("--utilization values must be in (0, 1]");

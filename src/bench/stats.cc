@@ -20,4 +20,20 @@ double percentile(std::vector<double> values, double p) {
   return values[index];
 }
 
+Spread spread_of(const std::vector<double>& values) {
+  return Spread{median(values), percentile(values, 25), percentile(values, 75)};
+}
+
+std::vector<double> paired_differences(const std::vector<double>& a, const std::vector<double>& b) {
+  std::vector<double> out;
+  for (std::size_t i = 0; i < std::min(a.size(), b.size()); ++i) out.push_back(a[i] - b[i]);
+  return out;
+}
+
+void put_spread(nlohmann::json& row, const std::string& key, const Spread& spread) {
+  row[key] = spread.median;
+  row[key + "_p25"] = spread.p25;
+  row[key + "_p75"] = spread.p75;
+}
+
 }  // namespace hotmem::bench

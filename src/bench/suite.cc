@@ -41,7 +41,13 @@ SuitePlan suite_plan(SuiteSize size) {
   p.interference.workload = WorkloadShape{256, 16, 32};
   p.interference.windows = quick ? 3 : 5;
 
-  p.plug.repeat = quick ? 3 : 5;
+  p.plug.repeat = quick ? 7 : 15;
+
+  p.floor.emplace();
+  if (quick) {
+    p.floor->instances = 6;
+    p.floor->repeat = 3;
+  }
 
   if (quick) {
     p.scale.partitions = 16;
@@ -84,6 +90,7 @@ SuitePlan suite_plan(SuiteSize size) {
     p.scale.reclaim_counts = {1, 2};
     p.scale.repeat = 1;
     p.scale.settle = std::chrono::milliseconds(200);
+    p.floor.reset();
     p.chaos.reset();
   }
   return p;
@@ -101,7 +108,8 @@ Status run_suite(const SuitePlan& plan, const ExperimentContext& suite_context, 
   ExperimentContext context = suite_context;
   context.preplanned = true;
   context.progress->plan(plan.sizes.steps() + plan.utilization.steps() + plan.cpu.steps() +
-                         plan.interference.steps() + plan.plug.steps() + plan.scale.steps() + (plan.chaos ? plan.chaos->steps() : 0));
+                         plan.interference.steps() + plan.plug.steps() + plan.scale.steps() +
+                         (plan.floor ? plan.floor->steps() : 0) + (plan.chaos ? plan.chaos->steps() : 0));
   std::error_code ec;
   std::filesystem::create_directories(out, ec);
   if (ec) return Error(fmt::format("cannot create {}: {}", out.string(), ec.message()));
@@ -120,6 +128,9 @@ Status run_suite(const SuitePlan& plan, const ExperimentContext& suite_context, 
       {"plug", [&] { return run_plug_bench(plan.plug, context); }, format_plug_table, {}},
       {"scale", [&] { return run_scale_bench(plan.scale, context); }, format_scale_table, {}},
   };
+  if (plan.floor) {
+    steps.push_back({"floor", [&] { return run_floor_bench(*plan.floor, context); }, format_floor_table, {}});
+  }
   if (plan.chaos) {
     steps.push_back({"chaos", [&] { return run_chaos_bench(*plan.chaos, context); }, format_chaos_table, chaos_verdict});
   }

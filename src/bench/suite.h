@@ -1,5 +1,5 @@
 // `hotmem bench all`: every experiment, sized for this machine (2 cores,
-// 24 GiB), or reduced with --quick to finish in about 23 minutes here.
+// 24 GiB), or reduced with --quick to finish in about 25 minutes here.
 #pragma once
 
 #include <filesystem>
@@ -9,6 +9,7 @@
 
 #include "bench/chaos_bench.h"
 #include "bench/cpu_bench.h"
+#include "bench/floor_bench.h"
 #include "bench/interference_bench.h"
 #include "bench/plug_bench.h"
 #include "bench/reclaim_bench.h"
@@ -23,6 +24,8 @@ struct SuitePlan {
   InterferenceConfig interference;
   PlugBenchConfig plug;
   ScaleBenchConfig scale;
+  // Not in the smoke run: BenchCli.FloorAgainstUnusedMemory runs it on its own.
+  std::optional<FloorBenchConfig> floor;
   std::optional<ChaosConfig> chaos;  // not in the smoke run: its minutes would double it
 };
 

@@ -1,4 +1,4 @@
-// hotmem bench reclaim | sizes | utilization | cpu | interference | plug | scale | soak | chaos | all
+// hotmem bench reclaim | sizes | utilization | cpu | interference | plug | scale | floor | soak | chaos | all
 #include <thread>
 
 #include <fmt/format.h>
@@ -249,6 +249,47 @@ void add_bench_commands(CLI::App& app, int& exit_code) {
              exit_code);
   });
 
+  struct FloorArgs {
+    CommonArgs common;
+    bench::FloorBenchConfig config;
+    int settle_ms = 2000;
+  };
+  auto floor_args = std::make_shared<FloorArgs>();
+  floor_args->config = *full.floor;
+  CLI::App* floor_cmd = bench->add_subcommand(
+      "floor",
+      "hotmem's reclaim against the floor: unplugging plugged memory no instance used, through the same path, per "
+      "size");
+  floor_args->common.add_to(*floor_cmd, "Write the results here as JSON");
+  add_workload_options(*floor_cmd, floor_args->config.instances, floor_args->config.workload);
+  floor_cmd->add_option("--sizes", floor_args->config.sizes_mib, "MiB reclaimed at once (whole partitions), e.g. 512,2048")
+      ->delimiter(',')
+      ->check(CLI::Range(128, 1 << 20))
+      ->capture_default_str();
+  floor_cmd->add_option("--utilization", floor_args->config.utilization,
+                        "Share of the VM's instances running before hotmem's reclaim")
+      ->check(CLI::Range(0.01, 1.0))
+      ->capture_default_str();
+  floor_cmd->add_option("--repeat", floor_args->config.repeat, "Reclaims of each variant per size")
+      ->check(CLI::Range(1, 100))
+      ->capture_default_str();
+  floor_cmd->add_option("--settle-ms", floor_args->settle_ms, "Idle time before each reclaim")
+      ->check(CLI::Range(0, 600000))
+      ->capture_default_str();
+  floor_cmd->add_option("--guest-init-on-alloc", floor_args->config.init_on_alloc,
+                        "Guest zeroing on allocation: 0 (HotMem's setting) or 1 (Debian's default)")
+      ->check(CLI::IsMember({0, 1}))
+      ->capture_default_str();
+  floor_cmd->callback([floor_args, &exit_code] {
+    floor_args->config.settle = Millis(floor_args->settle_ms);
+    if (Status s = bench::validate(floor_args->config); !s) return on_error(s, exit_code);
+    on_error(run_experiment(
+                 floor_args->common,
+                 [floor_args](const auto& context) { return bench::run_floor_bench(floor_args->config, context); },
+                 bench::format_floor_table),
+             exit_code);
+  });
+
   struct SoakArgs {
     CommonArgs common;
     bench::SoakConfig config;
@@ -310,7 +351,7 @@ void add_bench_commands(CLI::App& app, int& exit_code) {
   CLI::App* all_cmd = bench->add_subcommand("all", "Every experiment, one JSON file each; then run `hotmem report`");
   all->common.guest.add_to(*all_cmd);
   all->common.command = all_cmd;
-  all_cmd->add_flag("--quick", all->quick, "Reduced sizes, 2 minutes of chaos: about 23 minutes on 2 cores under TCG");
+  all_cmd->add_flag("--quick", all->quick, "Reduced sizes, 2 minutes of chaos: about 25 minutes on 2 cores under TCG");
   all_cmd->add_flag("--smoke", all->smoke, "The smallest settings that still measure: a few minutes (for tests)");
   all_cmd->add_option("--out", all->out, "Directory for the JSON files")->capture_default_str();
   all_cmd->callback([all, &exit_code] {

@@ -295,7 +295,7 @@ void add_replay_command(CLI::App& app, int& exit_code) {
   cmd->add_option("--duration-scale", args->duration_scale, "Factor on each function's mean duration")
       ->check(CLI::Range(0.0, 100.0))
       ->capture_default_str();
-  cmd->add_option("--tail-s", args->tail_s, "Seconds measured after the last arrival")
+  cmd->add_option("--tail-s", args->tail_s, "Seconds measured after the trace's end: every mode's footprint covers the trace's length plus this")
       ->check(CLI::Range(0.0, 3600.0))
       ->capture_default_str();
   cmd->add_option("--budget-fraction", args->budget_fraction,

@@ -62,7 +62,11 @@ json status_of(host::FunctionVm& vm, Clock::time_point started) {
       nodes.push_back({{"node", node}, {"total_bytes", info.total_bytes()}, {"free_bytes", info.free_bytes()}});
     }
     status["nodes"] = nodes;
-    status["pgmigrate_success"] = report->pgmigrate_success();
+    if (auto migrated = report->pgmigrate_success()) {
+      status["pgmigrate_success"] = *migrated;
+    } else {
+      status["guest_error"] = migrated.error().message();
+    }
   } else {
     status["guest_error"] = report.error().message();
   }

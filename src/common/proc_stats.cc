@@ -5,6 +5,7 @@
 #include <charconv>
 #include <cstring>
 #include <fstream>
+#include <optional>
 #include <sstream>
 #include <utility>
 
@@ -42,17 +43,24 @@ Result<std::uint64_t> process_rss_bytes(pid_t pid) {
 
 namespace {
 
-// The fields of a /proc/.../stat line after the command name (which may hold
-// spaces and parentheses): the first is field 3 (state).
-Result<std::vector<std::string>> stat_fields(const std::filesystem::path& stat_file) {
-  auto stat = read_text_file(stat_file, 4096);
-  if (!stat) return stat.error();
-  const std::size_t paren = stat->rfind(')');
-  if (paren == std::string::npos) return Error(fmt::format("{} is malformed", stat_file.string()));
-  std::istringstream rest(stat->substr(paren + 1));
+// The fields of a /proc/.../stat text after the command name (which may hold
+// spaces and parentheses): the first is field 3 (state). None when the text
+// has no command name.
+std::optional<std::vector<std::string>> split_stat_fields(std::string_view stat) {
+  const std::size_t paren = stat.rfind(')');
+  if (paren == std::string_view::npos) return std::nullopt;
+  std::istringstream rest{std::string(stat.substr(paren + 1))};
   std::vector<std::string> fields;
   for (std::string field; rest >> field;) fields.push_back(std::move(field));
   return fields;
+}
+
+Result<std::vector<std::string>> stat_fields(const std::filesystem::path& stat_file) {
+  auto stat = read_text_file(stat_file, 4096);
+  if (!stat) return stat.error();
+  auto fields = split_stat_fields(*stat);
+  if (!fields) return Error(fmt::format("{} is malformed", stat_file.string()));
+  return std::move(*fields);
 }
 
 // Field `n` (1-based, as proc(5) numbers them) of what stat_fields returned.
@@ -62,21 +70,26 @@ const std::string* stat_field(const std::vector<std::string>& fields, std::size_
 
 }  // namespace
 
-Result<double> process_cpu_ms(pid_t pid) {
-  const std::filesystem::path tasks = fmt::format("/proc/{}/task", pid);
-  std::error_code ec;
-  double ticks = 0;
-  for (const auto& entry : std::filesystem::directory_iterator(tasks, ec)) {
-    auto fields = stat_fields(entry.path() / "stat");
-    if (!fields) continue;  // the thread just ended
-    const std::string* utime = stat_field(*fields, 14);
-    const std::string* stime = stat_field(*fields, 15);
-    if (!utime || !stime) continue;
-    ticks += static_cast<double>(std::strtoull(utime->c_str(), nullptr, 10)) +
-             static_cast<double>(std::strtoull(stime->c_str(), nullptr, 10));
+Result<std::uint64_t> stat_cpu_ticks(std::string_view stat) {
+  auto fields = split_stat_fields(stat);
+  if (!fields) return Error("a stat line without its command name in parentheses");
+  std::uint64_t ticks[2] = {0, 0};
+  for (std::size_t i = 0; i < 2; ++i) {
+    const std::string* field = stat_field(*fields, 14 + i);
+    const char* end = field ? field->data() + field->size() : nullptr;
+    if (!field || field->empty() || std::from_chars(field->data(), end, ticks[i]).ptr != end) {
+      return Error(fmt::format("a stat line whose field {} ({}) is not a tick count", 14 + i, i == 0 ? "utime" : "stime"));
+    }
   }
-  if (ec) return Error(fmt::format("cannot read the threads of pid {}: {}", pid, ec.message()));
-  return ticks * 1000.0 / static_cast<double>(::sysconf(_SC_CLK_TCK));
+  return ticks[0] + ticks[1];
+}
+
+Result<double> process_cpu_ms(pid_t pid) {
+  auto stat = read_text_file(fmt::format("/proc/{}/stat", pid), 4096);
+  if (!stat) return stat.error().context(fmt::format("the CPU time of pid {}", pid));
+  auto ticks = stat_cpu_ticks(*stat);
+  if (!ticks) return ticks.error().context(fmt::format("/proc/{}/stat", pid));
+  return static_cast<double>(*ticks) * 1000.0 / static_cast<double>(::sysconf(_SC_CLK_TCK));
 }
 
 namespace {

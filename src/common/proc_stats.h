@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "common/result.h"
@@ -15,8 +16,15 @@ namespace hotmem {
 // Resident set size (VmRSS) in bytes.
 Result<std::uint64_t> process_rss_bytes(pid_t pid);
 
-// CPU time (user + system) of every thread of a process, in ms.
+// CPU time (user + system) of a process, in ms: all its threads', those
+// that have ended included. /proc/PID/stat holds the process's own totals,
+// which keep an ended thread's time; a sum over /proc/PID/task/* would lose
+// the time of every thread that ended between two readings.
 Result<double> process_cpu_ms(pid_t pid);
+
+// utime + stime (fields 14 and 15, in clock ticks) of the text of a
+// /proc/PID/stat file.
+Result<std::uint64_t> stat_cpu_ticks(std::string_view stat);
 
 // One process, told apart from any later one that gets its pid: the pid and
 // when it started (field 22 of /proc/PID/stat, clock ticks after boot).

@@ -161,6 +161,8 @@ Result<ActionAnswer> Deployment::invoke(const std::string& instance, const std::
   return vm_->agent().invoke(instance, *port, path, body, timeout);
 }
 
+Result<Clock::duration> Deployment::plug_unused(const std::string& name) { return pool_->grant_unused(name); }
+
 Result<InstanceEnd> Deployment::stop(const std::string& instance, Clock::duration grace) {
   return pool_->stop(instance, grace);
 }
@@ -330,6 +332,7 @@ void Deployment::reclaim_measured(const std::vector<Grant>& grants, const Retire
   report.reclaimed = true;
   report.bytes += reclaimed->bytes;
   report.latency += reclaimed->latency;
+  report.device_latency += reclaimed->device_latency.value_or(reclaimed->latency);
   for (const Error* e : {before ? nullptr : &before.error(), after ? nullptr : &after.error(),
                          rss_before ? nullptr : &rss_before.error(), rss_after ? nullptr : &rss_after.error(),
                          host_before ? nullptr : &host_before.error(), host_after ? nullptr : &host_after.error()}) {

@@ -93,6 +93,7 @@ struct RetireReport {
   bool reclaimed = false;                  // the mode gave their memory back
   std::uint64_t bytes = 0;                 // given back (the mode's count)
   Clock::duration latency{};               // from asking for the memory to the VMM reporting it back
+  Clock::duration device_latency{};        // the part spent on the devices alone (ReclaimResult::device_latency)
   std::uint64_t migrated_pages = 0;        // guest pgmigrate_success during the reclaim
   std::uint64_t rss_before = 0;            // QEMU's resident memory around the reclaim
   std::uint64_t rss_after = 0;
@@ -136,6 +137,11 @@ class Deployment {
   // POSTs `body` to an action instance's `path` (/run or /init).
   Result<ActionAnswer> invoke(const std::string& instance, const std::string& path, const std::string& body,
                               Clock::duration timeout);
+  // Plugs the memory of an instance that is never started, as if one had
+  // started and ended without touching it: retire() gives it back as it does
+  // an ended instance's (`hotmem bench floor`: the least a reclaim of this
+  // memory can cost). Returns the plug latency.
+  Result<Clock::duration> plug_unused(const std::string& name);
   // Ends an instance and keeps its memory granted until it is retired (to
   // measure a reclaim without the instance's own exit work in it).
   Result<InstanceEnd> stop(const std::string& instance, Clock::duration grace = std::chrono::seconds(10));

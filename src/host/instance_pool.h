@@ -25,11 +25,21 @@ class InstancePool {
  public:
   static constexpr auto kPlugTimeout = std::chrono::seconds(60);
   static constexpr int kFirstPort = 8000;
+  // How long grant_unused() waits for the guest to online a partition
+  // plugged for no instance, and what it may hold then (as
+  // Deployment::kEmptySlackBytes).
+  static constexpr auto kUnusedOnlineTimeout = std::chrono::seconds(10);
+  static constexpr std::uint64_t kUnusedSlackBytes = 2 * kMiB;
 
   InstancePool(FunctionVm& vm, MemoryMode& mode, FunctionShape shape)
       : vm_(vm), mode_(mode), shape_(shape) {}
 
   Result<StartedInstance> start(const InstanceRequest& request);
+  // Grants memory to a name that never runs an instance: recorded as an
+  // instance that ended at once, with what its node holds (normally
+  // nothing), so take_stopped() hands it over like any ended instance's.
+  // Returns the plug latency.
+  Result<Clock::duration> grant_unused(const std::string& name);
   // Ends the instance (or collects one that ended by itself, e.g.
   // OOM-killed); its memory stays granted until reclaimed.
   Result<InstanceEnd> stop(const std::string& name, Clock::duration grace);

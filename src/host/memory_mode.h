@@ -74,6 +74,10 @@ struct ReclaimResult {
   std::uint64_t bytes = 0;
   // From setting the requested size to the VMM reporting it reached.
   Clock::duration latency{};
+  // The part of it spent on the device alone, where the mode does guest
+  // work before it asks the device (hotmem: after taking the partitions
+  // offline); none where the whole latency is the device's.
+  std::optional<Clock::duration> device_latency;
   // Instances whose memory the mode gave back by a path that may migrate
   // pages, and why (hotmem: a partition that could not be taken offline
   // first): {instance, why}.

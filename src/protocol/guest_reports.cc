@@ -176,6 +176,15 @@ std::uint64_t GuestMemoryReport::vmstat_value(const std::string& key) const {
   return it == vmstat.end() ? 0 : it->second;
 }
 
+Result<std::uint64_t> GuestMemoryReport::pgmigrate_success() const {
+  auto it = vmstat.find("pgmigrate_success");
+  if (it == vmstat.end()) {
+    return Error("the guest's vmstat has no pgmigrate_success, so the pages it migrated cannot be counted (a guest "
+                 "kernel without CONFIG_MIGRATION, or an agent that left the counter out)");
+  }
+  return it->second;
+}
+
 Result<GuestMemoryReport> parse_memory_report(const nlohmann::json& body) {
   GuestMemoryReport report;
   auto nodes = get_object(body, "nodes");
@@ -215,10 +224,14 @@ Result<GuestMemoryReport> parse_memory_report(const nlohmann::json& body) {
 }
 
 Result<std::uint64_t> migrated_pages_between(const GuestMemoryReport& before, const GuestMemoryReport& after) {
-  const std::uint64_t from = before.pgmigrate_success();
-  const std::uint64_t to = after.pgmigrate_success();
-  if (to < from) return Error(fmt::format("the guest's pgmigrate_success ran backwards ({} -> {})", from, to));
-  return to - from;
+  auto from = before.pgmigrate_success();
+  if (!from) return from.error().context("the report before");
+  auto to = after.pgmigrate_success();
+  if (!to) return to.error().context("the report after");
+  if (*to < *from) {
+    return Error(fmt::format("the guest's pgmigrate_success ran backwards ({} -> {})", *from, *to));
+  }
+  return *to - *from;
 }
 
 }  // namespace hotmem::protocol

@@ -66,8 +66,13 @@ struct GuestMemoryReport {
   std::uint64_t total_bytes() const;
   std::uint64_t node_total_bytes(int node) const;
   std::uint64_t node_used_bytes(int node) const;
+  // A vmstat counter; 0 when the guest did not report it (for counters a
+  // kernel leaves out when they are 0 or not built in).
   std::uint64_t vmstat_value(const std::string& key) const;
-  std::uint64_t pgmigrate_success() const { return vmstat_value("pgmigrate_success"); }
+  // Pages the guest has migrated since it booted. An error when the report
+  // lacks the counter: reading it as 0 would pass off a reclaim of unknown
+  // migrations as one that migrated nothing.
+  Result<std::uint64_t> pgmigrate_success() const;
   bool operator==(const GuestMemoryReport&) const = default;
 };
 
@@ -75,8 +80,8 @@ struct GuestMemoryReport {
 Result<GuestMemoryReport> parse_memory_report(const nlohmann::json& body);
 
 // Pages the guest migrated between two of its reports. The guest is
-// untrusted: a counter that ran backwards is an error, never a count
-// wrapped around to 2^64.
+// untrusted: a counter missing from either report, or one that ran
+// backwards, is an error, never a count of 0 or one wrapped around to 2^64.
 Result<std::uint64_t> migrated_pages_between(const GuestMemoryReport& before, const GuestMemoryReport& after);
 
 }  // namespace hotmem::protocol

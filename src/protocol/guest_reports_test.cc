@@ -351,16 +351,51 @@ TEST(ParseMemoryReport, StatIsOptionalAndFillsCpuTimes) {
 TEST(GuestMemoryReport, ReadsVmstatCounters) {
   auto report = parse_memory_report(report_body());
   ASSERT_TRUE(report.ok()) << report.error().message();
-  EXPECT_EQ(report->pgmigrate_success(), 4096u);
+  ASSERT_TRUE(report->pgmigrate_success().ok());
+  EXPECT_EQ(*report->pgmigrate_success(), 4096u);
   EXPECT_EQ(report->vmstat_value("pgmigrate_fail"), 2u);
   EXPECT_EQ(report->vmstat_value("not_a_counter"), 0u);
 }
 
-TEST(GuestMemoryReport, EmptyReportIsAllZero) {
+TEST(GuestMemoryReport, EmptyReportHasNoMemoryAndNoMigrationCount) {
   GuestMemoryReport empty;
   EXPECT_EQ(empty.total_bytes(), 0u);
   EXPECT_EQ(empty.node_used_bytes(0), 0u);
-  EXPECT_EQ(empty.pgmigrate_success(), 0u);
+  EXPECT_FALSE(empty.pgmigrate_success().ok()) << "a counter the guest did not report read as 0";
+}
+
+// A report without pgmigrate_success parses (its nodes are still worth
+// having), but the pages it migrated cannot be counted: an error naming the
+// counter, never 0 pages.
+TEST(MigratedPagesBetween, AReportWithoutTheCounterIsAnError) {
+  nlohmann::json body = report_body();
+  body["vmstat"] = "nr_free_pages 65536\npgmigrate_fail 0\n";
+  auto without = parse_memory_report(body);
+  ASSERT_TRUE(without.ok()) << without.error().message();
+  auto with = parse_memory_report(report_body());
+  ASSERT_TRUE(with.ok()) << with.error().message();
+  auto counter = without->pgmigrate_success();
+  ASSERT_FALSE(counter.ok());
+  EXPECT_TRUE(contains(counter.error().message(), "no pgmigrate_success")) << counter.error().message();
+  for (const auto& [before, after] : {std::pair{&*without, &*with}, std::pair{&*with, &*without}}) {
+    auto migrated = migrated_pages_between(*before, *after);
+    ASSERT_FALSE(migrated.ok()) << "read as " << *migrated << " pages";
+    EXPECT_TRUE(contains(migrated.error().message(), "no pgmigrate_success")) << migrated.error().message();
+  }
+}
+
+TEST(MigratedPagesBetween, IsTheCounterDeltaAndRejectsACounterThatRanBackwards) {
+  nlohmann::json body = report_body();
+  auto before = parse_memory_report(body);
+  body["vmstat"] = "pgmigrate_success 5000\n";
+  auto after = parse_memory_report(body);
+  ASSERT_TRUE(before.ok() && after.ok());
+  auto migrated = migrated_pages_between(*before, *after);
+  ASSERT_TRUE(migrated.ok()) << migrated.error().message();
+  EXPECT_EQ(*migrated, 5000u - 4096u);
+  auto backwards = migrated_pages_between(*after, *before);
+  ASSERT_FALSE(backwards.ok());
+  EXPECT_TRUE(contains(backwards.error().message(), "ran backwards")) << backwards.error().message();
 }
 
 TEST(ParseMemoryReport, AcceptsNoNodes) {

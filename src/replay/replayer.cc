@@ -1,6 +1,5 @@
 #include "replay/replayer.h"
 
-#include <atomic>
 #include <future>
 #include <thread>
 
@@ -17,18 +16,6 @@ using nlohmann::json;
 namespace {
 
 constexpr std::size_t kMaxErrorsKept = 5;
-
-// Trapezoids over the samples, in GiB*s.
-template <typename Bytes>
-double integrate_gib_s(const std::vector<FootprintSample>& samples, Bytes bytes) {
-  double total = 0;
-  for (std::size_t i = 1; i < samples.size(); ++i) {
-    const auto& a = samples[i - 1];
-    const auto& b = samples[i];
-    total += (b.t_s - a.t_s) * double(bytes(a) + bytes(b)) / 2 / double(kGiB);
-  }
-  return total;
-}
 
 double percentile_or_zero(const std::vector<double>& values, double p) {
   return values.empty() ? 0 : bench::percentile(values, p);
@@ -62,17 +49,20 @@ Result<ModeOutcome> replay_mode(const ReplayPlan& plan, const std::string& mode,
     functions.push_back(*deployed);
   }
 
-  std::atomic<bool> sampling = true;
+  // Every mode is measured over the same window, on the same clock: from
+  // t0 to the plan's end plus the tail. The sampler stops once a sample
+  // lies at or past the window's end, whenever the calls end.
+  const Clock::duration window = plan.length + options.tail;
+  out.window_s = std::chrono::duration<double>(window).count();
   const auto t0 = Clock::now();
   std::thread sampler([&] {
-    auto next = Clock::now();
-    while (sampling) {
+    for (auto next = t0;; next += options.sample_period) {
+      std::this_thread::sleep_until(next);
       std::uint64_t rss = 0;
       for (const auto& f : functions) rss += f->rss_bytes();
-      out.samples.push_back(
-          {std::chrono::duration<double>(Clock::now() - t0).count(), rss, broker.committed_bytes()});
-      next += options.sample_period;
-      std::this_thread::sleep_until(next);
+      const auto now = Clock::now();
+      out.samples.push_back({std::chrono::duration<double>(now - t0).count(), rss, broker.committed_bytes()});
+      if (now - t0 >= window) break;
     }
   });
 
@@ -106,10 +96,14 @@ Result<ModeOutcome> replay_mode(const ReplayPlan& plan, const std::string& mode,
     out.failed += fo.failed;
     out.cold_starts += fo.cold_starts;
   }
-  progress(fmt::format("{}: {} answered, {} failed; measuring {:.0f} s more for keep-alive reclaims", out.label(),
-                       out.answered, out.failed, std::chrono::duration<double>(options.tail).count()));
-  std::this_thread::sleep_until(std::max(Clock::now(), t0 + plan.length) + options.tail);
-  sampling = false;
+  out.calls_end_s = std::chrono::duration<double>(Clock::now() - t0).count();
+  if (out.calls_end_s > out.window_s) {
+    progress(fmt::format("{}: {} answered, {} failed; the calls ended {:.1f} s after the {:.0f} s footprint window",
+                         out.label(), out.answered, out.failed, out.calls_end_s - out.window_s, out.window_s));
+  } else {
+    progress(fmt::format("{}: {} answered, {} failed; measuring until the {:.0f} s footprint window ends", out.label(),
+                         out.answered, out.failed, out.window_s));
+  }
   sampler.join();
   for (std::size_t i = 0; i < functions.size(); ++i) {
     const std::string& name = functions[i]->spec().name;
@@ -130,8 +124,8 @@ Result<ModeOutcome> replay_mode(const ReplayPlan& plan, const std::string& mode,
   broker.stop();
   functions.clear();
 
-  out.footprint_gib_s = integrate_gib_s(out.samples, [](const FootprintSample& s) { return s.rss_bytes; });
-  out.accounted_gib_s = integrate_gib_s(out.samples, [](const FootprintSample& s) { return s.committed_bytes; });
+  out.footprint_gib_s = integrate_gib_s(out.samples, out.window_s, &FootprintSample::rss_bytes);
+  out.accounted_gib_s = integrate_gib_s(out.samples, out.window_s, &FootprintSample::committed_bytes);
   for (const auto& s : out.samples) {
     out.peak_rss_bytes = std::max(out.peak_rss_bytes, s.rss_bytes);
     out.peak_committed_bytes = std::max(out.peak_committed_bytes, s.committed_bytes);
@@ -180,6 +174,8 @@ json ModeOutcome::to_json() const {
               {"p99_ms", latency_percentile_ms(99)},
               {"latencies_ms", latencies_ms},
               {"functions", functions_json},
+              {"window_s", window_s},
+              {"calls_end_s", calls_end_s},
               {"footprint_gib_s", footprint_gib_s},
               {"accounted_gib_s", accounted_gib_s},
               {"peak_rss_mib", to_mib(peak_rss_bytes)},

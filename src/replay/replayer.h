@@ -16,6 +16,7 @@
 #include <nlohmann/json.hpp>
 
 #include "host/function_vm.h"
+#include "replay/footprint.h"
 #include "replay/replay_plan.h"
 #include "serve/memory_broker.h"
 
@@ -24,7 +25,8 @@ namespace hotmem::replay {
 struct ReplayOptions {
   host::FunctionVmConfig vm;  // template of every function's VM
   Clock::duration sample_period = std::chrono::milliseconds(250);
-  // Measured after the last arrival too, so the keep-alive reclaims count.
+  // Measured after the plan's length too, so the keep-alive reclaims count.
+  // The footprint window is the plan's length plus this, for every mode.
   Clock::duration tail = std::chrono::seconds(15);
   Clock::duration invoke_timeout = std::chrono::seconds(120);
   // The host's memory budget for all the run's VMs (serve::MemoryBroker);
@@ -34,12 +36,6 @@ struct ReplayOptions {
   std::uint64_t slack_bytes = 512 * kMiB;  // harvest
   // Instances per VM, by function (the plan's when empty).
   std::vector<int> concurrency;
-};
-
-struct FootprintSample {
-  double t_s = 0;
-  std::uint64_t rss_bytes = 0;        // the QEMU processes' resident memory, summed
-  std::uint64_t committed_bytes = 0;  // what the budget accounts (boot memory + plugged)
 };
 
 struct FunctionOutcome {
@@ -64,8 +60,14 @@ struct ModeOutcome {
   std::vector<double> latencies_ms;  // answered invocations, in arrival order
   std::vector<std::string> errors;   // the first few
   std::vector<FunctionOutcome> functions;
-  double footprint_gib_s = 0;  // QEMU RSS integrated over the run
-  double accounted_gib_s = 0;  // committed memory integrated over the run
+  // Integrated over the same window in every mode, [0, window_s]: the
+  // plan's length plus the tail, whenever the mode's calls ended.
+  double window_s = 0;
+  double footprint_gib_s = 0;  // QEMU RSS integrated over the window
+  double accounted_gib_s = 0;  // committed memory integrated over the window
+  // When the last call was answered; past window_s, what the mode held
+  // after the window is not in its footprint (the progress line says so).
+  double calls_end_s = 0;
   std::uint64_t peak_rss_bytes = 0;
   std::uint64_t peak_committed_bytes = 0;
   std::vector<FootprintSample> samples;

@@ -283,6 +283,26 @@ std::vector<Chart> scale_charts(const ResultFile& file, const std::string& exper
   return {chart};
 }
 
+// --- floor --------------------------------------------------------------------
+
+// Per size: the floor (unused memory), hotmem's reclaim, and its device part.
+std::vector<Chart> floor_charts(const ResultFile& file, const std::string& experiment) {
+  BarChart chart;
+  chart.frame = bar_frame(experiment, "hotmem's reclaim against the floor (unplugging memory no instance used)",
+                          "median time (ms)");
+  std::vector<BarSeries> series{{"(a) unused memory: the floor", {}, 5},
+                                {"(b) hotmem's reclaim", {}, 0},
+                                {"(c) the device part of (b)", {}, 4}};
+  for (const Json& row : file.rows) {
+    chart.categories.push_back(format_number(number_at(row, "reclaim_mib")) + " MiB");
+    series[0].values.push_back(number_at(row, "unused_ms"));
+    series[1].values.push_back(number_at(row, "reclaim_ms"));
+    series[2].values.push_back(number_at(row, "device_ms"));
+  }
+  chart.series = std::move(series);
+  return {chart};
+}
+
 // --- replay -------------------------------------------------------------------
 
 constexpr double kBytesPerMiB = 1024.0 * 1024.0;
@@ -481,8 +501,11 @@ const std::vector<Kind>& kinds() {
        interference_charts},
       {"plug", "instance start with memory plug",
        "Cold-start time of an instance per memory mode, from asking for it to it being ready, and the part of it "
-       "spent plugging the instance's memory.",
-       {"mode", "init_on_alloc", "plug_ms", "plug_ms_all", "start_ms", "start_ms_all", "overhead_vs_static_ms"},
+       "spent plugging the instance's memory; medians and quartiles over starts that took turns between the modes, "
+       "the overhead over static as the median of paired differences (the same round).",
+       {"mode", "init_on_alloc", "starts", "plug_ms", "plug_ms_p25", "plug_ms_p75", "start_ms", "start_ms_p25",
+        "start_ms_p75", "overhead_vs_static_ms", "overhead_vs_static_ms_p25", "overhead_vs_static_ms_p75",
+        "plug_ms_all", "start_ms_all"},
        plug_charts},
       {"scale", "many partitions in one VM",
        "One hotmem VM with many partitions, every one plugged and running an instance; k instances end and their "
@@ -492,6 +515,17 @@ const std::vector<Kind>& kinds() {
         "guest_cpu_ms", "migrated_pages", "replug_ms", "replug_ms_max", "fresh_plug_ms", "fresh_plug_ms_max",
         "replug_vs_fresh", "boot_ms", "boot_memory_mib", "fill_s"},
        scale_charts},
+      {"floor", "hotmem's reclaim against the mechanism's floor",
+       "In one hotmem VM, per size: (a) unplugging memory plugged for no instance and never touched, through the same "
+       "path as (b) (the floor; partitions of several blocks: offline, then unplug); (b) hotmem's reclaim of the "
+       "partitions of instances that touched their memory and just ended; (c) the part of (b) spent on the devices "
+       "alone, after the offlining. The variants took turns with the same neighbours running; ratio_vs_floor is "
+       "(b)/(a) of the medians.",
+       {"reclaim_mib", "instances_running", "unused_ms", "reclaim_ms", "device_ms", "unused_device_ms",
+        "ratio_vs_floor", "device_ratio_vs_floor", "unused_migrated_pages", "migrated_pages", "unused_unplugged_mib",
+        "unplugged_mib", "unused_ms_p25", "unused_ms_p75", "reclaim_ms_p25", "reclaim_ms_p75", "unused_ms_all",
+        "reclaim_ms_all", "device_ms_all"},
+       floor_charts},
       {"replay", "the Azure-derived trace replayed per mode",
        "Invocations of the busiest trace functions, scaled to this machine, against one VM per function; latency "
        "includes queueing and cold starts; the footprints integrate the memory the VMs commit and the QEMU "

@@ -73,7 +73,8 @@ TEST_F(ReportTest, EveryKindGetsASectionPlotsTablesAndCsv) {
   EXPECT_EQ(count_of(html, "<svg class=\"plot\""), static_cast<std::size_t>(kSamplePlots));
   EXPECT_EQ(count_of(html, "<table class=\"results\">"), static_cast<std::size_t>(kSampleExperiments));
   EXPECT_TRUE(contains(html, fmt::format("data-plots-expected=\"{}\"", kSamplePlots)));
-  for (const char* experiment : {"reclaim", "sizes", "utilization", "cpu", "interference", "plug", "scale"}) {
+  for (const char* experiment :
+       {"reclaim", "sizes", "utilization", "cpu", "interference", "plug", "scale", "floor"}) {
     EXPECT_TRUE(contains(html, fmt::format("data-experiment=\"{}\"", experiment))) << experiment;
     EXPECT_TRUE(contains(html, fmt::format("id=\"exp-{}\"", experiment))) << experiment;
   }
@@ -81,7 +82,8 @@ TEST_F(ReportTest, EveryKindGetsASectionPlotsTablesAndCsv) {
   EXPECT_LT(html.find("id=\"exp-reclaim\""), html.find("id=\"exp-sizes\""));
   EXPECT_LT(html.find("id=\"exp-sizes\""), html.find("id=\"exp-utilization\""));
   EXPECT_LT(html.find("id=\"exp-cpu\""), html.find("id=\"exp-interference\""));
-  EXPECT_LT(html.find("id=\"exp-plug\""), html.find("id=\"exp-warmup\""));
+  EXPECT_LT(html.find("id=\"exp-plug\""), html.find("id=\"exp-floor\""));
+  EXPECT_LT(html.find("id=\"exp-floor\""), html.find("id=\"exp-warmup\""));
 
   // Host line and config.
   EXPECT_TRUE(contains(html, "Host: tcg, 2 CPUs, Example CPU @ 2.0GHz, kernel 6.1.0-56-amd64, 2025-01-02T03:04:05Z"));
@@ -158,6 +160,14 @@ TEST_F(ReportTest, ChartsFollowTheKind) {
       const auto& chart = std::get<BarChart>(view.charts[0]);
       EXPECT_EQ(chart.categories, (std::vector<std::string>{"hotmem", "virtio-mem", "balloon-fpr"}));
       EXPECT_EQ(chart.series.size(), 4u);
+    }
+    if (file.benchmark == "floor") {
+      const auto& chart = std::get<BarChart>(view.charts[0]);
+      EXPECT_EQ(chart.categories, (std::vector<std::string>{"512 MiB", "2048 MiB"}));
+      ASSERT_EQ(chart.series.size(), 3u);  // (a) the floor, (b) the reclaim, (c) its device part
+      EXPECT_DOUBLE_EQ(chart.series[0].values[1], 2048.0 / 20);
+      EXPECT_DOUBLE_EQ(chart.series[1].values[0], 512.0 / 16);
+      EXPECT_DOUBLE_EQ(chart.series[2].values[0], 512.0 / 32);
     }
     if (file.benchmark == "reclaim") {
       const auto& chart = std::get<BarChart>(view.charts[0]);

@@ -154,6 +154,35 @@ inline ordered_json sample_scale() {
   return document("scale", {{"partitions", 64}, {"repeat", 2}}, rows);
 }
 
+// hotmem bench floor: one row per size.
+inline ordered_json sample_floor() {
+  ordered_json rows = ordered_json::array();
+  for (const double mib : {512.0, 2048.0}) {
+    rows.push_back({{"mode", "hotmem"},
+                    {"init_on_alloc", 0},
+                    {"reclaim_mib", mib},
+                    {"instances_running", 9},
+                    {"utilization", 0.9},
+                    {"unused_ms", mib / 20},
+                    {"unused_ms_p25", mib / 22},
+                    {"unused_ms_p75", mib / 18},
+                    {"unused_ms_all", {mib / 22, mib / 20, mib / 18}},
+                    {"unused_device_ms", mib / 40},
+                    {"reclaim_ms", mib / 16},
+                    {"reclaim_ms_p25", mib / 17},
+                    {"reclaim_ms_p75", mib / 15},
+                    {"reclaim_ms_all", {mib / 17, mib / 16, mib / 15}},
+                    {"device_ms", mib / 32},
+                    {"ratio_vs_floor", 1.25},
+                    {"device_ratio_vs_floor", 1.25},
+                    {"unused_migrated_pages", 0},
+                    {"migrated_pages", 0},
+                    {"unused_unplugged_mib", mib},
+                    {"unplugged_mib", mib}});
+  }
+  return document("floor", {{"instances", 10}, {"repeat", 3}}, rows);
+}
+
 // A benchmark the report does not know: table only.
 inline ordered_json sample_unknown() {
   return document("warmup", {{"rounds", 2}},
@@ -166,12 +195,13 @@ inline std::map<std::string, ordered_json> sample_results() {
   return {{"reclaim.json", sample_reclaim()},   {"sizes.json", sample_sizes()},
           {"utilization.json", sample_utilization()}, {"cpu.json", sample_cpu()},
           {"interference.json", sample_interference()}, {"plug.json", sample_plug()},
-          {"scale.json", sample_scale()},   {"warmup.json", sample_unknown()}};
+          {"scale.json", sample_scale()},   {"floor.json", sample_floor()},
+          {"warmup.json", sample_unknown()}};
 }
 
 // One plot per known kind; none for the unknown one.
-constexpr int kSamplePlots = 7;
-constexpr int kSampleExperiments = 8;
+constexpr int kSamplePlots = 8;
+constexpr int kSampleExperiments = 9;
 
 inline void write_text(const std::filesystem::path& path, const std::string& text) {
   std::ofstream out(path, std::ios::binary);

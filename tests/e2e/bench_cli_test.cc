@@ -1,6 +1,9 @@
 // End to end: `hotmem bench reclaim` runs both modes on real VMs and its JSON
 // carries the figures, with the mechanism's signature: hotmem migrates no
-// page, virtio-mem does, and both give memory back to the host.
+// page, virtio-mem does, and both give memory back to the host. `hotmem
+// bench floor` sets hotmem's reclaim against unplugging unused memory in one
+// VM, and `hotmem report` reads what it wrote.
+#include <filesystem>
 #include <fstream>
 
 #include <gtest/gtest.h>
@@ -40,6 +43,59 @@ TEST(BenchCli, ReclaimWritesComparableResults) {
       EXPECT_GT(r["migrated_pages"].get<std::uint64_t>(), 0u) << r.dump();
     }
   }
+}
+
+// One small VM (4 partitions of 256 MiB), two sizes, two rounds: well under a
+// minute on TCG.
+TEST(BenchCli, FloorAgainstUnusedMemory) {
+  auto dir = TempDir::create("/tmp", "hotmem-bench-floor-test-");
+  ASSERT_TRUE(dir);
+  const std::filesystem::path json_path = dir->path() / "floor.json";
+  auto run = run_hotmem({"bench", "floor", "--instances", "4", "--instance-mib", "256", "--sizes", "256,512",
+                         "--repeat", "2", "--settle-ms", "500", "--json", json_path.string()},
+                        std::chrono::seconds(300));
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  EXPECT_NE(run.output.find("the floor"), std::string::npos) << run.output;
+  std::ifstream in(json_path);
+  auto doc = nlohmann::json::parse(in, nullptr, false);
+  ASSERT_FALSE(doc.is_discarded());
+  EXPECT_EQ(doc["benchmark"], "floor");
+  ASSERT_EQ(doc["results"].size(), 2u);
+  double size = 256;
+  for (const auto& r : doc["results"]) {
+    SCOPED_TRACE(r.dump());
+    EXPECT_EQ(r["reclaim_mib"].get<double>(), size);
+    EXPECT_EQ(r["unused_ms_all"].size(), 2u);
+    EXPECT_EQ(r["reclaim_ms_all"].size(), 2u);
+    // Neither the unused partitions nor the ended instances' moved a page,
+    // and every reclaim gave back the whole size.
+    EXPECT_EQ(r["unused_migrated_pages"].get<double>(), 0.0);
+    EXPECT_EQ(r["migrated_pages"].get<double>(), 0.0);
+    EXPECT_EQ(r["unused_unplugged_mib"].get<double>(), size);
+    EXPECT_EQ(r["unplugged_mib"].get<double>(), size);
+    // The instances had touched their memory: it goes back to the host.
+    EXPECT_GT(r["host_rss_released_mib"].get<double>(), size / 2);
+    for (const char* variant : {"unused_", ""}) {
+      const std::string prefix = variant;
+      const auto& total = r[prefix.empty() ? "reclaim_ms_all" : "unused_ms_all"];
+      const auto& device = r[prefix + "device_ms_all"];
+      ASSERT_EQ(device.size(), total.size());
+      for (std::size_t i = 0; i < total.size(); ++i) {
+        EXPECT_GT(device[i].get<double>(), 0.0);
+        EXPECT_LE(device[i].get<double>(), total[i].get<double>()) << "the device part is part of the reclaim";
+      }
+    }
+    EXPECT_GT(r["ratio_vs_floor"].get<double>(), 0.0);
+    size *= 2;
+  }
+
+  auto report = run_hotmem({"report", "--results", dir->path().string()});
+  ASSERT_EQ(report.exit_code, 0) << report.output;
+  EXPECT_TRUE(std::filesystem::exists(dir->path() / "floor.csv"));
+  std::ifstream html_in(dir->path() / "report.html");
+  const std::string html((std::istreambuf_iterator<char>(html_in)), std::istreambuf_iterator<char>());
+  EXPECT_NE(html.find("id=\"exp-floor\""), std::string::npos);
+  EXPECT_NE(html.find("<th>ratio_vs_floor</th>"), std::string::npos);
 }
 
 }  // namespace

@@ -41,7 +41,7 @@ TEST(Replay, HotmemFootprintRisesWithTheInstancesAndFallsWhenTheirKeepAliveEnds)
   options.vm = test_vm_config("e2e-replay");
   options.vm.memory_devices.clear();
   options.vm.vcpus = 1;
-  options.tail = 9s;  // keep-alive (3 s) + reclaim, after the last call ends
+  options.tail = 9s;  // keep-alive (3 s) + reclaim, after the plan's end
   auto outcome = replay::replay_mode(plan, "hotmem", options, [](const std::string&) {});
   ASSERT_TRUE(outcome.ok()) << outcome.error().message();
   const replay::ModeOutcome& o = *outcome;
@@ -66,11 +66,14 @@ TEST(Replay, HotmemFootprintRisesWithTheInstancesAndFallsWhenTheirKeepAliveEnds)
   EXPECT_EQ(o.reclaims, 2.0);
   EXPECT_EQ(o.migrated_pages, 0.0);
 
-  // The footprint integrates the samples: between the lowest and the highest
-  // RSS held over the sampled time.
+  // The footprint integrates the samples over the window every mode shares
+  // (the plan's 4 s and the 9 s tail): between the lowest and the highest
+  // RSS held over it.
+  EXPECT_DOUBLE_EQ(o.window_s, 13.0);
+  EXPECT_LT(o.calls_end_s, o.window_s);
   std::uint64_t lowest = first;
   for (const auto& s : o.samples) lowest = std::min(lowest, s.rss_bytes);
-  const double span_s = o.samples.back().t_s - o.samples.front().t_s;
+  const double span_s = o.window_s - o.samples.front().t_s;
   EXPECT_GE(o.footprint_gib_s, span_s * double(lowest) / double(kGiB));
   EXPECT_LE(o.footprint_gib_s, span_s * double(o.peak_rss_bytes) / double(kGiB));
   EXPECT_GT(o.footprint_gib_s, span_s * double(lowest) / double(kGiB) * 1.02)
