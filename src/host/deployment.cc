@@ -346,11 +346,12 @@ void Deployment::reclaim_measured(const std::vector<Grant>& grants, const Retire
     } else {
       add_failure(report.measured, migrated.error());
     }
-    report.guest_cpu_ms += static_cast<double>(after->cpu.busy_ticks - before->cpu.busy_ticks) * protocol::kMsPerTick;
-    report.guest_cpu_ms_per_vcpu.resize(std::min(after->cpu.busy_per_cpu.size(), before->cpu.busy_per_cpu.size()));
-    for (std::size_t i = 0; i < report.guest_cpu_ms_per_vcpu.size(); ++i) {
-      report.guest_cpu_ms_per_vcpu[i] +=
-          static_cast<double>(after->cpu.busy_per_cpu[i] - before->cpu.busy_per_cpu[i]) * protocol::kMsPerTick;
+    if (auto cpu = protocol::cpu_spent_between(*before, *after)) {
+      report.guest_cpu_ms += cpu->ms;
+      report.guest_cpu_ms_per_vcpu.resize(cpu->per_cpu_ms.size());
+      for (std::size_t i = 0; i < cpu->per_cpu_ms.size(); ++i) report.guest_cpu_ms_per_vcpu[i] += cpu->per_cpu_ms[i];
+    } else {
+      add_failure(report.measured, cpu.error());
     }
   }
   if (rss_before && rss_after) {

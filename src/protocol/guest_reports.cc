@@ -234,4 +234,22 @@ Result<std::uint64_t> migrated_pages_between(const GuestMemoryReport& before, co
   return *to - *from;
 }
 
+Result<CpuSpent> cpu_spent_between(const GuestMemoryReport& before, const GuestMemoryReport& after) {
+  const auto ticks = [](std::uint64_t from, std::uint64_t to, const std::string& what) -> Result<double> {
+    if (to < from) return Error(fmt::format("the guest's busy CPU time of {} ran backwards ({} -> {} ticks)", what, from, to));
+    return static_cast<double>(to - from) * kMsPerTick;
+  };
+  CpuSpent spent;
+  auto all = ticks(before.cpu.busy_ticks, after.cpu.busy_ticks, "all vCPUs");
+  if (!all) return all.error();
+  spent.ms = *all;
+  const std::size_t cpus = std::min(before.cpu.busy_per_cpu.size(), after.cpu.busy_per_cpu.size());
+  for (std::size_t i = 0; i < cpus; ++i) {
+    auto one = ticks(before.cpu.busy_per_cpu[i], after.cpu.busy_per_cpu[i], fmt::format("cpu{}", i));
+    if (!one) return one.error();
+    spent.per_cpu_ms.push_back(*one);
+  }
+  return spent;
+}
+
 }  // namespace hotmem::protocol

@@ -84,4 +84,13 @@ Result<GuestMemoryReport> parse_memory_report(const nlohmann::json& body);
 // backwards, is an error, never a count of 0 or one wrapped around to 2^64.
 Result<std::uint64_t> migrated_pages_between(const GuestMemoryReport& before, const GuestMemoryReport& after);
 
+// Busy CPU time the guest spent between two of its reports, in ms: in all,
+// and per vCPU (the vCPUs both reports name). A counter that ran backwards
+// is an error, never a time wrapped around to 2^64 ticks.
+struct CpuSpent {
+  double ms = 0;
+  std::vector<double> per_cpu_ms;
+};
+Result<CpuSpent> cpu_spent_between(const GuestMemoryReport& before, const GuestMemoryReport& after);
+
 }  // namespace hotmem::protocol

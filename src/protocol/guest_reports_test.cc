@@ -398,6 +398,26 @@ TEST(MigratedPagesBetween, IsTheCounterDeltaAndRejectsACounterThatRanBackwards) 
   EXPECT_TRUE(contains(backwards.error().message(), "ran backwards")) << backwards.error().message();
 }
 
+TEST(CpuSpentBetween, IsTheTickDeltaInMsAndRejectsACounterThatRanBackwards) {
+  GuestMemoryReport before;
+  before.cpu.busy_ticks = 100;
+  before.cpu.busy_per_cpu = {60, 40};
+  GuestMemoryReport after = before;
+  after.cpu.busy_ticks = 103;
+  after.cpu.busy_per_cpu = {62, 41, 7};  // a vCPU only one report names is left out
+  auto spent = cpu_spent_between(before, after);
+  ASSERT_TRUE(spent.ok()) << spent.error().message();
+  EXPECT_DOUBLE_EQ(spent->ms, 3 * kMsPerTick);
+  EXPECT_EQ(spent->per_cpu_ms, (std::vector<double>{2 * kMsPerTick, 1 * kMsPerTick}));
+  auto backwards = cpu_spent_between(after, before);
+  ASSERT_FALSE(backwards.ok()) << "read as " << backwards->ms << " ms";
+  EXPECT_TRUE(contains(backwards.error().message(), "ran backwards")) << backwards.error().message();
+  after.cpu.busy_per_cpu[1] = 39;  // one vCPU's counter backwards, the total forwards
+  auto one_backwards = cpu_spent_between(before, after);
+  ASSERT_FALSE(one_backwards.ok());
+  EXPECT_TRUE(contains(one_backwards.error().message(), "cpu1")) << one_backwards.error().message();
+}
+
 TEST(ParseMemoryReport, AcceptsNoNodes) {
   auto report = parse_memory_report({{"nodes", nlohmann::json::object()}, {"vmstat", ""}});
   ASSERT_TRUE(report.ok()) << report.error().message();
