@@ -14,13 +14,18 @@ constexpr host::RetireOptions kRetire{.grace = std::chrono::seconds(30)};
 
 }  // namespace
 
-Status validate_layout(int instances, const WorkloadShape& w, const std::vector<std::uint64_t>& sizes_mib,
-                       const std::string& option) {
-  if (instances < 1 || instances > 64) return Error("--instances must be 1-64");
+Status validate_partitions(int count, const WorkloadShape& w, std::string_view count_option) {
+  if (count < 1 || count > 64) return Error(fmt::format("{} must be 1-64", count_option));
   if (w.instance_mib % 128 != 0 || w.instance_mib == 0) {
     return Error("--instance-mib must be a multiple of 128 (one partition per instance, in whole memory blocks)");
   }
   if (w.instance_mib <= w.headroom_mib + w.file_mib) return Error("--instance-mib leaves no room for the workload");
+  return ok_status();
+}
+
+Status validate_layout(int instances, const WorkloadShape& w, const std::vector<std::uint64_t>& sizes_mib,
+                       const std::string& option) {
+  if (Status s = validate_partitions(instances, w, "--instances"); !s) return s;
   if (sizes_mib.empty()) return Error(fmt::format("no {} given", option));
   for (std::uint64_t size : sizes_mib) {
     if (size == 0 || size % w.instance_mib != 0) {

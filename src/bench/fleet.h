@@ -3,6 +3,7 @@
 #pragma once
 
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "common/result.h"
@@ -18,7 +19,11 @@ struct WorkloadShape {
   std::uint64_t anon_mib() const { return instance_mib - headroom_mib - file_mib; }
 };
 
-// Checks a VM of `instances` partitions of `shape` and the sizes reclaimed
+// Checks a VM of `count` partitions of `shape` (1-64 of whole memory
+// blocks, each with room for the workload); `count_option` names the count's
+// command-line option in the messages.
+Status validate_partitions(int count, const WorkloadShape& shape, std::string_view count_option);
+// The same for `instances`, and the sizes reclaimed
 // at once in it: whole partitions, at most all of them. `option` names the
 // sizes' command-line option in the messages.
 Status validate_layout(int instances, const WorkloadShape& shape, const std::vector<std::uint64_t>& sizes_mib,

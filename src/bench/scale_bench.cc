@@ -19,20 +19,10 @@ std::vector<double> plug_ms_of(const std::vector<host::StartedInstance>& started
   return ms;
 }
 
-double max_of(const std::vector<double>& values) {
-  return values.empty() ? 0.0 : *std::max_element(values.begin(), values.end());
-}
-
 }  // namespace
 
 Status validate(const ScaleBenchConfig& c) {
-  if (c.partitions < 1 || c.partitions > 64) return Error("--partitions must be 1-64");
-  if (c.workload.instance_mib == 0 || c.workload.instance_mib % 128 != 0) {
-    return Error("--instance-mib must be a multiple of 128 (one partition per instance, in whole memory blocks)");
-  }
-  if (c.workload.instance_mib <= c.workload.headroom_mib + c.workload.file_mib) {
-    return Error("--instance-mib leaves no room for the workload");
-  }
+  if (Status s = validate_partitions(c.partitions, c.workload, "--partitions"); !s) return s;
   if (c.reclaim_counts.empty()) return Error("no reclaim count given");
   for (int k : c.reclaim_counts) {
     if (k < 1 || k > c.partitions) {
@@ -82,7 +72,7 @@ Result<json> run_scale_bench(const ScaleBenchConfig& config, const ExperimentCon
       const std::vector<double> ms = plug_ms_of(again);
       replug.insert(replug.end(), ms.begin(), ms.end());
       progress.step(fmt::format("{} partitions back in {:.1f} ms ({} pages migrated); re-plugs median {:.1f}, max {:.1f} ms",
-                                k, sample->reclaim_ms, sample->migrated_pages, median(ms), max_of(ms)));
+                                k, sample->reclaim_ms, sample->migrated_pages, median(ms), percentile(ms, 100)));
       samples.push_back(*sample);
     }
     std::vector<double> reclaim_ms, guest_cpu, migrated;
@@ -98,11 +88,11 @@ Result<json> run_scale_bench(const ScaleBenchConfig& config, const ExperimentCon
                            {"reclaim_ms_all", reclaim_ms},
                            {"reclaim_ms_per_partition", median(reclaim_ms) / k},
                            {"guest_cpu_ms", median(guest_cpu)},
-                           {"migrated_pages", static_cast<std::uint64_t>(max_of(migrated))},
+                           {"migrated_pages", static_cast<std::uint64_t>(percentile(migrated, 100))},
                            {"replug_ms", median(replug)},
-                           {"replug_ms_max", max_of(replug)},
+                           {"replug_ms_max", percentile(replug, 100)},
                            {"fresh_plug_ms", median(fresh)},
-                           {"fresh_plug_ms_max", max_of(fresh)},
+                           {"fresh_plug_ms_max", percentile(fresh, 100)},
                            {"boot_ms", boot_ms},
                            {"boot_memory_mib", boot_memory / kMiB},
                            {"fill_s", fill_s}});
