@@ -6,9 +6,9 @@
 
 namespace hotmem::host {
 
-std::vector<std::string> touch_argv(std::uint64_t mib, std::uint64_t file_mib, std::uint64_t seed) {
+std::vector<std::string> touch_argv(std::uint64_t mib, std::uint64_t file_mib, std::uint64_t seed, bool verify) {
   return {"/sbin/hotmem-agent", "workload", "touch",  "--mib", std::to_string(mib), "--file-mib",
-          std::to_string(file_mib), "--seed", std::to_string(seed)};
+          std::to_string(file_mib), "--seed", std::to_string(seed), "--verify", verify ? "1" : "0"};
 }
 
 std::vector<std::string> action_argv(std::uint64_t hold_mib) {
@@ -27,8 +27,9 @@ protocol::InstanceStart touch_workload(const std::string& name, std::uint64_t mi
 
 Result<protocol::GuestMemoryReport> wait_for_guest_memory(
     AgentClient& agent, const std::function<bool(const protocol::GuestMemoryReport&)>& done,
-    Clock::duration timeout, std::string_view what) {
+    Clock::duration timeout, std::string_view what, PollInterval interval) {
   Deadline deadline(timeout);
+  Clock::duration wait = interval.first;
   for (;;) {
     auto report = agent.memory_report();
     if (!report) return report.error();
@@ -36,7 +37,8 @@ Result<protocol::GuestMemoryReport> wait_for_guest_memory(
     if (deadline.expired()) {
       return Error(fmt::format("the guest did not reach '{}' within {:.0f} ms", what, to_ms(timeout)));
     }
-    std::this_thread::sleep_for(Millis(20));
+    std::this_thread::sleep_for(wait);
+    wait = std::min<Clock::duration>(wait * 2, std::max(interval.first, interval.most));
   }
 }
 
