@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
+#include <algorithm>
 #include <cstring>
 #include <string>
 #include <string_view>
@@ -20,8 +21,8 @@ namespace {
 
 int usage() {
   std::fprintf(stderr,
-               "usage: hotmem-agent workload touch --mib N [--file-mib F] [--seed S]\n"
-               "       hotmem-agent workload serve --mib N [--work-kib K] [--period-us P] [--seed S]\n"
+               "usage: hotmem-agent workload touch --mib N [--file-mib F] [--seed S] [--verify 0|1]\n"
+               "       hotmem-agent workload serve --mib N [--work-kib K] [--period-us P] [--bucket-ms B] [--seed S]\n"
                "       hotmem-agent workload action [--mib HOLD]   (serves on 127.0.0.1:$PORT)\n");
   return 2;
 }
@@ -80,10 +81,11 @@ bool write_scratch_file(std::uint64_t mib) {
 }
 
 
-// Holds the memory until SIGTERM, then checks every word and exits 0 if the
-// content is intact, 3 if not: the host learns from the exit status whether
-// anything (a reclaim of a neighbour, say) disturbed this instance.
-int touch(std::uint64_t mib, std::uint64_t file_mib, std::uint64_t seed) {
+// Holds the memory until SIGTERM, then (with `verify`) checks every word and
+// exits 0 if the content is intact, 3 if not: the host learns from the exit
+// status whether anything (a reclaim of a neighbour, say) disturbed this
+// instance. Without `verify` it exits at once, as an idle instance would.
+int touch(std::uint64_t mib, std::uint64_t file_mib, std::uint64_t seed, bool verify) {
   handle(SIGTERM, on_term);
   const std::size_t bytes = mib << 20;
   void* p = ::mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -102,7 +104,7 @@ int touch(std::uint64_t mib, std::uint64_t file_mib, std::uint64_t seed) {
   write_line(status_fd(), "ready\n");
   ::close(status_fd());
   while (!g_stop) ::pause();
-  for (std::size_t i = 0; i < n; ++i) {
+  for (std::size_t i = 0; verify && i < n; ++i) {
     if (words[i] != pattern(seed, i)) {
       std::fprintf(stderr, "touch: memory corrupted at word %zu\n", i);
       return 3;
@@ -117,12 +119,73 @@ std::uint64_t now_ns() {
   return static_cast<std::uint64_t>(ts.tv_sec) * 1000000000ULL + static_cast<std::uint64_t>(ts.tv_nsec);
 }
 
+// The latencies of one measurement window of `serve`, and its report line.
+class LatencyWindow {
+ public:
+  explicit LatencyWindow(std::uint64_t bucket_ms) : bucket_ns_(bucket_ms * 1000000ULL) {}
+
+  void open(std::uint64_t now) {
+    opened_ = now;
+    samples_.clear();
+    count_.clear();
+    sum_us_.clear();
+  }
+  void add(std::uint64_t end, std::uint32_t latency_us) {
+    if (bucket_ns_ == 0) {
+      if (samples_.size() < (1u << 20)) samples_.push_back(latency_us);
+      return;
+    }
+    const std::uint64_t bucket = (end - opened_) / bucket_ns_;
+    if (bucket >= kMaxBuckets) return;
+    if (bucket >= count_.size()) {
+      count_.resize(bucket + 1, 0);
+      sum_us_.resize(bucket + 1, 0);
+    }
+    ++count_[bucket];
+    sum_us_[bucket] += latency_us;
+  }
+  // Raw samples: {"window": n, "samples_us": [...]}; with buckets:
+  // {"window": n, "bucket_ms": B, "count": [...], "sum_us": [...]}, bucket i
+  // holding the requests that ended i*B to (i+1)*B ms after the window opened.
+  std::string report(int window) const {
+    std::string line = "{\"window\":" + std::to_string(window);
+    if (bucket_ns_ == 0) {
+      line += ",\"samples_us\":" + list(samples_);
+    } else {
+      line += ",\"bucket_ms\":" + std::to_string(bucket_ns_ / 1000000ULL) + ",\"count\":" + list(count_) +
+              ",\"sum_us\":" + list(sum_us_);
+    }
+    return line + "}\n";
+  }
+
+ private:
+  static constexpr std::uint64_t kMaxBuckets = 4096;
+
+  template <typename T>
+  static std::string list(const std::vector<T>& values) {
+    std::string out = "[";
+    for (std::size_t i = 0; i < values.size(); ++i) {
+      if (i) out += ',';
+      out += std::to_string(values[i]);
+    }
+    return out + "]";
+  }
+
+  std::uint64_t bucket_ns_;
+  std::uint64_t opened_ = 0;
+  std::vector<std::uint32_t> samples_;
+  std::vector<std::uint64_t> count_;
+  std::vector<std::uint64_t> sum_us_;
+};
+
 // A latency-sensitive instance: holds `mib` MiB and every `period_us`
-// serves one request, reading and writing `work_kib` KiB at random places in
-// that memory, timing each. SIGUSR1 starts a measurement window; SIGUSR2
-// ends it and reports the window's request latencies (in microseconds) as
-// one line on the status pipe: {"window": n, "samples_us": [...]}.
-int serve(std::uint64_t mib, std::uint64_t work_kib, std::uint64_t period_us, std::uint64_t seed) {
+// (0: one request after the other, a closed loop) serves one request,
+// reading and writing `work_kib` KiB at random places in that memory, timing
+// each. SIGUSR1 opens a measurement window; SIGUSR2 ends it and reports it as
+// one line on the status pipe (LatencyWindow::report: every latency, or with
+// `bucket_ms` their count and sum per bucket of the window).
+int serve(std::uint64_t mib, std::uint64_t work_kib, std::uint64_t period_us, std::uint64_t bucket_ms,
+          std::uint64_t seed) {
   handle(SIGTERM, on_term);
   handle(SIGUSR1, on_usr1);
   handle(SIGUSR2, on_usr2);
@@ -133,8 +196,8 @@ int serve(std::uint64_t mib, std::uint64_t work_kib, std::uint64_t period_us, st
   std::memset(memory, 0x11, bytes);
   const int fd = status_fd();
   write_line(fd, "ready\n");
-  std::vector<std::uint32_t> samples;
-  samples.reserve(1 << 16);
+  LatencyWindow latencies(bucket_ms);
+  latencies.open(now_ns());
   std::uint64_t rng = seed | 1;
   int window = 0;
   const std::size_t lines = work_kib * 1024 / 64;
@@ -142,18 +205,12 @@ int serve(std::uint64_t mib, std::uint64_t work_kib, std::uint64_t period_us, st
   while (!g_stop) {
     if (g_window_start) {
       g_window_start = 0;
-      samples.clear();
+      latencies.open(now_ns());
     }
     if (g_window_end) {
       g_window_end = 0;
-      std::string line = "{\"window\":" + std::to_string(++window) + ",\"samples_us\":[";
-      for (std::size_t i = 0; i < samples.size(); ++i) {
-        if (i) line += ',';
-        line += std::to_string(samples[i]);
-      }
-      line += "]}\n";
-      write_line(fd, line);
-      samples.clear();
+      write_line(fd, latencies.report(++window));
+      latencies.open(now_ns());
     }
     const std::uint64_t start = now_ns();
     unsigned sum = 0;
@@ -163,7 +220,9 @@ int serve(std::uint64_t mib, std::uint64_t work_kib, std::uint64_t period_us, st
       sum += p[0];
       p[32] = static_cast<unsigned char>(sum);
     }
-    if (samples.size() < (1u << 20)) samples.push_back(static_cast<std::uint32_t>((now_ns() - start) / 1000));
+    const std::uint64_t end = now_ns();
+    latencies.add(end, static_cast<std::uint32_t>(std::min<std::uint64_t>((end - start) / 1000, UINT32_MAX)));
+    if (period_us == 0) continue;
     next += period_us * 1000;
     const std::uint64_t t = now_ns();
     if (next > t) {
@@ -186,6 +245,8 @@ int run_workload(int argc, char** argv) {
   std::uint64_t file_mib = 0;
   std::uint64_t work_kib = 64;
   std::uint64_t period_us = 2000;
+  std::uint64_t bucket_ms = 0;
+  std::uint64_t verify = 1;
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string_view flag = argv[i];
     char* end = nullptr;
@@ -199,6 +260,10 @@ int run_workload(int argc, char** argv) {
       work_kib = value;
     } else if (flag == "--period-us") {
       period_us = value;
+    } else if (flag == "--verify") {
+      verify = value;
+    } else if (flag == "--bucket-ms") {
+      bucket_ms = value;
     } else if (flag == "--seed") {
       seed = value;
     } else {
@@ -214,10 +279,12 @@ int run_workload(int argc, char** argv) {
       ::close(status_fd());
     });
   }
-  if (kind == "touch" && mib > 0 && mib < (1ULL << 24) && file_mib < (1ULL << 24)) return touch(mib, file_mib, seed);
+  if (kind == "touch" && mib > 0 && mib < (1ULL << 24) && file_mib < (1ULL << 24) && verify <= 1) {
+    return touch(mib, file_mib, seed, verify == 1);
+  }
   if (kind == "serve" && mib > 0 && mib < (1ULL << 24) && work_kib > 0 && work_kib < (mib << 10) &&
-      period_us >= 100 && period_us <= 1000000) {
-    return serve(mib, work_kib, period_us, seed);
+      (period_us == 0 || (period_us >= 100 && period_us <= 1000000)) && bucket_ms <= 10000) {
+    return serve(mib, work_kib, period_us, bucket_ms, seed);
   }
   return usage();
 }

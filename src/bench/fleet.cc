@@ -43,7 +43,8 @@ Status Fleet::grow_to(std::size_t count, std::vector<host::StartedInstance>* sta
   while (running_.size() < count) {
     host::InstanceRequest r;
     r.program.name = fmt::format("inst-{}", next_++);
-    r.program.argv = host::touch_argv(shape_.anon_mib(), shape_.file_mib, static_cast<std::uint64_t>(next_));
+    r.program.argv = host::touch_argv(shape_.anon_mib(), shape_.file_mib, static_cast<std::uint64_t>(next_),
+                                      on_stop_ == OnStop::kVerify);
     r.program.scratch_bytes = (shape_.file_mib + 16) * kMiB;
     auto started = d_.start(r);
     if (!started) return started.error().context("start " + r.program.name);

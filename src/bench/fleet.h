@@ -29,10 +29,17 @@ Status validate_partitions(int count, const WorkloadShape& shape, std::string_vi
 Status validate_layout(int instances, const WorkloadShape& shape, const std::vector<std::uint64_t>& sizes_mib,
                        const std::string& option);
 
+// What an instance of a fleet does when it is stopped.
+enum class OnStop {
+  kVerify,  // checks its memory first (exit 3 if it was disturbed)
+  kExit,    // exits at once, as an idle instance would
+};
+
 // Keeps a deployment at a number of running instances, oldest first.
 class Fleet {
  public:
-  Fleet(host::Deployment& deployment, WorkloadShape shape) : d_(deployment), shape_(shape) {}
+  Fleet(host::Deployment& deployment, WorkloadShape shape, OnStop on_stop = OnStop::kVerify)
+      : d_(deployment), shape_(shape), on_stop_(on_stop) {}
 
   // Starts instances until `count` run; what each start did goes to
   // `started`, when given.
@@ -53,6 +60,7 @@ class Fleet {
 
   host::Deployment& d_;
   WorkloadShape shape_;
+  OnStop on_stop_;
   std::vector<std::string> running_;
   int next_ = 0;
 };

@@ -7,8 +7,7 @@
 #include <fmt/format.h>
 
 #include "bench/stats.h"
-#include "common/poll.h"
-#include "protocol/messages.h"
+#include "bench/serving_instances.h"
 
 namespace hotmem::bench {
 namespace {
@@ -16,36 +15,15 @@ namespace {
 using nlohmann::json;
 
 constexpr const char* kServer = "latency";
-constexpr std::size_t kMaxSamples = 1 << 20;
 
 // Runs `during` inside a measurement window of the serving instance and
 // returns the request latencies (ms) it saw.
 Result<std::vector<double>> measure_window(host::Deployment& d, const std::function<Status()>& during) {
-  auto before = d.guest_instances();
-  if (!before) return before.error();
-  std::uint64_t reports = 0;
-  for (const auto& s : *before) {
-    if (s.name == kServer) reports = s.reports;
-  }
-  if (Status s = d.signal(kServer, "USR1"); !s) return s.error();
+  if (auto opened = open_windows(d, {kServer}); !opened) return opened.error();
   if (Status s = during(); !s) return s.error();
-  if (Status s = d.signal(kServer, "USR2"); !s) return s.error();
-  std::string line;
-  auto got = poll_until(
-      [&]() -> Result<bool> {
-        auto list = d.guest_instances();
-        if (!list) return list.error();
-        for (const auto& s : *list) {
-          if (s.name == kServer && s.reports > reports) {
-            line = s.report;
-            return true;
-          }
-        }
-        return false;
-      },
-      std::chrono::seconds(30), [] { return std::string("the serving instance did not report its window"); });
-  if (!got) return got.error();
-  return parse_latency_report(line);
+  auto lines = close_windows(d, {kServer});
+  if (!lines) return lines.error();
+  return parse_latency_report(lines->front());
 }
 
 json percentiles(const std::vector<double>& ms, const char* prefix) {
@@ -55,21 +33,6 @@ json percentiles(const std::vector<double>& ms, const char* prefix) {
 }
 
 }  // namespace
-
-Result<std::vector<double>> parse_latency_report(std::string_view line) {
-  auto j = protocol::parse_object(line);
-  if (!j) return j.error().context("latency report");
-  auto it = j->find("samples_us");
-  if (it == j->end() || !it->is_array()) return Error("latency report: 'samples_us' must be a list");
-  if (it->size() > kMaxSamples) return Error("latency report: too many samples");
-  std::vector<double> ms;
-  ms.reserve(it->size());
-  for (const json& v : *it) {
-    if (!v.is_number_unsigned()) return Error("latency report: samples must be non-negative integers");
-    ms.push_back(static_cast<double>(v.get<std::uint64_t>()) / 1000.0);
-  }
-  return ms;
-}
 
 Result<json> run_interference_bench(const InterferenceConfig& config, const ExperimentContext& context) {
   if (Status s = validate_modes(config.modes); !s) return s.error();
@@ -91,12 +54,11 @@ Result<json> run_interference_bench(const InterferenceConfig& config, const Expe
     progress.note("booting");
     auto d = deploy(context, mode, config.instances, config.workload, 0, "bench-" + mode);
     if (!d) return d.error().context(mode);
-    host::InstanceRequest server;
-    server.program.name = kServer;
-    server.program.argv = {"/sbin/hotmem-agent", "workload", "serve", "--mib", std::to_string(config.serve_mib),
-                   "--work-kib", std::to_string(config.serve_work_kib), "--period-us",
-                   std::to_string(config.serve_period_us)};
-    if (auto started = (*d)->start(server); !started) return started.error().context(mode);
+    ServingWorkload server;
+    server.mib = config.serve_mib;
+    server.work_kib = config.serve_work_kib;
+    server.period_us = config.serve_period_us;
+    if (auto started = start_serving(**d, kServer, server); !started) return started.error().context(mode);
     Fleet fleet(**d, config.workload);
     if (Status s = fleet.grow_to(others); !s) return s.error().context(mode);
     std::this_thread::sleep_for(config.settle);

@@ -30,7 +30,4 @@ struct InterferenceConfig {
 Result<nlohmann::json> run_interference_bench(const InterferenceConfig& config, const ExperimentContext& context);
 std::string format_interference_table(const nlohmann::json& document);
 
-// Parses a serve workload report line: {"window": n, "samples_us": [...]}.
-Result<std::vector<double>> parse_latency_report(std::string_view line);
-
 }  // namespace hotmem::bench

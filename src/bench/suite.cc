@@ -41,6 +41,8 @@ SuitePlan suite_plan(SuiteSize size) {
   p.interference.workload = WorkloadShape{256, 16, 32};
   p.interference.windows = quick ? 3 : 5;
 
+  p.colocation.repeat = quick ? 1 : 3;
+
   p.plug.repeat = quick ? 7 : 15;
 
   p.floor.emplace();
@@ -84,6 +86,13 @@ SuitePlan suite_plan(SuiteSize size) {
     p.interference.reclaim_mib = 256;
     p.interference.windows = 1;
     p.interference.settle = std::chrono::milliseconds(200);
+    p.colocation.modes = two;
+    p.colocation.serving = 2;
+    p.colocation.evicted = 2;
+    p.colocation.workload = WorkloadShape{128, 16, 32};
+    p.colocation.before_s = 2;
+    p.colocation.after_s = 3;
+    p.colocation.settle = std::chrono::milliseconds(500);
     p.plug.modes = {"hotmem", "static"};
     p.plug.repeat = 1;
     p.scale.partitions = 4;
@@ -108,7 +117,7 @@ Status run_suite(const SuitePlan& plan, const ExperimentContext& suite_context, 
   ExperimentContext context = suite_context;
   context.preplanned = true;
   context.progress->plan(plan.sizes.steps() + plan.utilization.steps() + plan.cpu.steps() +
-                         plan.interference.steps() + plan.plug.steps() + plan.scale.steps() +
+                         plan.interference.steps() + plan.colocation.steps() + plan.plug.steps() + plan.scale.steps() +
                          (plan.floor ? plan.floor->steps() : 0) + (plan.chaos ? plan.chaos->steps() : 0));
   std::error_code ec;
   std::filesystem::create_directories(out, ec);
@@ -125,6 +134,7 @@ Status run_suite(const SuitePlan& plan, const ExperimentContext& suite_context, 
       {"cpu", [&] { return run_cpu_bench(plan.cpu, context); }, format_cpu_table, {}},
       {"interference", [&] { return run_interference_bench(plan.interference, context); }, format_interference_table,
        {}},
+      {"colocation", [&] { return run_colocation_bench(plan.colocation, context); }, format_colocation_table, {}},
       {"plug", [&] { return run_plug_bench(plan.plug, context); }, format_plug_table, {}},
       {"scale", [&] { return run_scale_bench(plan.scale, context); }, format_scale_table, {}},
   };

@@ -8,6 +8,7 @@
 #include <string>
 
 #include "bench/chaos_bench.h"
+#include "bench/colocation_bench.h"
 #include "bench/cpu_bench.h"
 #include "bench/floor_bench.h"
 #include "bench/interference_bench.h"
@@ -22,6 +23,7 @@ struct SuitePlan {
   ReclaimBenchConfig utilization;
   CpuBenchConfig cpu;
   InterferenceConfig interference;
+  ColocationConfig colocation;
   PlugBenchConfig plug;
   ScaleBenchConfig scale;
   // Not in the smoke run: BenchCli.FloorAgainstUnusedMemory runs it on its own.

@@ -1,4 +1,5 @@
-// hotmem bench reclaim | sizes | utilization | cpu | interference | plug | scale | floor | soak | chaos | all
+// hotmem bench reclaim | sizes | utilization | cpu | interference | colocation | plug | scale | floor | soak | chaos |
+// all
 #include <thread>
 
 #include <fmt/format.h>
@@ -200,6 +201,40 @@ void add_bench_commands(CLI::App& app, int& exit_code) {
                  inter->common,
                  [inter](const auto& context) { return bench::run_interference_bench(inter->config, context); },
                  bench::format_interference_table),
+             exit_code);
+  });
+
+  struct ColocationArgs {
+    CommonArgs common;
+    bench::ColocationConfig config;
+  };
+  auto colo = std::make_shared<ColocationArgs>();
+  colo->config = full.colocation;
+  CLI::App* colo_cmd = bench->add_subcommand(
+      "colocation",
+      "Two functions share a VM of 2 vCPUs: one's instances serve in a closed loop while the other's are all evicted "
+      "at once; the servers' mean latency per second around the eviction (paper Fig. 9)");
+  colo->common.add_to(*colo_cmd, "Write the results here as JSON");
+  add_modes_option(*colo_cmd, colo->config.modes);
+  colo_cmd->add_option("--serving", colo->config.serving, "Serving instances (closed loop)")->capture_default_str();
+  colo_cmd->add_option("--evicted", colo->config.evicted, "Instances evicted at once")->capture_default_str();
+  colo_cmd->add_option("--instance-mib", colo->config.workload.instance_mib, "Memory limit of every instance")
+      ->capture_default_str();
+  colo_cmd->add_option("--work-kib", colo->config.work_kib, "KiB a serving instance's request touches")
+      ->capture_default_str();
+  colo_cmd->add_option("--before-s", colo->config.before_s, "Seconds measured before the eviction")
+      ->capture_default_str();
+  colo_cmd->add_option("--after-s", colo->config.after_s, "Seconds measured after it")->capture_default_str();
+  colo_cmd->add_option("--repeat", colo->config.repeat, "Evictions per mode")->check(CLI::Range(1, 100))
+      ->capture_default_str();
+  colo_cmd->callback([colo, colo_cmd, &exit_code] {
+    // This bench needs its vCPUs (2 by default), unlike the others' default of 1 under TCG.
+    if (colo_cmd->count("--vcpus") > 0) colo->config.vcpus = colo->common.guest.vcpus;
+    if (Status s = bench::validate(colo->config); !s) return on_error(s, exit_code);
+    on_error(run_experiment(
+                 colo->common,
+                 [colo](const auto& context) { return bench::run_colocation_bench(colo->config, context); },
+                 bench::format_colocation_table),
              exit_code);
   });
 

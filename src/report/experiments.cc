@@ -251,6 +251,40 @@ std::vector<Chart> interference_charts(const ResultFile& file, const std::string
                         {"reclaim_p99_ms", "during reclaim p99", 1}})};
 }
 
+// Per mode, the serving instances' mean request latency in each second
+// around the eviction (second 0 starts at it), with the eviction as a
+// dashed vertical line: the paper's Fig. 9.
+std::vector<Chart> colocation_charts(const ResultFile& file, const std::string& experiment) {
+  LineChart chart;
+  chart.frame.experiment = experiment;
+  chart.frame.title = "Serving instances' mean request latency per second, around the eviction of their neighbours";
+  chart.frame.x_title = "seconds from the eviction (each point: the second that starts there)";
+  chart.frame.y_title = "mean request latency (ms)";
+  double low = kNaN, high = kNaN;
+  for (const Json& row : file.rows) {
+    const auto seconds = row.find("per_second_ms");
+    const double first = number_at(row, "first_second");
+    if (seconds == row.end() || !seconds->is_array() || !std::isfinite(first)) continue;
+    LineSeries series{mode_of(row), {}};
+    series.color = mode_rank(series.name);
+    for (std::size_t i = 0; i < seconds->size(); ++i) {
+      if (!(*seconds)[i].is_number()) continue;
+      const double ms = (*seconds)[i].get<double>();
+      series.points.push_back(Point{first + static_cast<double>(i), ms});
+      if (!(ms >= low)) low = ms;
+      if (!(ms <= high)) high = ms;
+    }
+    if (!series.points.empty()) chart.series.push_back(std::move(series));
+  }
+  if (!chart.series.empty() && std::isfinite(low)) {
+    LineSeries eviction{"eviction", {Point{0, low}, Point{0, high}}};
+    eviction.color = 6;
+    eviction.dashed = true;
+    chart.series.push_back(std::move(eviction));
+  }
+  return {chart};
+}
+
 std::vector<Chart> plug_charts(const ResultFile& file, const std::string& experiment) {
   return {bars_by_mode(file.rows, bar_frame(experiment, "Instance start time, and the part spent plugging memory", "time (ms)"),
                        {{"start_ms", "start (ask to ready)", 0}, {"plug_ms", "plug memory", 4}})};
@@ -499,6 +533,16 @@ const std::vector<Kind>& kinds() {
        {"mode", "init_on_alloc", "idle_p50_ms", "idle_p99_ms", "idle_samples", "reclaim_p50_ms", "reclaim_p99_ms",
         "reclaim_samples", "p99_ratio", "reclaim_ms"},
        interference_charts},
+      {"colocation", "two functions in one VM: serving while the other is evicted",
+       "One VM with 2 vCPUs holds two functions' instances: some serve a CPU- and memory-bound request in a closed "
+       "loop, the others hold their memory; after a steady stretch all the others are evicted at once (stopped, "
+       "their memory reclaimed by the mode). The serving instances' mean request latency per second, timed in the "
+       "guest; worst_after_ratio is the worst second after the eviction against the mean before it, "
+       "before_worst_ratio the same for the worst second before it (the noise).",
+       {"mode", "evictions", "before_mean_ms", "worst_after_ms", "worst_after_ratio", "before_worst_ratio",
+        "worst_after_ratio_all", "reclaim_ms", "retire_ms", "migrated_pages", "guest_cpu_ms", "per_second_ms",
+        "per_second_requests", "first_second"},
+       colocation_charts},
       {"plug", "instance start with memory plug",
        "Cold-start time of an instance per memory mode, from asking for it to it being ready, and the part of it "
        "spent plugging the instance's memory; medians and quartiles over starts that took turns between the modes, "

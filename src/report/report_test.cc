@@ -74,7 +74,7 @@ TEST_F(ReportTest, EveryKindGetsASectionPlotsTablesAndCsv) {
   EXPECT_EQ(count_of(html, "<table class=\"results\">"), static_cast<std::size_t>(kSampleExperiments));
   EXPECT_TRUE(contains(html, fmt::format("data-plots-expected=\"{}\"", kSamplePlots)));
   for (const char* experiment :
-       {"reclaim", "sizes", "utilization", "cpu", "interference", "plug", "scale", "floor"}) {
+       {"reclaim", "sizes", "utilization", "cpu", "interference", "colocation", "plug", "scale", "floor"}) {
     EXPECT_TRUE(contains(html, fmt::format("data-experiment=\"{}\"", experiment))) << experiment;
     EXPECT_TRUE(contains(html, fmt::format("id=\"exp-{}\"", experiment))) << experiment;
   }
@@ -82,6 +82,8 @@ TEST_F(ReportTest, EveryKindGetsASectionPlotsTablesAndCsv) {
   EXPECT_LT(html.find("id=\"exp-reclaim\""), html.find("id=\"exp-sizes\""));
   EXPECT_LT(html.find("id=\"exp-sizes\""), html.find("id=\"exp-utilization\""));
   EXPECT_LT(html.find("id=\"exp-cpu\""), html.find("id=\"exp-interference\""));
+  EXPECT_LT(html.find("id=\"exp-interference\""), html.find("id=\"exp-colocation\""));
+  EXPECT_LT(html.find("id=\"exp-colocation\""), html.find("id=\"exp-plug\""));
   EXPECT_LT(html.find("id=\"exp-plug\""), html.find("id=\"exp-floor\""));
   EXPECT_LT(html.find("id=\"exp-floor\""), html.find("id=\"exp-warmup\""));
 
@@ -131,7 +133,8 @@ TEST_F(ReportTest, ChartsFollowTheKind) {
     }
     ASSERT_EQ(view.charts.size(), 1u) << file.benchmark;
     const bool line = std::holds_alternative<LineChart>(view.charts[0]);
-    EXPECT_EQ(line, file.benchmark == "sizes" || file.benchmark == "utilization" || file.benchmark == "scale")
+    EXPECT_EQ(line, file.benchmark == "sizes" || file.benchmark == "utilization" || file.benchmark == "scale" ||
+                        file.benchmark == "colocation")
         << file.benchmark;
     if (file.benchmark == "scale") {
       const auto& chart = std::get<LineChart>(view.charts[0]);
@@ -160,6 +163,17 @@ TEST_F(ReportTest, ChartsFollowTheKind) {
       const auto& chart = std::get<BarChart>(view.charts[0]);
       EXPECT_EQ(chart.categories, (std::vector<std::string>{"hotmem", "virtio-mem", "balloon-fpr"}));
       EXPECT_EQ(chart.series.size(), 4u);
+    }
+    if (file.benchmark == "colocation") {
+      const auto& chart = std::get<LineChart>(view.charts[0]);
+      ASSERT_EQ(chart.series.size(), 3u);  // the modes, then the eviction
+      EXPECT_EQ(chart.series[0].name, "hotmem");
+      ASSERT_EQ(chart.series[0].points.size(), 4u);  // the second without requests left out
+      EXPECT_DOUBLE_EQ(chart.series[0].points[0].x, -2);
+      EXPECT_DOUBLE_EQ(chart.series[0].points[1].x, 0);
+      EXPECT_DOUBLE_EQ(chart.series[0].points[1].y, 2.1);
+      EXPECT_TRUE(chart.series[2].dashed);
+      EXPECT_DOUBLE_EQ(chart.series[2].points[1].y, 4.0);  // up to the highest second of any mode
     }
     if (file.benchmark == "floor") {
       const auto& chart = std::get<BarChart>(view.charts[0]);

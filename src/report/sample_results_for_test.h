@@ -115,6 +115,27 @@ inline ordered_json sample_interference() {
   return document("interference", {{"requests_per_second", 100}}, rows);
 }
 
+// hotmem bench colocation: one row per mode, a second without requests null.
+inline ordered_json sample_colocation() {
+  ordered_json rows = ordered_json::array();
+  for (const std::string mode : {"hotmem", "virtio-mem"}) {
+    const double after = mode == "hotmem" ? 2.1 : 4.0;
+    rows.push_back({{"mode", mode},
+                    {"evictions", 1},
+                    {"before_mean_ms", 2.0},
+                    {"worst_after_ms", after},
+                    {"worst_after_ratio", after / 2.0},
+                    {"before_worst_ratio", 1.02},
+                    {"worst_after_ratio_all", {after / 2.0}},
+                    {"reclaim_ms", mode == "hotmem" ? 40 : 600},
+                    {"migrated_pages", mode == "hotmem" ? 0 : 30000},
+                    {"first_second", -2},
+                    {"per_second_ms", {2.0, nullptr, after, 2.0, 2.0}},
+                    {"per_second_requests", {900, 0, 500, 900, 900}}});
+  }
+  return document("colocation", {{"vcpus", 2}, {"serving", 4}, {"evicted", 4}}, rows);
+}
+
 inline ordered_json sample_plug() {
   ordered_json rows = ordered_json::array();
   for (const std::string mode : {"hotmem", "virtio-mem", "static"}) {
@@ -194,14 +215,15 @@ inline ordered_json sample_unknown() {
 inline std::map<std::string, ordered_json> sample_results() {
   return {{"reclaim.json", sample_reclaim()},   {"sizes.json", sample_sizes()},
           {"utilization.json", sample_utilization()}, {"cpu.json", sample_cpu()},
-          {"interference.json", sample_interference()}, {"plug.json", sample_plug()},
+          {"interference.json", sample_interference()}, {"colocation.json", sample_colocation()},
+          {"plug.json", sample_plug()},
           {"scale.json", sample_scale()},   {"floor.json", sample_floor()},
           {"warmup.json", sample_unknown()}};
 }
 
 // One plot per known kind; none for the unknown one.
-constexpr int kSamplePlots = 8;
-constexpr int kSampleExperiments = 9;
+constexpr int kSamplePlots = 9;
+constexpr int kSampleExperiments = 10;
 
 inline void write_text(const std::filesystem::path& path, const std::string& text) {
   std::ofstream out(path, std::ios::binary);
