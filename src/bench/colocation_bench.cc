@@ -1,5 +1,6 @@
 #include "bench/colocation_bench.h"
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 #include <thread>
@@ -17,8 +18,6 @@ namespace {
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 constexpr std::uint64_t kBucketMs = 100;
 
-std::string serving_name(int i) { return fmt::format("serving-{}", i); }
-
 // What a serving instance holds: its partition but the headroom.
 std::uint64_t serving_mib(const ColocationConfig& c) { return c.workload.instance_mib - c.workload.headroom_mib; }
 
@@ -34,13 +33,41 @@ struct Eviction {
   double guest_cpu_ms = 0;
 };
 
-// One steady stretch, the eviction, and the stretch after it; the serving
-// instances' windows go into `seconds`.
-Result<Eviction> evict_once(const ColocationConfig& config, host::Deployment& d, Fleet& evicted,
-                            const std::vector<std::string>& serving, SecondsAroundEvent& seconds) {
-  if (Status s = evicted.grow_to(static_cast<std::size_t>(config.evicted)); !s) return s.error();
+// Starts both functions' instances in turns, so their memory interleaves in
+// the VM as it does after a while of scaling up and down (started one
+// function after the other, a mode that unplugs from the top would find the
+// evicted function's memory all there). Returns the serving ones' names.
+Result<std::vector<std::string>> start_in_turns(const ColocationConfig& config, host::Deployment& d, Fleet& evicted,
+                                                int round) {
+  std::vector<std::string> serving;
+  for (int i = 0; i < std::max(config.serving, config.evicted); ++i) {
+    if (i < config.serving) {
+      ServingWorkload w;
+      w.mib = serving_mib(config);
+      w.work_kib = config.work_kib;
+      w.period_us = 0;
+      w.bucket_ms = kBucketMs;
+      w.seed = static_cast<std::uint64_t>(i + 1);
+      serving.push_back(fmt::format("serving-{}-{}", round, i));
+      if (auto started = start_serving(d, serving.back(), w); !started) return started.error();
+    }
+    if (i < config.evicted) {
+      if (Status s = evicted.grow_to(static_cast<std::size_t>(i + 1)); !s) return s.error();
+    }
+  }
+  return serving;
+}
+
+// One round on an empty VM: both functions' instances start, a steady
+// stretch, the eviction, the stretch after it; the serving instances'
+// windows go into `seconds`, and then they retire too.
+Result<Eviction> evict_once(const ColocationConfig& config, host::Deployment& d, int round,
+                            SecondsAroundEvent& seconds) {
+  Fleet evicted(d, config.workload, OnStop::kExit);
+  auto serving = start_in_turns(config, d, evicted, round);
+  if (!serving) return serving.error();
   std::this_thread::sleep_for(config.settle);
-  auto opened = open_windows(d, serving);
+  auto opened = open_windows(d, *serving);
   if (!opened) return opened.error();
   std::this_thread::sleep_until(opened->back() + std::chrono::seconds(config.before_s));
   const auto at = Clock::now();
@@ -50,13 +77,14 @@ Result<Eviction> evict_once(const ColocationConfig& config, host::Deployment& d,
   if (!sample) return sample.error().context("eviction");
   Eviction e{sample->reclaim_ms, to_ms(Clock::now() - at), sample->migrated_pages, sample->guest_cpu_ms};
   std::this_thread::sleep_until(at + std::chrono::seconds(config.after_s));
-  auto lines = close_windows(d, serving);
+  auto lines = close_windows(d, *serving);
   if (!lines) return lines.error();
   for (std::size_t i = 0; i < lines->size(); ++i) {
     auto buckets = parse_latency_buckets((*lines)[i]);
-    if (!buckets) return buckets.error().context(serving[i]);
+    if (!buckets) return buckets.error().context((*serving)[i]);
     seconds.add(*buckets, (*opened)[i] - at);
   }
+  if (host::RetireReport done = d.retire(*serving); !done.status) return done.status.error().context("after");
   return e;
 }
 
@@ -66,25 +94,13 @@ Result<json> run_mode(const ColocationConfig& config, const ExperimentContext& c
   progress.note("booting");
   auto d = deploy(context, mode, config.serving + config.evicted, config.workload, 0, "bench-colocation-" + mode);
   if (!d) return d.error();
-  std::vector<std::string> serving;
-  for (int i = 0; i < config.serving; ++i) {
-    ServingWorkload w;
-    w.mib = serving_mib(config);
-    w.work_kib = config.work_kib;
-    w.period_us = 0;
-    w.bucket_ms = kBucketMs;
-    w.seed = static_cast<std::uint64_t>(i + 1);
-    serving.push_back(serving_name(i));
-    if (auto started = start_serving(**d, serving.back(), w); !started) return started.error();
-  }
-  Fleet evicted(**d, config.workload, OnStop::kExit);
   SecondsAroundEvent seconds(config.before_s, config.after_s);
   std::vector<double> reclaim_ms, retire_ms, worst_ratio;
   std::uint64_t migrated = 0;
   double guest_cpu_ms = 0;
   for (int r = 1; r <= config.repeat; ++r) {
     SecondsAroundEvent one(config.before_s, config.after_s);
-    auto e = evict_once(config, **d, evicted, serving, one);
+    auto e = evict_once(config, **d, r, one);
     if (!e) return e.error();
     reclaim_ms.push_back(e->reclaim_ms);
     retire_ms.push_back(e->retire_ms);

@@ -1,11 +1,12 @@
 // `hotmem bench colocation` (the paper's Fig. 9): one VM with 2 vCPUs holds
 // the instances of two functions: `serving` instances of a CPU- and
 // memory-bound action in a closed loop, and `evicted` instances holding
-// their memory. After a steady stretch every evicted instance retires at
-// once through the normal path (stopped, its memory reclaimed by the mode).
-// The metric: the serving instances' mean request latency in each second
-// from `before_s` before to `after_s` after the eviction, and the worst
-// second after it against the mean before, per mode.
+// their memory, started in turns (so their memory interleaves). After a
+// steady stretch every evicted instance retires at once through the normal
+// path (stopped, its memory reclaimed by the mode). The metric: the serving
+// instances' mean request latency in each second from `before_s` before to
+// `after_s` after the eviction, and the worst second after it against the
+// mean before, per mode. Each of `repeat` rounds starts on an empty VM.
 //
 // The requests are timed in the guest (the agent's serve workload, bucketed
 // per 100 ms of its window); each window is placed on the host's clock by
