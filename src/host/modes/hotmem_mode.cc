@@ -71,8 +71,8 @@ Status HotmemMode::attach(vmm::Vmm& vmm, const std::vector<vmm::MemoryDeviceSpec
   return ok_status();
 }
 
-bool HotmemMode::offline_first(const Partition& p) const {
-  return guest_.offline && (guest_.zeroes_on_alloc || p.bytes > vmm::kGuestMemoryBlock);
+bool HotmemMode::offline_first() const {
+  return guest_.offline && guest_.zeroes_on_alloc;
 }
 
 void HotmemMode::repair_clean_partitions() {
@@ -143,8 +143,8 @@ Result<ReclaimResult> HotmemMode::reclaim(const std::vector<Grant>& grants, Cloc
   for (const Partition& p : draining) {
     if (Status s = table_->move(p.index, p.state, PartitionState::kDraining); !s) return s.error();
   }
-  // Partitions of several blocks, or in a guest that zeroes what it
-  // allocates, are taken offline first (see Guest): their pages are free
+  // Partitions in a guest that zeroes what it allocates are taken offline
+  // first (see Guest): their pages are free
   // (the deployment checked), so offlining moves and zeroes nothing, and
   // virtio-mem then unplugs offline blocks without fake-offlining them.
   // Pages still in use there (a dirty partition's) are migrated to other
@@ -158,7 +158,7 @@ Result<ReclaimResult> HotmemMode::reclaim(const std::vector<Grant>& grants, Cloc
   std::map<int, std::string> not_offline;
   std::vector<const Partition*> offlining;
   for (const Partition& p : draining) {
-    if (offline_first(p)) offlining.push_back(&p);
+    if (offline_first()) offlining.push_back(&p);
   }
   if (!offlining.empty()) {
     const auto budget = std::min<Clock::duration>(kOfflineTimeout, deadline.remaining() / 2);
@@ -205,7 +205,7 @@ Result<ReclaimResult> HotmemMode::reclaim(const std::vector<Grant>& grants, Cloc
     }
     (void)table_->move(p.index, PartitionState::kUnplugging, PartitionState::kEmpty);
     result.bytes += p.bytes;
-    if (!offline_first(p)) removing.push_back(p.node);
+    if (!offline_first()) removing.push_back(p.node);
     if (auto it = not_offline.find(p.index); it != not_offline.end()) {
       result.fallbacks.emplace_back(p.instance, fmt::format("partition {} (node {}) was unplugged by the driver, "
                                                             "which migrates, after taking it offline failed: {}",

@@ -23,18 +23,24 @@ using NodesGone = std::function<Status(const std::vector<int>& nodes, Clock::dur
 
 // What a reclaim asks of the guest (the agent's calls); tests fake them.
 //
-// A partition of one memory block is unplugged by the virtio-mem driver
-// straight away: it takes the free sub-blocks, unplugs them (QEMU has the
-// memory back then) and removes the block afterwards. Measured in a VM of
-// 64 partitions of 128 MiB: memory back after 10-18 ms for one and 24-61
-// ms for 8 at once, against 195-581 and 225-807 ms when the node was taken
-// offline through sysfs first (docs/benchmarks.md). The reclaim then
-// waits for the guest's removal (`gone`), so its guest CPU is counted and
-// the node is empty when it returns; its latency ends when QEMU has the
-// memory. A partition of several blocks, or any in a guest that zeroes
-// what it allocates, is taken offline first (`offline`): the driver would
-// remove each block before unplugging the next (2 GiB: 162 against 117
-// ms), and would zero every page it takes (4.7-5.7 s for 2 GiB).
+// A partition is unplugged by the virtio-mem driver straight away: it takes
+// the free sub-blocks, unplugs them (QEMU has the memory back then) and
+// removes the blocks afterwards. The reclaim then waits for the guest's
+// removal (`gone`), so its guest CPU is counted and the node is empty when
+// it returns; its latency ends when QEMU has the memory. Measured against
+// taking the node offline through sysfs first (docs/benchmarks.md):
+// - 64 partitions of 128 MiB, idle: memory back after 10-18 ms for one and
+//   24-61 ms for 8 at once, against 195-581 and 225-807 ms;
+// - 4 partitions of 256 MiB beside 4 instances serving in a closed loop on
+//   2 vCPUs (bench colocation): 109 against 5274 ms (median of 3), where
+//   the offlining, with the neighbours taking the vCPUs, once did not
+//   finish in 10 s;
+// - idle partitions of several blocks alone were faster offline first
+//   (512 MiB 31.5 against 39.6 ms, 2 GiB 99.7 against 115.1 ms): not worth
+//   the 50x when the VM is busy.
+// In a guest that zeroes what it allocates, partitions are taken offline
+// first (`offline`): the driver would zero every page it takes (4.7-5.7 s
+// for 2 GiB).
 struct HotmemGuest {
   NodeOffliner offline;
   NodesGone gone;
@@ -68,7 +74,7 @@ class HotmemMode final : public MemoryMode {
   // unplug that finished late) become empty, and usable, again.
   void repair_clean_partitions();
   // Whether the partition's node is taken offline before its unplug (Guest).
-  bool offline_first(const Partition& p) const;
+  bool offline_first() const;
 
   vmm::Vmm* vmm_ = nullptr;
   Guest guest_;

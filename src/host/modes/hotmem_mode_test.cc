@@ -24,11 +24,12 @@ using Response = FakeVmm::Response;
 
 constexpr std::uint64_t kPartition = 256 * kMiB;  // 200 MiB rounded up to guest blocks
 
-// A guest that only takes nodes offline (the fixture's partitions are of
-// two blocks, so every reclaim offlines first).
+// A guest that zeroes on allocation and only takes nodes offline (so every
+// reclaim offlines first).
 HotmemGuest offliner(NodeOffliner offline) {
   HotmemGuest guest;
   guest.offline = std::move(offline);
+  guest.zeroes_on_alloc = true;
   return guest;
 }
 
@@ -399,10 +400,10 @@ TEST_F(HotmemModeTest, AnOfflineThatFailsButAnUnplugThatWorksSaysTheDriverUnplug
   EXPECT_EQ(state(0), PartitionState::kEmpty);
 }
 
-// One-block partitions go to the driver's own unplug, and the reclaim waits
-// for the guest to remove them; several blocks, or a zeroing guest, are
-// taken offline first, all at once.
-TEST(HotmemModeGuest, OnlyPartitionsOfSeveralBlocksOrAZeroingGuestAreTakenOfflineFirst) {
+// Partitions of any size go to the driver's own unplug, and the reclaim
+// waits for the guest to remove them; in a zeroing guest they are taken
+// offline first, all at once.
+TEST(HotmemModeGuest, OnlyAZeroingGuestsPartitionsAreTakenOfflineFirst) {
   struct Seen {
     std::mutex mutex;
     std::vector<int> offlined;
@@ -447,13 +448,18 @@ TEST(HotmemModeGuest, OnlyPartitionsOfSeveralBlocksOrAZeroingGuestAreTakenOfflin
 
   Seen two_blocks;
   reclaim_all(256 * kMiB, false, two_blocks);
-  EXPECT_EQ(two_blocks.offlined, (std::vector<int>{1, 2}));
-  EXPECT_TRUE(two_blocks.gone.empty());
+  EXPECT_TRUE(two_blocks.offlined.empty());
+  EXPECT_EQ(two_blocks.gone, (std::vector<int>{1, 2}));
 
   Seen zeroing;
   reclaim_all(128 * kMiB, true, zeroing);
   EXPECT_EQ(zeroing.offlined, (std::vector<int>{1, 2}));
   EXPECT_TRUE(zeroing.gone.empty());
+
+  Seen zeroing_two_blocks;
+  reclaim_all(256 * kMiB, true, zeroing_two_blocks);
+  EXPECT_EQ(zeroing_two_blocks.offlined, (std::vector<int>{1, 2}));
+  EXPECT_TRUE(zeroing_two_blocks.gone.empty());
 }
 
 TEST_F(HotmemModeTest, ASetAsidePartitionStaysPluggedUnusedUntilReclaimed) {
