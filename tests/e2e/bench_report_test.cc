@@ -22,15 +22,16 @@ TEST(BenchReport, AllThenReportRendersEveryPlot) {
   ASSERT_EQ(bench.exit_code, 0) << bench.output;
   auto report = run_hotmem({"report", "--results", results.string()});
   ASSERT_EQ(report.exit_code, 0) << report.output;
-  for (const char* experiment : {"sizes", "utilization", "cpu", "interference", "plug", "scale"}) {
+  for (const char* experiment : {"sizes", "utilization", "cpu", "interference", "plug", "scale", "one-to-one"}) {
     EXPECT_TRUE(fs::exists(results / fmt::format("{}.json", experiment))) << experiment;
     EXPECT_TRUE(fs::exists(results / fmt::format("{}.csv", experiment))) << experiment;
   }
   auto check = report::testing::render_in_chromium(results / "report.html", dir->path());
   ASSERT_TRUE(check) << check.error().message();
-  EXPECT_EQ(check->expected, "6");
-  EXPECT_EQ(check->total, "6");
-  EXPECT_EQ(check->rendered, "6") << "every experiment's plot is drawn with data";
+  // One plot per experiment, two for one-to-one (cold start by part, memory per instance).
+  EXPECT_EQ(check->expected, "8");
+  EXPECT_EQ(check->total, "8");
+  EXPECT_EQ(check->rendered, "8") << "every experiment's plot is drawn with data";
 }
 
 }  // namespace
