@@ -69,7 +69,7 @@ double qemu_rss_mib(host::Deployment& vm) {
 }
 
 Result<ColdStartSample> one_to_one_start(const host::DeploymentSpec& spec, const json& params, int round,
-                                         double& boot_memory_mib) {
+                                         double& boot_memory_mib, std::vector<double>& idle_rss_mib) {
   host::DeploymentSpec one = host::one_to_one_spec(spec);
   one.vm.name = fmt::format("{}-1to1-{}", spec.vm.name, round);
   const auto asked = Clock::now();
@@ -77,6 +77,7 @@ Result<ColdStartSample> one_to_one_start(const host::DeploymentSpec& spec, const
   if (!vm) return vm.error().context("boot a 1:1 VM");
   const auto boot = Clock::now() - asked;
   boot_memory_mib = to_mib((*vm)->commitment().idle_bytes);
+  idle_rss_mib.push_back(qemu_rss_mib(**vm));
   auto s = start_and_run(**vm, "i1", params, asked, boot);
   if (!s) return s.error();
   s->memory_mib = qemu_rss_mib(**vm);
@@ -168,16 +169,18 @@ Result<json> run_one_to_one_bench(const OneToOneBenchConfig& config, const Exper
     auto n_vm = host::Deployment::create(spec);
     if (!n_vm) return n_vm.error().context("boot the N:1 VM");
     host::Deployment& shared = **n_vm;
+    const double n_idle_rss_mib = qemu_rss_mib(shared);
     // The VM serves the function already: its first instance is not measured.
     if (auto first = n_to_one_start(shared, params, 0); !first) return first.error().context("N:1");
     std::vector<ColdStartSample> one, n;
     double one_boot_mib = 0;
+    std::vector<double> one_idle_rss_mib;
     for (int round = 1; round <= config.starts; ++round) {
       for (int turn = 0; turn < 2; ++turn) {
         const bool one_now = (turn == 0) == (round % 2 == 1);  // alternate who goes first
         progress.set_stage("one-to-one", runtime + (one_now ? " 1:1" : " N:1"));
         std::this_thread::sleep_for(config.settle);
-        auto s = one_now ? one_to_one_start(spec, params, round, one_boot_mib) : n_to_one_start(shared, params, round);
+        auto s = one_now ? one_to_one_start(spec, params, round, one_boot_mib, one_idle_rss_mib) : n_to_one_start(shared, params, round);
         if (!s) return s.error().context(fmt::format("{} {}", runtime, one_now ? "1:1" : "N:1"));
         (one_now ? one : n).push_back(*s);
         progress.step(fmt::format("round {} of {}: cold start {:.0f} ms, {:.0f} MiB", round, config.starts,
@@ -188,6 +191,7 @@ Result<json> run_one_to_one_bench(const OneToOneBenchConfig& config, const Exper
       row["boot_memory_mib"] = row["model"] == serve::kOneToOne ? one_boot_mib
                                                                  : to_mib(shared.commitment().idle_bytes);
       row["vcpus"] = row["model"] == serve::kOneToOne ? 1 : context.vm.vcpus;
+      row["idle_vm_rss_mib"] = row["model"] == serve::kOneToOne ? median(one_idle_rss_mib) : n_idle_rss_mib;
       rows.push_back(std::move(row));
     }
   }

@@ -13,7 +13,8 @@
 // with the plug, so what overlaps counts as plug), the function's /init and
 // its first /run, all timed on the host. Memory per instance:
 // a 1:1 VM's QEMU RSS after its first /run, against what an N:1 VM's RSS
-// grew by over a cold start and first /run. The two models take turns in
+// grew by over a cold start and first /run (and, for both, the VM's RSS
+// before any instance ran in it). The two models take turns in
 // each round (the order alternating), so a noisy stretch of the host hits
 // both alike. The N:1 VM first runs one instance that is not measured: an
 // N:1 cold start happens in a VM that already serves the function.

@@ -570,8 +570,8 @@ const std::vector<Kind>& kinds() {
        "columns are N:1 over 1:1 of the medians (the paper's Fig. 11).",
        {"runtime", "model", "mode", "starts", "vmm", "vmm_ms", "sandbox_ms", "init_ms", "exec_ms", "cold_start_ms",
         "cold_start_ms_p25", "cold_start_ms_p75", "memory_per_instance_mib", "cold_start_ratio",
-        "memory_per_instance_ratio", "vmm_ratio", "sandbox_ratio", "init_ratio", "exec_ratio", "boot_memory_mib",
-        "vcpus", "cold_start_ms_all", "memory_per_instance_mib_all"},
+        "memory_per_instance_ratio", "vmm_ratio", "sandbox_ratio", "init_ratio", "exec_ratio", "idle_vm_rss_mib",
+        "boot_memory_mib", "vcpus", "cold_start_ms_all", "memory_per_instance_mib_all"},
        one_to_one_charts},
       {"replay", "the Azure-derived trace replayed per mode",
        "Invocations of the busiest trace functions, scaled to this machine, against one VM per function; latency "
