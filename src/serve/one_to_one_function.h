@@ -5,7 +5,7 @@
 // Autoscaling as in the N:1 model: an invocation takes an idle instance;
 // when none is idle and fewer than `concurrency` run, it boots a VM for a
 // new one (a cold start: boot, sandbox, /init); otherwise it waits until
-// one is idle. An instance idle for keep_alive ends with its VM, and so
+// one is idle (unlike N:1's queue, waiters are not served in arrival order). An instance idle for keep_alive ends with its VM, and so
 // does one whose VM failed (QEMU ended): its invocation fails with the
 // reason, and the next cold start boots a fresh VM, so the function never
 // recovers as a whole and stays ready.
