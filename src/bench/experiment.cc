@@ -5,7 +5,7 @@
 #include <fmt/format.h>
 
 #include "bench/host_info.h"
-#include "serve/served_function.h"
+#include "serve/function.h"
 
 namespace hotmem::bench {
 
@@ -40,7 +40,7 @@ Status validate_modes(const std::vector<std::string>& modes) {
   return ok_status();
 }
 
-Status wait_idle(serve::ServedFunction& function, Clock::duration timeout) {
+Status wait_idle(serve::Function& function, Clock::duration timeout) {
   Deadline deadline(timeout);
   nlohmann::json state;
   while (!deadline.expired()) {

@@ -12,7 +12,7 @@
 #include "host/deployment.h"
 
 namespace hotmem::serve {
-class ServedFunction;
+class Function;
 }
 
 namespace hotmem::bench {
@@ -40,6 +40,6 @@ Status validate_modes(const std::vector<std::string>& modes);
 // Waits until the served function is idle (serve::is_idle: no instance,
 // every partition empty); an error with its state when it is not within
 // `timeout`.
-Status wait_idle(serve::ServedFunction& function, Clock::duration timeout);
+Status wait_idle(serve::Function& function, Clock::duration timeout);
 
 }  // namespace hotmem::bench

@@ -57,6 +57,8 @@ SuitePlan suite_plan(SuiteSize size) {
     p.scale.repeat = 2;
   }
 
+  if (quick) p.one_to_one.starts = 3;
+
   p.chaos.emplace();
   p.chaos->minutes = quick ? 2 : 10;
   p.chaos->quick = quick;
@@ -100,6 +102,11 @@ SuitePlan suite_plan(SuiteSize size) {
     p.scale.repeat = 1;
     p.scale.settle = std::chrono::milliseconds(200);
     p.floor.reset();
+    // Native only: a Python start is in PythonRootfs and the full run.
+    p.one_to_one.runtimes = {"native"};
+    p.one_to_one.starts = 1;
+    p.one_to_one.instance_mib = 128;
+    p.one_to_one.settle = std::chrono::milliseconds(200);
     p.chaos.reset();
   }
   return p;
@@ -118,7 +125,8 @@ Status run_suite(const SuitePlan& plan, const ExperimentContext& suite_context, 
   context.preplanned = true;
   context.progress->plan(plan.sizes.steps() + plan.utilization.steps() + plan.cpu.steps() +
                          plan.interference.steps() + plan.colocation.steps() + plan.plug.steps() + plan.scale.steps() +
-                         (plan.floor ? plan.floor->steps() : 0) + (plan.chaos ? plan.chaos->steps() : 0));
+                         plan.one_to_one.steps() + (plan.floor ? plan.floor->steps() : 0) +
+                         (plan.chaos ? plan.chaos->steps() : 0));
   std::error_code ec;
   std::filesystem::create_directories(out, ec);
   if (ec) return Error(fmt::format("cannot create {}: {}", out.string(), ec.message()));
@@ -138,6 +146,8 @@ Status run_suite(const SuitePlan& plan, const ExperimentContext& suite_context, 
       {"plug", [&] { return run_plug_bench(plan.plug, context); }, format_plug_table, {}},
       {"scale", [&] { return run_scale_bench(plan.scale, context); }, format_scale_table, {}},
   };
+  steps.push_back({"one-to-one", [&] { return run_one_to_one_bench(plan.one_to_one, context); },
+                   format_one_to_one_table, {}});
   if (plan.floor) {
     steps.push_back({"floor", [&] { return run_floor_bench(*plan.floor, context); }, format_floor_table, {}});
   }

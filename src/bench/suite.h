@@ -12,6 +12,7 @@
 #include "bench/cpu_bench.h"
 #include "bench/floor_bench.h"
 #include "bench/interference_bench.h"
+#include "bench/one_to_one_bench.h"
 #include "bench/plug_bench.h"
 #include "bench/reclaim_bench.h"
 #include "bench/scale_bench.h"
@@ -28,6 +29,7 @@ struct SuitePlan {
   ScaleBenchConfig scale;
   // Not in the smoke run: BenchCli.FloorAgainstUnusedMemory runs it on its own.
   std::optional<FloorBenchConfig> floor;
+  OneToOneBenchConfig one_to_one;
   std::optional<ChaosConfig> chaos;  // not in the smoke run: its minutes would double it
 };
 

@@ -1,4 +1,5 @@
-// hotmem bench reclaim | sizes | utilization | cpu | interference | colocation | plug | scale | floor | soak | chaos |
+// hotmem bench reclaim | sizes | utilization | cpu | interference | colocation | plug | scale | floor | one-to-one |
+// soak | chaos |
 // all
 #include <thread>
 
@@ -322,6 +323,46 @@ void add_bench_commands(CLI::App& app, int& exit_code) {
                  floor_args->common,
                  [floor_args](const auto& context) { return bench::run_floor_bench(floor_args->config, context); },
                  bench::format_floor_table),
+             exit_code);
+  });
+
+  struct OneToOneArgs {
+    CommonArgs common;
+    bench::OneToOneBenchConfig config;
+    int settle_ms = 1000;
+  };
+  auto one = std::make_shared<OneToOneArgs>();
+  one->config = full.one_to_one;
+  CLI::App* one_cmd = bench->add_subcommand(
+      "one-to-one",
+      "N:1 against 1:1: cold starts (VMM, sandbox, /init, first run) and memory per instance of an instance started "
+      "in a running VM against one booted for it");
+  one->common.add_to(*one_cmd, "Write the results here as JSON");
+  one_cmd->add_option("--runtimes", one->config.runtimes, "Functions to start: native, python")
+      ->delimiter(',')
+      ->check(CLI::IsMember({"native", "python"}))
+      ->capture_default_str();
+  one_cmd->add_option("--starts", one->config.starts, "Cold starts per model and runtime")
+      ->check(CLI::Range(1, 63))
+      ->capture_default_str();
+  one_cmd->add_option("--instance-mib", one->config.instance_mib, "Memory limit of an instance (MiB)")
+      ->check(CLI::Range(32, 4096))
+      ->capture_default_str();
+  one_cmd->add_option("--mode", one->config.mode, "Memory mode of the N:1 VM")
+      ->check(CLI::IsMember({"hotmem", "virtio-mem", "balloon", "balloon-fpr"}))
+      ->capture_default_str();
+  one_cmd->add_option("--python-function", one->config.python_function,
+                      "Shipped Python function (functions/python/<name>.py)")
+      ->capture_default_str();
+  one_cmd->add_option("--settle-ms", one->settle_ms, "Idle time before each cold start")
+      ->check(CLI::Range(0, 600000))
+      ->capture_default_str();
+  one_cmd->callback([one, &exit_code] {
+    one->config.settle = Millis(one->settle_ms);
+    if (Status s = bench::validate(one->config); !s) return on_error(s, exit_code);
+    on_error(run_experiment(
+                 one->common, [one](const auto& context) { return bench::run_one_to_one_bench(one->config, context); },
+                 bench::format_one_to_one_table),
              exit_code);
   });
 

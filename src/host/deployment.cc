@@ -141,7 +141,9 @@ Result<StartedInstance> Deployment::start(const InstanceRequest& request) {
   if (!started || !request.actions || !request.actions->init) return started;
   // The instance counts as started once it has taken its /init.
   const std::string& name = started->name;
+  const auto init_sent = Clock::now();
   Status taken = init_taken(vm_->agent().invoke(name, started->port, "/init", *request.actions->init, kInitTimeout));
+  started->init_latency = Clock::now() - init_sent;
   if (taken) return started;
   // Its memory goes back like any ended instance's.
   const RetireReport back = retire({name});

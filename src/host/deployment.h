@@ -187,6 +187,8 @@ class Deployment {
   Status signal(const std::string& instance, const std::string& signal);
 
   const DeploymentSpec& spec() const { return spec_; }
+  // From starting QEMU to the agent's first answer (FunctionVm::boot_time).
+  Clock::duration boot_time() const { return vm_->boot_time(); }
 
  private:
   friend struct DeploymentInternals;  // tests only: fault injection (host/testing/deployment_internals.h)

@@ -40,6 +40,9 @@ struct StartedInstance {
   Grant grant;
   Clock::duration plug_latency{};   // the mode's grant, as the VMM reported it
   Clock::duration start_latency{};  // from asking to the instance being ready
+  // Its /init (Deployment::start), from sending it to the answer; zero when
+  // it took none. Not part of start_latency.
+  Clock::duration init_latency{};
 };
 
 }  // namespace hotmem::host

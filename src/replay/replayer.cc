@@ -37,7 +37,7 @@ Result<ModeOutcome> replay_mode(const ReplayPlan& plan, const std::string& mode,
   serve::MemoryBroker broker(budget, metrics);
   if (Status s = broker.start(); !s) return s.error();
   serve::FunctionRegistry registry(options.vm, metrics, broker, plan.functions.size());
-  std::vector<std::shared_ptr<serve::ServedFunction>> functions;
+  std::vector<std::shared_ptr<serve::Function>> functions;
   for (std::size_t i = 0; i < plan.functions.size(); ++i) {
     serve::FunctionSpec spec = plan.functions[i].spec;
     spec.mode = mode;

@@ -337,6 +337,41 @@ std::vector<Chart> floor_charts(const ResultFile& file, const std::string& exper
   return {chart};
 }
 
+// --- one-to-one -------------------------------------------------------------
+
+std::string text_at(const Json& row, const char* key) {
+  const auto it = row.find(key);
+  return it != row.end() && it->is_string() ? it->get<std::string>() : "?";
+}
+
+// Per runtime and model: the cold start's parts side by side (the paper's
+// Fig. 11 stacks them), and the memory per instance.
+std::vector<Chart> one_to_one_charts(const ResultFile& file, const std::string& experiment) {
+  BarChart parts;
+  parts.frame = bar_frame(experiment, "Cold start by part: VMM (1:1 boot, N:1 plug), sandbox, /init, first run",
+                          "median time (ms)");
+  std::vector<BarSeries> series{{"VMM: boot (1:1) or plug (N:1)", {}, 0},
+                                {"sandbox start", {}, 1},
+                                {"function init (/init)", {}, 2},
+                                {"first execution", {}, 4},
+                                {"cold start in all", {}, 6}};
+  const char* keys[] = {"vmm_ms", "sandbox_ms", "init_ms", "exec_ms", "cold_start_ms"};
+  BarChart memory;
+  memory.frame = bar_frame(experiment, "Memory per instance (1:1: the VM's QEMU RSS; N:1: what one more instance adds)",
+                           "MiB");
+  BarSeries per_instance{"memory per instance", {}, 0};
+  for (const Json& row : file.rows) {
+    const std::string category = text_at(row, "runtime") + "\n" + text_at(row, "model");
+    parts.categories.push_back(category);
+    memory.categories.push_back(category);
+    for (std::size_t i = 0; i < series.size(); ++i) series[i].values.push_back(number_at(row, keys[i]));
+    per_instance.values.push_back(number_at(row, "memory_per_instance_mib"));
+  }
+  parts.series = std::move(series);
+  memory.series = {std::move(per_instance)};
+  return {parts, memory};
+}
+
 // --- replay -------------------------------------------------------------------
 
 constexpr double kBytesPerMiB = 1024.0 * 1024.0;
@@ -570,6 +605,18 @@ const std::vector<Kind>& kinds() {
         "unplugged_mib", "unused_ms_p25", "unused_ms_p75", "reclaim_ms_p25", "reclaim_ms_p75", "unused_ms_all",
         "reclaim_ms_all", "device_ms_all"},
        floor_charts},
+      {"one-to-one", "N:1 against 1:1: cold start and memory per instance",
+       "For a native and a Python function: a cold start in the N:1 model (the instance's memory plugged into a "
+       "running VM that already serves the function) against one in the 1:1 model (a VM of 1 vCPU booted for the "
+       "instance with its memory), broken down into the VMM's part (1:1: boot; N:1: plug), the sandbox start, the "
+       "function's /init and its first run, timed on the host; and the memory per instance: a 1:1 VM's QEMU RSS "
+       "against what one more instance added to the N:1 VM's RSS. The models took turns; the N:1 rows' *_ratio "
+       "columns are N:1 over 1:1 of the medians (the paper's Fig. 11).",
+       {"runtime", "model", "mode", "starts", "vmm", "vmm_ms", "sandbox_ms", "init_ms", "exec_ms", "cold_start_ms",
+        "cold_start_ms_p25", "cold_start_ms_p75", "memory_per_instance_mib", "cold_start_ratio",
+        "memory_per_instance_ratio", "vmm_ratio", "sandbox_ratio", "init_ratio", "exec_ratio", "idle_vm_rss_mib",
+        "boot_memory_mib", "vcpus", "cold_start_ms_all", "memory_per_instance_mib_all"},
+       one_to_one_charts},
       {"replay", "the Azure-derived trace replayed per mode",
        "Invocations of the busiest trace functions, scaled to this machine, against one VM per function; latency "
        "includes queueing and cold starts; the footprints integrate the memory the VMs commit and the QEMU "

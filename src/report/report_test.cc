@@ -74,7 +74,8 @@ TEST_F(ReportTest, EveryKindGetsASectionPlotsTablesAndCsv) {
   EXPECT_EQ(count_of(html, "<table class=\"results\">"), static_cast<std::size_t>(kSampleExperiments));
   EXPECT_TRUE(contains(html, fmt::format("data-plots-expected=\"{}\"", kSamplePlots)));
   for (const char* experiment :
-       {"reclaim", "sizes", "utilization", "cpu", "interference", "colocation", "plug", "scale", "floor"}) {
+       {"reclaim", "sizes", "utilization", "cpu", "interference", "colocation", "plug", "scale", "floor",
+        "one-to-one"}) {
     EXPECT_TRUE(contains(html, fmt::format("data-experiment=\"{}\"", experiment))) << experiment;
     EXPECT_TRUE(contains(html, fmt::format("id=\"exp-{}\"", experiment))) << experiment;
   }
@@ -85,7 +86,8 @@ TEST_F(ReportTest, EveryKindGetsASectionPlotsTablesAndCsv) {
   EXPECT_LT(html.find("id=\"exp-interference\""), html.find("id=\"exp-colocation\""));
   EXPECT_LT(html.find("id=\"exp-colocation\""), html.find("id=\"exp-plug\""));
   EXPECT_LT(html.find("id=\"exp-plug\""), html.find("id=\"exp-floor\""));
-  EXPECT_LT(html.find("id=\"exp-floor\""), html.find("id=\"exp-warmup\""));
+  EXPECT_LT(html.find("id=\"exp-floor\""), html.find("id=\"exp-one-to-one\""));
+  EXPECT_LT(html.find("id=\"exp-one-to-one\""), html.find("id=\"exp-warmup\""));
 
   // Host line and config.
   EXPECT_TRUE(contains(html, "Host: tcg, 2 CPUs, Example CPU @ 2.0GHz, kernel 6.1.0-56-amd64, 2025-01-02T03:04:05Z"));
@@ -131,7 +133,8 @@ TEST_F(ReportTest, ChartsFollowTheKind) {
       EXPECT_TRUE(view.charts.empty());
       continue;
     }
-    ASSERT_EQ(view.charts.size(), 1u) << file.benchmark;
+    // one-to-one: the cold start's parts, and the memory per instance.
+    ASSERT_EQ(view.charts.size(), file.benchmark == "one-to-one" ? 2u : 1u) << file.benchmark;
     const bool line = std::holds_alternative<LineChart>(view.charts[0]);
     EXPECT_EQ(line, file.benchmark == "sizes" || file.benchmark == "utilization" || file.benchmark == "scale" ||
                         file.benchmark == "colocation")
@@ -182,6 +185,15 @@ TEST_F(ReportTest, ChartsFollowTheKind) {
       EXPECT_DOUBLE_EQ(chart.series[0].values[1], 2048.0 / 20);
       EXPECT_DOUBLE_EQ(chart.series[1].values[0], 512.0 / 16);
       EXPECT_DOUBLE_EQ(chart.series[2].values[0], 512.0 / 32);
+    }
+    if (file.benchmark == "one-to-one") {
+      const auto& parts = std::get<BarChart>(view.charts[0]);
+      EXPECT_EQ(parts.categories, (std::vector<std::string>{"native\n1:1", "native\nN:1", "python\n1:1", "python\nN:1"}));
+      ASSERT_EQ(parts.series.size(), 5u);  // VMM, sandbox, init, first run, in all
+      EXPECT_DOUBLE_EQ(parts.series[0].values[0], 9000.0);
+      EXPECT_DOUBLE_EQ(parts.series[0].values[1], 30.0);
+      const auto& memory = std::get<BarChart>(view.charts[1]);
+      EXPECT_DOUBLE_EQ(memory.series[0].values[3], 50.0);
     }
     if (file.benchmark == "reclaim") {
       const auto& chart = std::get<BarChart>(view.charts[0]);

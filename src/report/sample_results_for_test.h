@@ -204,6 +204,23 @@ inline ordered_json sample_floor() {
   return document("floor", {{"instances", 10}, {"repeat", 3}}, rows);
 }
 
+// hotmem bench one-to-one: per runtime a 1:1 row and an N:1 row with the ratios.
+inline ordered_json sample_one_to_one() {
+  ordered_json rows = ordered_json::array();
+  for (const char* runtime : {"native", "python"}) {
+    rows.push_back({{"runtime", runtime}, {"model", "1:1"}, {"mode", "static"}, {"vmm", "boot"}, {"starts", 3},
+                    {"vmm_ms", 9000.0}, {"sandbox_ms", 40.0}, {"init_ms", 5.0}, {"exec_ms", 20.0},
+                    {"cold_start_ms", 9065.0}, {"cold_start_ms_all", {9000.0, 9065.0, 9100.0}},
+                    {"memory_per_instance_mib", 200.0}, {"memory_per_instance_mib_all", {190.0, 200.0, 210.0}}});
+    rows.push_back({{"runtime", runtime}, {"model", "N:1"}, {"mode", "hotmem"}, {"vmm", "plug"}, {"starts", 3},
+                    {"vmm_ms", 30.0}, {"sandbox_ms", 30.0}, {"init_ms", 4.0}, {"exec_ms", 16.0},
+                    {"cold_start_ms", 80.0}, {"cold_start_ms_all", {70.0, 80.0, 90.0}},
+                    {"memory_per_instance_mib", 50.0}, {"memory_per_instance_mib_all", {45.0, 50.0, 55.0}},
+                    {"cold_start_ratio", 80.0 / 9065}, {"memory_per_instance_ratio", 0.25}});
+  }
+  return document("one-to-one", {{"starts", 3}, {"instance_mib", 256}}, rows);
+}
+
 // A benchmark the report does not know: table only.
 inline ordered_json sample_unknown() {
   return document("warmup", {{"rounds", 2}},
@@ -218,12 +235,13 @@ inline std::map<std::string, ordered_json> sample_results() {
           {"interference.json", sample_interference()}, {"colocation.json", sample_colocation()},
           {"plug.json", sample_plug()},
           {"scale.json", sample_scale()},   {"floor.json", sample_floor()},
+          {"one-to-one.json", sample_one_to_one()},
           {"warmup.json", sample_unknown()}};
 }
 
-// One plot per known kind; none for the unknown one.
-constexpr int kSamplePlots = 9;
-constexpr int kSampleExperiments = 10;
+// One plot per known kind (two for one-to-one); none for the unknown one.
+constexpr int kSamplePlots = 11;
+constexpr int kSampleExperiments = 11;
 
 inline void write_text(const std::filesystem::path& path, const std::string& text) {
   std::ofstream out(path, std::ios::binary);

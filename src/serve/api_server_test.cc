@@ -82,6 +82,9 @@ TEST_F(ApiServerTest, EveryBadRequestGetsA4xxWithAClearErrorAndTheDaemonKeepsSer
       {"PUT", "/v1/functions/f", R"({"command": "rm -rf /"})", 400, "invalid function"},
       {"PUT", "/v1/functions/f", R"({"command": ["relative/path"]})", 400, "invalid function"},
       {"PUT", "/v1/functions/f", R"({"unknown_field": 1})", 400, "invalid function"},
+      {"PUT", "/v1/functions/f", R"({"model": "2:1"})", 400, "invalid function"},
+      {"PUT", "/v1/functions/f", R"({"model": "1:1", "mode": "hotmem"})", 400, "invalid function"},
+      {"PUT", "/v1/functions/f", R"({"model": "1:1", "vcpus": 2})", 400, "invalid function"},
       {"PUT", "/v1/functions/f;rm%20-rf", "{}", 400, "bad function name"},
       {"PUT", "/v1/functions/%2e%2e", "{}", 400, "bad function name"},
       {"PUT", "/v1/functions/.hidden", "{}", 400, "bad function name"},
@@ -103,6 +106,32 @@ TEST_F(ApiServerTest, EveryBadRequestGetsA4xxWithAClearErrorAndTheDaemonKeepsSer
     auto [alive, list] = send("GET", "/v1/functions");
     ASSERT_EQ(alive, 200) << "the daemon stopped answering after " << bad.method << " " << bad.path;
   }
+}
+
+// A 1:1 function boots nothing when deployed, so it deploys even here; its
+// first invocation fails (no image to boot its VM from) and gives back the
+// memory its VM was admitted with.
+TEST_F(ApiServerTest, AOneToOneFunctionDeploysWithoutAVmAndAFailedBootGivesItsMemoryBack) {
+  auto [status, deployed] = send("PUT", "/v1/functions/solo", R"({"model": "1:1", "memory_mib": 256})");
+  ASSERT_EQ(status, 201) << deployed.dump();
+  EXPECT_EQ(deployed["function"]["model"], "1:1");
+  EXPECT_EQ(deployed["function"]["mode"], "static");
+  EXPECT_EQ(deployed["instance_vm"]["vcpus"], 1);
+  EXPECT_EQ(deployed["instance_vm"]["boot_memory_bytes"], (192 + 256) * kMiB);  // the guest's least, and the instance's
+  EXPECT_TRUE(is_idle(deployed));
+  auto [listed, functions] = send("GET", "/v1/functions");
+  ASSERT_EQ(listed, 200);
+  EXPECT_EQ(functions["functions"][0]["model"], "1:1");
+  EXPECT_EQ(functions["functions"][0]["state"], "ready");
+  EXPECT_EQ(send("GET", "/v1/memory").second["committed_bytes"], 0);
+
+  auto [failed, error] = send("POST", "/v1/functions/solo/invoke", "{}");
+  EXPECT_EQ(failed, 503) << error.dump();
+  EXPECT_EQ(error.value("error", ""), "function unavailable");
+  EXPECT_NE(error.value("detail", "").find("boot the VM of 'solo'"), std::string::npos) << error.dump();
+  EXPECT_TRUE(is_idle(send("GET", "/v1/functions/solo").second));
+  EXPECT_EQ(send("GET", "/v1/memory").second["committed_bytes"], 0);
+  EXPECT_EQ(send("DELETE", "/v1/functions/solo").first, 200);
 }
 
 TEST(HttpStatus, EachKindOfErrorHasItsStatus) {

@@ -19,8 +19,8 @@ Error not_found(const std::string& name) {
 
 FunctionRegistry::~FunctionRegistry() { shutdown(); }
 
-Result<std::shared_ptr<ServedFunction>> FunctionRegistry::deploy(const FunctionSpec& spec) {
-  std::shared_ptr<ServedFunction> failed;  // a failed VM of the same name (recovering or crash-looping), replaced
+Result<std::shared_ptr<Function>> FunctionRegistry::deploy(const FunctionSpec& spec) {
+  std::shared_ptr<Function> failed;  // a failed VM of the same name (recovering or crash-looping), replaced
   {
     std::lock_guard lock(mutex_);
     if (closed_) return closed();
@@ -40,7 +40,7 @@ Result<std::shared_ptr<ServedFunction>> FunctionRegistry::deploy(const FunctionS
     }
   }
   if (failed) failed->shutdown();
-  auto deployed = ServedFunction::deploy(spec, vm_, metrics_, broker_, recovery_, dirty_);
+  auto deployed = deploy_function(spec, vm_, metrics_, broker_, recovery_, dirty_);
   std::lock_guard lock(mutex_);
   if (!deployed) {
     functions_.erase(spec.name);
@@ -57,7 +57,7 @@ Result<std::shared_ptr<ServedFunction>> FunctionRegistry::deploy(const FunctionS
   return *deployed;
 }
 
-Result<std::shared_ptr<ServedFunction>> FunctionRegistry::find(const std::string& name) {
+Result<std::shared_ptr<Function>> FunctionRegistry::find(const std::string& name) {
   std::lock_guard lock(mutex_);
   auto it = functions_.find(name);
   if (it == functions_.end()) return not_found(name);
@@ -66,7 +66,7 @@ Result<std::shared_ptr<ServedFunction>> FunctionRegistry::find(const std::string
 }
 
 Status FunctionRegistry::remove(const std::string& name) {
-  std::shared_ptr<ServedFunction> f;
+  std::shared_ptr<Function> f;
   {
     std::lock_guard lock(mutex_);
     auto it = functions_.find(name);
@@ -79,9 +79,9 @@ Status FunctionRegistry::remove(const std::string& name) {
   return ok_status();
 }
 
-std::vector<std::shared_ptr<ServedFunction>> FunctionRegistry::list() {
+std::vector<std::shared_ptr<Function>> FunctionRegistry::list() {
   std::lock_guard lock(mutex_);
-  std::vector<std::shared_ptr<ServedFunction>> out;
+  std::vector<std::shared_ptr<Function>> out;
   for (const auto& [name, f] : functions_) {
     if (f) out.push_back(f);
   }
@@ -89,7 +89,7 @@ std::vector<std::shared_ptr<ServedFunction>> FunctionRegistry::list() {
 }
 
 void FunctionRegistry::shutdown() {
-  std::map<std::string, std::shared_ptr<ServedFunction>> functions;
+  std::map<std::string, std::shared_ptr<Function>> functions;
   {
     std::lock_guard lock(mutex_);
     closed_ = true;

@@ -20,7 +20,7 @@
 #include "serve/function_spec.h"
 #include "serve/memory_broker.h"
 #include "serve/metrics.h"
-#include "serve/served_function.h"
+#include "serve/function.h"
 
 namespace hotmem::serve {
 
@@ -40,11 +40,11 @@ class FunctionRegistry {
         dirty_(dirty) {}
   ~FunctionRegistry();
 
-  Result<std::shared_ptr<ServedFunction>> deploy(const FunctionSpec& spec);
-  Result<std::shared_ptr<ServedFunction>> find(const std::string& name);
+  Result<std::shared_ptr<Function>> deploy(const FunctionSpec& spec);
+  Result<std::shared_ptr<Function>> find(const std::string& name);
   // Removes the function and stops its VM.
   Status remove(const std::string& name);
-  std::vector<std::shared_ptr<ServedFunction>> list();
+  std::vector<std::shared_ptr<Function>> list();
   MemoryBroker& broker() { return broker_; }
   // Stops every function; later deploys are refused.
   void shutdown();
@@ -58,7 +58,7 @@ class FunctionRegistry {
   host::DirtyPolicy dirty_;
   std::mutex mutex_;
   // A null entry: the name is reserved while its VM boots.
-  std::map<std::string, std::shared_ptr<ServedFunction>> functions_;
+  std::map<std::string, std::shared_ptr<Function>> functions_;
   bool closed_ = false;
 };
 

@@ -11,8 +11,8 @@
 namespace hotmem::serve {
 namespace {
 
-const std::set<std::string> kFields{"runtime", "command", "code",  "main",         "memory_mib",
-                                    "concurrency", "vcpus", "mode", "keep_alive_s"};
+const std::set<std::string> kFields{"runtime",     "command", "code", "main",         "memory_mib",
+                                    "concurrency", "vcpus",   "mode", "keep_alive_s", "model"};
 
 Status check_int(const json& body, std::string_view key, std::int64_t min, std::int64_t max, auto& out) {
   if (!protocol::has(body, key)) return ok_status();
@@ -27,8 +27,8 @@ Result<FunctionSpec> read_function_spec(std::string_view name, const json& body)
   if (!body.is_object()) return Error("the body must be a JSON object");
   for (const auto& [key, value] : body.items()) {
     if (!kFields.contains(key)) {
-      return Error(fmt::format("unknown field '{}' (known: runtime, command, code, main, memory_mib, concurrency, "
-                               "vcpus, mode, keep_alive_s)",
+      return Error(fmt::format("unknown field '{}' (known: runtime, command, code, main, memory_mib, model, "
+                               "concurrency, vcpus, mode, keep_alive_s)",
                                key));
     }
   }
@@ -80,6 +80,22 @@ Result<FunctionSpec> read_function_spec(std::string_view name, const json& body)
     if (!mode) return mode.error();
     spec.mode = *mode;
   }
+  if (protocol::has(body, "model")) {
+    auto model = protocol::get_string(body, "model", 8);
+    if (!model) return model.error();
+    spec.model = *model;
+  }
+  if (spec.model != kNToOne && spec.model != kOneToOne) {
+    return Error(fmt::format("field 'model' must be \"{}\" or \"{}\", not \"{}\"", kNToOne, kOneToOne, spec.model));
+  }
+  if (spec.model == kOneToOne) {
+    // Every instance has a VM of its own, booted with 1 vCPU and all its
+    // memory: there is no memory mode to choose.
+    if (protocol::has(body, "mode")) return Error("field 'mode' is for model \"N:1\"; a 1:1 VM has all its memory from boot");
+    if (spec.vcpus != 1) return Error("field 'vcpus' must be 1 with model \"1:1\" (one VM of 1 vCPU per instance)");
+    spec.mode = "static";
+    return spec;
+  }
   const auto modes = host::memory_mode_names();
   if (std::find(modes.begin(), modes.end(), spec.mode) == modes.end()) {
     return Error(fmt::format("field 'mode' must be one of {}, not \"{}\"", fmt::join(modes, ", "), spec.mode));
@@ -96,9 +112,9 @@ Result<FunctionSpec> parse_function_spec(std::string_view name, const json& body
 }
 
 json FunctionSpec::to_json() const {
-  json j{{"name", name},          {"runtime", runtime}, {"memory_mib", memory_mib},
-         {"concurrency", concurrency}, {"vcpus", vcpus}, {"mode", mode},
-         {"keep_alive_s", keep_alive.count()}};
+  json j{{"name", name},   {"runtime", runtime},         {"memory_mib", memory_mib},
+         {"model", model}, {"concurrency", concurrency}, {"vcpus", vcpus},
+         {"mode", mode},   {"keep_alive_s", keep_alive.count()}};
   if (runtime == "native") j["command"] = command;
   if (runtime == "python") {
     j["main"] = main;

@@ -1,6 +1,7 @@
 // A function as a client deploys it (`PUT /v1/functions/{name}`): what runs,
-// how much memory an instance may use, how many run at once in its VM, the
-// memory mode and how long an idle instance is kept. Everything from the
+// how much memory an instance may use, its model (N:1: up to N instances in
+// one VM; 1:1: one VM per instance, up to N VMs), the memory mode and how
+// long an idle instance is kept. Everything from the
 // client is checked here; the rest of the daemon trusts a FunctionSpec.
 #pragma once
 
@@ -25,13 +26,17 @@ struct FunctionSpec {
   std::string code;                  // python: the action's source
   std::string main = "main";         // python: its entry point
   std::uint64_t memory_mib = 256;    // memory.max of one instance
-  int concurrency = 4;               // instances per VM (N)
-  int vcpus = 1;
-  std::string mode = "hotmem";
+  std::string model = "N:1";         // kNToOne | kOneToOne
+  int concurrency = 4;               // N:1: instances per VM (N); 1:1: VMs at once
+  int vcpus = 1;                     // of its VM (1:1: 1)
+  std::string mode = "hotmem";       // 1:1: "static" (the VM has all its memory from boot)
   std::chrono::seconds keep_alive{120};
 
   json to_json() const;
 };
+
+inline constexpr const char* kNToOne = "N:1";
+inline constexpr const char* kOneToOne = "1:1";
 
 inline constexpr std::uint64_t kMinMemoryMib = 32;
 inline constexpr std::uint64_t kMaxMemoryMib = 16384;

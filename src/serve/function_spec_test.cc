@@ -10,6 +10,7 @@ TEST(FunctionSpec, DefaultsFillWhatIsNotGiven) {
   ASSERT_TRUE(spec) << spec.error().message();
   EXPECT_EQ(spec->runtime, "native");
   EXPECT_EQ(spec->mode, "hotmem");
+  EXPECT_EQ(spec->model, "N:1");
   EXPECT_EQ(spec->concurrency, 4);
   EXPECT_EQ(spec->keep_alive, std::chrono::seconds(120));
 }
@@ -33,6 +34,27 @@ TEST(FunctionSpec, PythonNeedsCodeAndAnIdentifierAsMain) {
   ASSERT_FALSE(bad_main);
   EXPECT_NE(bad_main.error().message().find("identifier"), std::string::npos);
   EXPECT_FALSE(parse_function_spec("fn", json{{"runtime", "python"}, {"code", "x"}, {"command", {"/x"}}}));
+}
+
+TEST(FunctionSpec, OneToOneIsAModelOfOneVcpuAndNoMemoryModeToChoose) {
+  auto spec = parse_function_spec("fn", json{{"model", "1:1"}, {"memory_mib", 256}, {"concurrency", 2}});
+  ASSERT_TRUE(spec) << spec.error().message();
+  EXPECT_EQ(spec->model, "1:1");
+  EXPECT_EQ(spec->mode, "static");
+  EXPECT_EQ(spec->vcpus, 1);
+  EXPECT_EQ(spec->to_json()["model"], "1:1");
+  EXPECT_EQ(parse_function_spec("fn", json{{"model", "N:1"}})->to_json()["model"], "N:1");
+  for (const json& bad : {json{{"model", "2:1"}}, json{{"model", 1}}, json{{"model", "1:1"}, {"vcpus", 2}},
+                          json{{"model", "1:1"}, {"mode", "hotmem"}}}) {
+    auto e = parse_function_spec("fn", bad);
+    ASSERT_FALSE(e) << bad.dump();
+    EXPECT_EQ(e.error().code(), ErrorCode::kInvalidArgument);
+    const std::string& m = e.error().message();
+    EXPECT_TRUE(m.find("'model'") != std::string::npos || m.find("'vcpus'") != std::string::npos ||
+                m.find("'mode'") != std::string::npos)
+        << m;
+  }
+  EXPECT_NE(parse_function_spec("fn", json{{"model", "2:1"}}).error().message().find("'model'"), std::string::npos);
 }
 
 TEST(FunctionSpec, ErrorsNameTheFieldAndTheRange) {

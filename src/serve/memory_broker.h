@@ -65,7 +65,7 @@ struct IdleInstance {
   std::uint64_t bytes = 0;  // what retiring it gives back
 };
 
-// What the broker asks of a function (ServedFunction).
+// What the broker asks of a function (ServedFunction, OneToOneFunction).
 class MemoryTenant {
  public:
   virtual ~MemoryTenant() = default;

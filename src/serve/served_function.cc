@@ -6,7 +6,6 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
-
 namespace hotmem::serve {
 namespace {
 
@@ -22,26 +21,7 @@ constexpr auto kProbePeriod = std::chrono::seconds(10);
 // ... and looks this often whether partitions kept dirty have emptied.
 constexpr auto kDirtyCheckPeriod = std::chrono::seconds(5);
 
-host::ActionCode action_code(const FunctionSpec& spec) {
-  host::ActionCode code;
-  code.runtime = spec.runtime == "python" ? host::ActionCode::Runtime::kPython : host::ActionCode::Runtime::kNative;
-  code.command = spec.command;
-  code.code = spec.code;
-  code.main = spec.main;
-  return code;
-}
-
 }  // namespace
-
-json InvocationResult::to_json() const {
-  return json{{"status", status},
-              {"result", result},
-              {"cold_start", cold},
-              {"instance", instance},
-              {"timings_ms",
-               {{"queued", to_ms(queued)}, {"cold_start", to_ms(cold_start)}, {"plug", to_ms(plug)},
-                {"execution", to_ms(execution)}, {"total", to_ms(total)}}}};
-}
 
 Result<std::shared_ptr<ServedFunction>> ServedFunction::deploy(const FunctionSpec& spec,
                                                                const host::FunctionVmConfig& vm, Metrics& metrics,
@@ -49,14 +29,7 @@ Result<std::shared_ptr<ServedFunction>> ServedFunction::deploy(const FunctionSpe
                                                                host::DirtyPolicy dirty) {
   std::shared_ptr<ServedFunction> f(new ServedFunction(spec, metrics, broker, recovery));
   f->dirty_ = dirty;
-  host::DeploymentSpec d;
-  d.mode = spec.mode;
-  d.shape.max_instances = spec.concurrency;
-  d.shape.instance_bytes = spec.memory_mib * kMiB;
-  d.vm = vm;
-  d.vm.name = spec.name;
-  d.vm.vcpus = spec.vcpus;
-  d.action = action_code(spec);
+  const host::DeploymentSpec d = deployment_spec(spec, vm);
   f->boot_spec_ = d;
   auto commitment = host::Deployment::commitment(d);
   if (!commitment) return commitment.error();
@@ -601,16 +574,6 @@ json ServedFunction::describe() {
               {"instances", instances},
               {"queued", queued},
               {"recovery", std::move(recovery)}};
-}
-
-bool is_idle(const json& described) {
-  if (!described.is_object() || !described.value("instances", json::array()).empty()) return false;
-  const json memory = described.value("memory", json::object());
-  if (!memory.is_object()) return false;
-  for (const json& p : memory.value("partitions", json::array())) {
-    if (!p.is_object() || !p.contains("state") || p["state"] != "empty") return false;
-  }
-  return true;
 }
 
 }  // namespace hotmem::serve

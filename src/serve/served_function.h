@@ -45,6 +45,7 @@
 #include "common/clock.h"
 #include "common/result.h"
 #include "host/deployment.h"
+#include "serve/function.h"
 #include "serve/function_spec.h"
 #include "serve/memory_broker.h"
 #include "serve/metrics.h"
@@ -52,20 +53,7 @@
 
 namespace hotmem::serve {
 
-struct InvocationResult {
-  int status = 0;  // the action's HTTP status
-  json result;     // its answer
-  bool cold = false;
-  std::string instance;
-  Clock::duration queued{};      // waiting for an instance
-  Clock::duration cold_start{};  // starting one (plug included), when cold
-  Clock::duration plug{};        // of which plugging its memory
-  Clock::duration execution{};   // the action, as the guest timed it
-  Clock::duration total{};
-  json to_json() const;
-};
-
-class ServedFunction final : public MemoryTenant {
+class ServedFunction final : public Function {
  public:
   // Admits the VM to the memory budget (kResourceExhausted when it does not
   // fit) and boots it (slow: seconds to a minute under TCG). `recovery`:
@@ -87,29 +75,28 @@ class ServedFunction final : public MemoryTenant {
   // time), "function VM recovering" (its VM failed and did not come back in
   // time); kGuestMisbehaved "the action failed" (it answered non-2xx) or
   // "bad answer from the action" (not a JSON object).
-  Result<InvocationResult> invoke(const json& params, Clock::duration timeout);
-  json describe();
-  const FunctionSpec& spec() const { return spec_; }
+  Result<InvocationResult> invoke(const json& params, Clock::duration timeout) override;
+  json describe() override;
+  const FunctionSpec& spec() const override { return spec_; }
   // QEMU's resident memory now (0 once the VM is gone).
-  std::uint64_t rss_bytes();
+  std::uint64_t rss_bytes() override;
   // Ready, recovering (its VM failed and boots again) or crash-looping.
-  VmState state();
+  VmState state() override;
   // Why the VM last failed, while it is not ready; empty while it is.
   std::optional<std::string> failure();
   // The most instances it had at once.
-  std::size_t peak_instances();
+  std::size_t peak_instances() override;
   // Instances the guest agent still knows of (leak checks).
   Result<std::size_t> guest_instance_count();
 
   // Stops the reaper (a reboot under way is abandoned), fails queued
   // invocations and stops the VM (QEMU ends at once; invocations in flight
   // fail). Idempotent.
-  void shutdown();
+  void shutdown() override;
 
   // MemoryTenant
   std::vector<IdleInstance> idle_instances() override;
   std::size_t evict(const std::vector<std::string>& instances) override;
-  std::uint64_t resident_bytes() override { return rss_bytes(); }
 
  private:
   // One boot of the function's VM and the memory its instances hold in the
@@ -198,9 +185,5 @@ class ServedFunction final : public MemoryTenant {
   Clock::time_point last_dirty_check_{};  // reaper only
   std::thread reaper_;
 };
-
-// Whether a function's state (describe(), or GET /v1/functions/{name}) shows
-// it idle: no instance, and every partition (hotmem mode) empty.
-bool is_idle(const json& described);
 
 }  // namespace hotmem::serve

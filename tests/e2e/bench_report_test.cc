@@ -24,7 +24,8 @@ TEST(BenchReport, AllThenReportRendersEveryPlot) {
   ASSERT_EQ(bench.exit_code, 0) << bench.output;
   auto report = run_hotmem({"report", "--results", results.string()});
   ASSERT_EQ(report.exit_code, 0) << report.output;
-  for (const char* experiment : {"sizes", "utilization", "cpu", "interference", "colocation", "plug", "scale"}) {
+  for (const char* experiment :
+       {"sizes", "utilization", "cpu", "interference", "colocation", "plug", "scale", "one-to-one"}) {
     EXPECT_TRUE(fs::exists(results / fmt::format("{}.json", experiment))) << experiment;
     EXPECT_TRUE(fs::exists(results / fmt::format("{}.csv", experiment))) << experiment;
   }
@@ -46,9 +47,10 @@ TEST(BenchReport, AllThenReportRendersEveryPlot) {
   }
   auto check = report::testing::render_in_chromium(results / "report.html", dir->path());
   ASSERT_TRUE(check) << check.error().message();
-  EXPECT_EQ(check->expected, "7");
-  EXPECT_EQ(check->total, "7");
-  EXPECT_EQ(check->rendered, "7") << "every experiment's plot is drawn with data";
+  // One plot per experiment, two for one-to-one (cold start by part, memory per instance).
+  EXPECT_EQ(check->expected, "9");
+  EXPECT_EQ(check->total, "9");
+  EXPECT_EQ(check->rendered, "9") << "every experiment's plot is drawn with data";
 }
 
 }  // namespace

@@ -66,12 +66,12 @@ class Budget : public ::testing::Test {
     }
     return json::parse(r->body);
   }
-  std::shared_ptr<serve::ServedFunction> function(const std::string& name) {
+  std::shared_ptr<serve::Function> function(const std::string& name) {
     auto f = daemon_->registry().find(name);
     EXPECT_TRUE(f) << name;
     return f ? *f : nullptr;
   }
-  static std::size_t plugged_partitions(serve::ServedFunction& f) {
+  static std::size_t plugged_partitions(serve::Function& f) {
     const json described = f.describe();
     return static_cast<std::size_t>(std::count_if(
         described["memory"]["partitions"].begin(), described["memory"]["partitions"].end(),

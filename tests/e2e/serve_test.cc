@@ -4,7 +4,8 @@
 // keep-alive every partition is unplugged with 0 pages migrated and QEMU's
 // RSS is back within 10% of its idle baseline; DELETE ends the VM. A VM
 // whose QEMU dies is booted again and serves; one that keeps failing is
-// crash-looping until deployed anew.
+// crash-looping until deployed anew. A 1:1 function boots a VM for its
+// instance on a cold start and ends it after the keep-alive.
 #include <httplib.h>
 
 #include <signal.h>
@@ -23,6 +24,7 @@
 #include "common/proc_stats.h"
 #include "common/temp_dir.h"
 #include "daemon_fixture.h"
+#include "host/guest_workloads.h"
 #include "host/runtime_root.h"
 #include "image/guest_image.h"
 
@@ -168,6 +170,58 @@ TEST_F(Serve, ConcurrentInvocationsScaleToNPartitionsQueueTheRestAndKeepAliveRec
   ASSERT_TRUE(removed);
   EXPECT_EQ(removed->status, 200);
   EXPECT_TRUE(process_gone(qemu, std::chrono::seconds(10))) << "QEMU " << qemu << " outlived DELETE";
+}
+
+// The 1:1 model: nothing boots at deploy; the first invocation boots a VM
+// of 1 vCPU for its instance (its budget share admitted first), the next
+// reuses it warm, and after the keep-alive the VM is gone and its memory
+// back in the budget.
+TEST_F(Serve, AOneToOneFunctionBootsAVmForItsInstanceAndEndsItAfterTheKeepAlive) {
+  auto deployed = client().Put("/v1/functions/solo",
+                               json{{"model", "1:1"}, {"command", host::action_argv()}, {"memory_mib", 128},
+                                    {"concurrency", 2}, {"keep_alive_s", 2}}
+                                   .dump(),
+                               "application/json");
+  ASSERT_TRUE(deployed);
+  ASSERT_EQ(deployed->status, 201) << deployed->body;
+  const json fresh = json::parse(deployed->body);
+  EXPECT_EQ(fresh["function"]["model"], "1:1");
+  EXPECT_EQ(fresh["instance_vm"]["vcpus"], 1);
+  EXPECT_TRUE(fresh["instances"].empty());
+
+  auto call = [this](int echo) {
+    auto r = client().Post("/v1/functions/solo/invoke", json{{"mib", 16}, {"echo", echo}}.dump(), "application/json");
+    if (!r) return std::pair{0, json()};
+    return std::pair{r->status, json::parse(r->body, nullptr, false)};
+  };
+  auto [status, cold] = call(1);
+  ASSERT_EQ(status, 200) << cold.dump();
+  EXPECT_TRUE(cold["cold_start"].get<bool>());
+  EXPECT_EQ(cold["result"]["echo"], 1);
+  EXPECT_GT(cold["timings_ms"]["boot"].get<double>(), 0);
+  EXPECT_GE(cold["timings_ms"]["cold_start"].get<double>(), cold["timings_ms"]["boot"].get<double>());
+
+  const json running = get("/v1/functions/solo");
+  ASSERT_EQ(running["instances"].size(), 1u) << running.dump(2);
+  const pid_t qemu = running["instances"][0]["vm"]["pid"].get<pid_t>();
+  EXPECT_EQ(::kill(qemu, 0), 0);
+  const json memory = get("/v1/memory");
+  EXPECT_GE(memory["committed_bytes"].get<double>(), 128.0 * kMiB) << memory.dump(2);
+
+  auto [again, warm] = call(2);
+  ASSERT_EQ(again, 200) << warm.dump();
+  EXPECT_FALSE(warm["cold_start"].get<bool>());
+  EXPECT_EQ(warm["instance"], cold["instance"]);
+
+  const json after = wait_idle("solo");
+  EXPECT_TRUE(after["instances"].empty()) << after.dump(2);
+  EXPECT_TRUE(process_gone(qemu, std::chrono::seconds(10))) << "QEMU " << qemu << " outlived the keep-alive";
+  EXPECT_EQ(get("/v1/memory")["committed_bytes"].get<double>(), 0) << get("/v1/memory").dump(2);
+  EXPECT_EQ(metrics().counter(serve::kColdStarts, "solo"), 1);
+  EXPECT_EQ(get("/v1/functions")["functions"][0]["model"], "1:1");
+  auto removed = client().Delete("/v1/functions/solo");
+  ASSERT_TRUE(removed);
+  EXPECT_EQ(removed->status, 200);
 }
 
 // An unmodified OpenWhisk Python action, and one of the shipped functions,

@@ -1,0 +1,58 @@
+#include "serve/function.h"
+
+#include "serve/one_to_one_function.h"
+#include "serve/served_function.h"
+
+namespace hotmem::serve {
+
+json InvocationResult::to_json() const {
+  return json{{"status", status},
+              {"result", result},
+              {"cold_start", cold},
+              {"instance", instance},
+              {"timings_ms",
+               {{"queued", to_ms(queued)}, {"cold_start", to_ms(cold_start)}, {"plug", to_ms(plug)},
+                {"boot", to_ms(boot)}, {"execution", to_ms(execution)}, {"total", to_ms(total)}}}};
+}
+
+host::DeploymentSpec deployment_spec(const FunctionSpec& spec, const host::FunctionVmConfig& vm) {
+  host::DeploymentSpec d;
+  d.mode = spec.mode;
+  d.shape.max_instances = spec.concurrency;
+  d.shape.instance_bytes = spec.memory_mib * kMiB;
+  d.vm = vm;
+  d.vm.name = spec.name;
+  d.vm.vcpus = spec.vcpus;
+  host::ActionCode code;
+  code.runtime = spec.runtime == "python" ? host::ActionCode::Runtime::kPython : host::ActionCode::Runtime::kNative;
+  code.command = spec.command;
+  code.code = spec.code;
+  code.main = spec.main;
+  d.action = std::move(code);
+  return d;
+}
+
+Result<std::shared_ptr<Function>> deploy_function(const FunctionSpec& spec, const host::FunctionVmConfig& vm,
+                                                  Metrics& metrics, MemoryBroker& broker, RecoveryConfig recovery,
+                                                  host::DirtyPolicy dirty) {
+  if (spec.model == kOneToOne) {
+    auto f = OneToOneFunction::deploy(spec, vm, metrics, broker);
+    if (!f) return f.error();
+    return std::shared_ptr<Function>(std::move(*f));
+  }
+  auto f = ServedFunction::deploy(spec, vm, metrics, broker, recovery, dirty);
+  if (!f) return f.error();
+  return std::shared_ptr<Function>(std::move(*f));
+}
+
+bool is_idle(const json& described) {
+  if (!described.is_object() || !described.value("instances", json::array()).empty()) return false;
+  const json memory = described.value("memory", json::object());
+  if (!memory.is_object()) return false;
+  for (const json& p : memory.value("partitions", json::array())) {
+    if (!p.is_object() || !p.contains("state") || p["state"] != "empty") return false;
+  }
+  return true;
+}
+
+}  // namespace hotmem::serve
