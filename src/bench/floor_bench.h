@@ -1,13 +1,13 @@
 // `hotmem bench floor`: how far hotmem's reclaim is from the least an unplug
 // of the same size costs on this guest. In one hotmem VM, per size:
 //   (a) unused: memory plugged for no instance, never touched, unplugged
-//       through the same path as (b) (the floor): for partitions of several
-//       blocks, as here by default, the node is taken offline, then the
-//       device unplugged (host/modes/hotmem_mode.h);
+//       through the same path as (b) (the floor): the virtio-mem driver's
+//       unplug, or in a guest that zeroes on allocation the node taken
+//       offline, then the device unplugged (host/modes/hotmem_mode.h);
 //   (b) reclaim: the partitions of instances that touched their memory and
 //       just ended, reclaimed as hotmem reclaims them;
-//   (c) device: the part of (b) spent on the devices alone, after the
-//       offlining (and the same part of (a)).
+//   (c) device: the part of (b) spent on the devices alone, after any
+//       offlining (and the same part of (a)); without offlining, all of it.
 // The two variants take turns (the order alternating from round to round),
 // with the same neighbours running: the VM at `utilization` holds `running`
 // instances before (b), and `running` - k instances plus k unused

@@ -596,9 +596,9 @@ const std::vector<Kind>& kinds() {
        scale_charts},
       {"floor", "hotmem's reclaim against the mechanism's floor",
        "In one hotmem VM, per size: (a) unplugging memory plugged for no instance and never touched, through the same "
-       "path as (b) (the floor; partitions of several blocks: offline, then unplug); (b) hotmem's reclaim of the "
+       "path as (b) (the floor; the driver's unplug, or in a zeroing guest offline, then unplug); (b) hotmem's reclaim of the "
        "partitions of instances that touched their memory and just ended; (c) the part of (b) spent on the devices "
-       "alone, after the offlining. The variants took turns with the same neighbours running; ratio_vs_floor is "
+       "alone, after any offlining. The variants took turns with the same neighbours running; ratio_vs_floor is "
        "(b)/(a) of the medians.",
        {"reclaim_mib", "instances_running", "unused_ms", "reclaim_ms", "device_ms", "unused_device_ms",
         "ratio_vs_floor", "device_ratio_vs_floor", "unused_migrated_pages", "migrated_pages", "unused_unplugged_mib",
