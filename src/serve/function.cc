@@ -15,6 +15,22 @@ json InvocationResult::to_json() const {
                 {"boot", to_ms(boot)}, {"execution", to_ms(execution)}, {"total", to_ms(total)}}}};
 }
 
+Result<InvocationResult> finish_invocation(const host::ActionAnswer& answer, Clock::time_point arrived,
+                                           InvocationResult out, Metrics& metrics, const std::string& function) {
+  auto result = host::action_result(answer);
+  if (!result) {
+    metrics.add(kInvocationErrors, function);
+    return result.error();
+  }
+  out.status = answer.status;
+  out.result = std::move(*result);
+  out.execution = answer.elapsed;
+  out.total = Clock::now() - arrived;
+  metrics.add(kInvocations, function);
+  metrics.observe_invocation(function, to_seconds(out.total));
+  return out;
+}
+
 host::DeploymentSpec deployment_spec(const FunctionSpec& spec, const host::FunctionVmConfig& vm) {
   host::DeploymentSpec d;
   d.mode = spec.mode;

@@ -36,6 +36,12 @@ struct InvocationResult {
   json to_json() const;
 };
 
+// An invocation's result from the action's answer: its status, result and
+// times (the rest of `out` as the model filled it in), counted in the
+// metrics; an error when the action failed or did not answer JSON.
+Result<InvocationResult> finish_invocation(const host::ActionAnswer& answer, Clock::time_point arrived,
+                                           InvocationResult out, Metrics& metrics, const std::string& function);
+
 class Function : public MemoryTenant {
  public:
   // Runs the action with {"value": params}; waits at most `timeout` in all.

@@ -235,18 +235,7 @@ Result<InvocationResult> ServedFunction::invoke(const json& params, Clock::durat
   }
   changed_.notify_all();
   broker_.poke();  // a scale up of this function waiting for memory may take it
-  auto result = host::action_result(*answer);
-  if (!result) {
-    metrics_.add(kInvocationErrors, spec_.name);
-    return result.error();
-  }
-  out.status = answer->status;
-  out.result = std::move(*result);
-  out.execution = answer->elapsed;
-  out.total = Clock::now() - arrived;
-  metrics_.add(kInvocations, spec_.name);
-  metrics_.observe_invocation(spec_.name, to_seconds(out.total));
-  return out;
+  return finish_invocation(*answer, arrived, std::move(out), metrics_, spec_.name);
 }
 
 void ServedFunction::retire(const std::vector<Slot*>& slots, const char* why, const host::RetireOptions& options) {
