@@ -18,7 +18,7 @@ LatencyBuckets buckets(std::vector<std::uint64_t> count, std::vector<std::uint64
 }
 
 TEST(SecondsAroundEvent, EachBucketGoesToTheSecondItsMiddleFallsIn) {
-  SecondsAroundEvent seconds(2, 2);
+  SecondsAroundEvent around(2, 2);
   // Opened 1.05 s before the event: bucket 0 spans -1.05..-0.95 s (middle
   // -1.0: second -1), bucket 1 -0.95..-0.85 (second -1), bucket 10 spans
   // -0.05..0.05 (middle 0: second 0), bucket 30 lies past the last second.
@@ -27,17 +27,17 @@ TEST(SecondsAroundEvent, EachBucketGoesToTheSecondItsMiddleFallsIn) {
   count[1] = 1, sum[1] = 4000;
   count[10] = 4, sum[10] = 40000;
   count[30] = 9, sum[30] = 9;
-  seconds.add(buckets(count, sum), -milliseconds(1050));
-  EXPECT_EQ(seconds.first(), -2);
-  EXPECT_EQ(seconds.last(), 1);
-  EXPECT_EQ(seconds.requests(-2), 0u);
-  EXPECT_EQ(seconds.requests(-1), 3u);
-  EXPECT_DOUBLE_EQ(seconds.mean_ms(-1), 2.0);
-  EXPECT_EQ(seconds.requests(0), 4u);
-  EXPECT_DOUBLE_EQ(seconds.mean_ms(0), 10.0);
-  EXPECT_TRUE(std::isnan(seconds.mean_ms(-2)));
-  EXPECT_TRUE(std::isnan(seconds.mean_ms(1)));
-  EXPECT_EQ(seconds.requests(5), 0u);  // outside: none
+  around.add(buckets(count, sum), -milliseconds(1050));
+  EXPECT_EQ(around.first(), -2);
+  EXPECT_EQ(around.last(), 1);
+  EXPECT_EQ(around.requests(-2), 0u);
+  EXPECT_EQ(around.requests(-1), 3u);
+  EXPECT_DOUBLE_EQ(around.mean_ms(-1), 2.0);
+  EXPECT_EQ(around.requests(0), 4u);
+  EXPECT_DOUBLE_EQ(around.mean_ms(0), 10.0);
+  EXPECT_TRUE(std::isnan(around.mean_ms(-2)));
+  EXPECT_TRUE(std::isnan(around.mean_ms(1)));
+  EXPECT_EQ(around.requests(5), 0u);  // outside: none
 }
 
 TEST(SecondsAroundEvent, InstancesAndEvictionsPool) {
