@@ -156,18 +156,15 @@ Result<ReclaimResult> HotmemMode::reclaim(const std::vector<Grant>& grants, Cloc
   // came this way, 8 of them in a 40-partition VM (TCG): 0.7-1.0 s at once
   // against 1.2-1.3 s one after the other.
   std::map<int, std::string> not_offline;
-  std::vector<const Partition*> offlining;
-  for (const Partition& p : draining) {
-    if (offline_first()) offlining.push_back(&p);
-  }
-  if (!offlining.empty()) {
+  const bool offlining = offline_first();
+  if (offlining) {
     const auto budget = std::min<Clock::duration>(kOfflineTimeout, deadline.remaining() / 2);
     std::vector<std::future<Status>> offlined;
-    for (const Partition* p : offlining) {
-      offlined.push_back(std::async(std::launch::async, guest_.offline, p->node, budget));
+    for (const Partition& p : draining) {
+      offlined.push_back(std::async(std::launch::async, guest_.offline, p.node, budget));
     }
-    for (std::size_t i = 0; i < offlining.size(); ++i) {
-      const Partition& p = *offlining[i];
+    for (std::size_t i = 0; i < draining.size(); ++i) {
+      const Partition& p = draining[i];
       if (Status s = offlined[i].get(); !s) {
         // Not fatal: the unplug below falls back to the driver's own path,
         // which migrates what it finds; the result says so.
@@ -205,7 +202,7 @@ Result<ReclaimResult> HotmemMode::reclaim(const std::vector<Grant>& grants, Cloc
     }
     (void)table_->move(p.index, PartitionState::kUnplugging, PartitionState::kEmpty);
     result.bytes += p.bytes;
-    if (!offline_first()) removing.push_back(p.node);
+    if (!offlining) removing.push_back(p.node);
     if (auto it = not_offline.find(p.index); it != not_offline.end()) {
       result.fallbacks.emplace_back(p.instance, fmt::format("partition {} (node {}) was unplugged by the driver, "
                                                             "which migrates, after taking it offline failed: {}",

@@ -73,7 +73,8 @@ class HotmemMode final : public MemoryMode {
   // Broken partitions whose device the guest has emptied after all (an
   // unplug that finished late) become empty, and usable, again.
   void repair_clean_partitions();
-  // Whether the partition's node is taken offline before its unplug (Guest).
+  // Whether a reclaim takes its partitions' nodes offline before it
+  // unplugs them (Guest: in a guest that zeroes on allocation).
   bool offline_first() const;
 
   vmm::Vmm* vmm_ = nullptr;
