@@ -27,10 +27,8 @@ double ratio(double a, double b) { return std::isfinite(a) && std::isfinite(b) &
 json number_or_null(double v) { return std::isfinite(v) ? json(v) : json(nullptr); }
 
 struct Eviction {
-  double reclaim_ms = 0;
+  ReclaimSample reclaim;
   double retire_ms = 0;  // stopping the instances and reclaiming their memory
-  std::uint64_t migrated_pages = 0;
-  double guest_cpu_ms = 0;
 };
 
 // Starts both functions' instances in turns, so their memory interleaves in
@@ -75,7 +73,7 @@ Result<Eviction> evict_once(const ColocationConfig& config, host::Deployment& d,
   if (!retired) return retired.error().context("eviction");
   auto sample = sample_of(*retired);
   if (!sample) return sample.error().context("eviction");
-  Eviction e{sample->reclaim_ms, to_ms(Clock::now() - at), sample->migrated_pages, sample->guest_cpu_ms};
+  Eviction e{*sample, to_ms(Clock::now() - at)};
   std::this_thread::sleep_until(at + std::chrono::seconds(config.after_s));
   auto lines = close_windows(d, *serving);
   if (!lines) return lines.error();
@@ -102,15 +100,15 @@ Result<json> run_mode(const ColocationConfig& config, const ExperimentContext& c
     SecondsAroundEvent one(config.before_s, config.after_s);
     auto e = evict_once(config, **d, r, one);
     if (!e) return e.error();
-    reclaim_ms.push_back(e->reclaim_ms);
+    reclaim_ms.push_back(e->reclaim.reclaim_ms);
     retire_ms.push_back(e->retire_ms);
-    migrated += e->migrated_pages;
-    guest_cpu_ms += e->guest_cpu_ms;
+    migrated += e->reclaim.migrated_pages;
+    guest_cpu_ms += e->reclaim.guest_cpu_ms;
     const double w = ratio(one.worst_ms(0, one.last()), one.mean_before_ms());
     worst_ratio.push_back(w);
     seconds.merge(one);
     progress.step(fmt::format("eviction {}: reclaim {:.0f} ms, {} pages migrated, worst second after {:.2f}x", r,
-                              e->reclaim_ms, e->migrated_pages, w));
+                              e->reclaim.reclaim_ms, e->reclaim.migrated_pages, w));
   }
   json per_second_ms = json::array(), per_second_requests = json::array();
   for (int s = seconds.first(); s <= seconds.last(); ++s) {
