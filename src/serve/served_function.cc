@@ -513,9 +513,11 @@ std::optional<std::string> ServedFunction::check_vm(const std::shared_ptr<Vm>& v
     // dropped by the invocations holding them.
     slots_.remove_if([](const Slot& s) { return s.state == SlotState::kIdle; });
     failed_locked(why);
+    // Counted before the lock goes: an invocation that sees the failure
+    // (vm->failure) must also see it counted.
+    metrics_.add(kVmFailures, spec_.name);
+    metrics_.set_gauge(kQemuRss, spec_.name, 0);
   }
-  metrics_.add(kVmFailures, spec_.name);
-  metrics_.set_gauge(kQemuRss, spec_.name, 0);
   changed_.notify_all();
   return why;
 }
