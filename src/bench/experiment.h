@@ -17,6 +17,12 @@ class Function;
 
 namespace hotmem::bench {
 
+// How long a benchmark's VMs wait for QEMU's event that dates a memory
+// device's size change (host::FunctionVmConfig::size_event_wait): QEMU
+// sends one a second per device, so the last step of a change waits up to
+// that, and a little more for the event to arrive.
+inline constexpr Clock::duration kSizeEventWait = std::chrono::milliseconds(1100);
+
 struct ExperimentContext {
   host::FunctionVmConfig vm;  // boot memory, vCPUs, accel, image, guest settings
   Progress* progress = nullptr;

@@ -94,6 +94,7 @@ Result<ReclaimSample> sample_of(const host::RetireReport& report) {
   ReclaimSample s;
   s.reclaim_ms = to_ms(report.latency);
   s.device_ms = to_ms(report.device_latency);
+  s.dated_by_event = report.dated_by_event;
   s.reclaimed_bytes = report.bytes;
   s.migrated_pages = report.migrated_pages;
   s.rss_released_mib = report.rss_released_mib();

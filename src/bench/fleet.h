@@ -70,6 +70,7 @@ class Fleet {
 struct ReclaimSample {
   double reclaim_ms = 0;
   double device_ms = 0;  // the part spent on the devices alone (hotmem: after offlining)
+  bool dated_by_event = false;  // its end is QEMU's size-change event, not a poll
   std::uint64_t reclaimed_bytes = 0;
   std::uint64_t migrated_pages = 0;
   double rss_released_mib = 0;

@@ -17,7 +17,9 @@ using nlohmann::json;
 json summarize(const std::string& mode, int init_on_alloc, double utilization, std::size_t running,
                const std::vector<ReclaimSample>& samples) {
   std::vector<double> ms, rss, cpu, host_cpu, migrated;
+  std::size_t by_event = 0;
   for (const ReclaimSample& s : samples) {
+    by_event += s.dated_by_event ? 1 : 0;
     ms.push_back(s.reclaim_ms);
     rss.push_back(s.rss_released_mib);
     cpu.push_back(s.guest_cpu_ms);
@@ -31,6 +33,7 @@ json summarize(const std::string& mode, int init_on_alloc, double utilization, s
               {"reclaim_mib", samples.empty() ? 0.0 : to_mib(samples.front().reclaimed_bytes)},
               {"reclaim_ms", median(ms)},
               {"reclaim_ms_all", ms},
+              {"reclaims_dated_by_event", by_event},
               {"migrated_pages", static_cast<std::uint64_t>(median(migrated))},
               {"migrated_pages_all", migrated},
               {"host_rss_released_mib", median(rss)},

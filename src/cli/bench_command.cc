@@ -43,6 +43,10 @@ Result<bench::ExperimentContext> context_for(const CommonArgs& args, bench::Prog
   auto vm = args.guest.resolve("bench");
   if (!vm) return vm.error();
   if (args.command->count("--vcpus") == 0) vm->vcpus = default_bench_vcpus(vm->accel);
+  // Every plug and reclaim ends at QEMU's size-change event, in every mode
+  // with a virtio-mem device: the last one of a change in steps comes up to
+  // 1 s late (one a second per device), so a benchmark waits that long.
+  vm->size_event_wait = bench::kSizeEventWait;
   bench::ExperimentContext context;
   context.vm = *vm;
   context.progress = &progress;

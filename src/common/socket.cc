@@ -114,6 +114,8 @@ Status write_all(int fd, std::string_view data, Deadline deadline) {
   return ok_status();
 }
 
+Result<bool> wait_readable(int fd, const Deadline& deadline) { return wait_for(fd, POLLIN, deadline); }
+
 Result<std::size_t> read_some(int fd, std::span<char> buffer, Deadline deadline) {
   for (;;) {
     const ssize_t n = ::read(fd, buffer.data(), buffer.size());

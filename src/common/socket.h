@@ -32,6 +32,10 @@ Result<UniqueFd> accept_unix(int listen_fd, Deadline deadline);
 
 Status write_all(int fd, std::string_view data, Deadline deadline);
 
+// Waits until `fd` has something to read (or its peer closed): false when
+// the deadline passes first.
+Result<bool> wait_readable(int fd, const Deadline& deadline);
+
 // Reads what is available (at least one byte) or 0 at end of stream.
 Result<std::size_t> read_some(int fd, std::span<char> buffer, Deadline deadline);
 

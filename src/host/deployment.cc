@@ -335,6 +335,7 @@ void Deployment::reclaim_measured(const std::vector<Grant>& grants, const Retire
   report.bytes += reclaimed->bytes;
   report.latency += reclaimed->latency;
   report.device_latency += reclaimed->device_latency.value_or(reclaimed->latency);
+  report.dated_by_event = reclaimed->dated_by_event && (first || report.dated_by_event);
   for (const Error* e : {before ? nullptr : &before.error(), after ? nullptr : &after.error(),
                          rss_before ? nullptr : &rss_before.error(), rss_after ? nullptr : &rss_after.error(),
                          host_before ? nullptr : &host_before.error(), host_after ? nullptr : &host_after.error()}) {

@@ -94,6 +94,7 @@ struct RetireReport {
   std::uint64_t bytes = 0;                 // given back (the mode's count)
   Clock::duration latency{};               // from asking for the memory to the VMM reporting it back
   Clock::duration device_latency{};        // the part spent on the devices alone (ReclaimResult::device_latency)
+  bool dated_by_event = false;             // every reclaim's end was the VMM's event (ReclaimResult::dated_by_event)
   std::uint64_t migrated_pages = 0;        // guest pgmigrate_success during the reclaim
   std::uint64_t rss_before = 0;            // QEMU's resident memory around the reclaim
   std::uint64_t rss_after = 0;

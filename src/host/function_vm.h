@@ -38,6 +38,9 @@ struct FunctionVmConfig {
   std::filesystem::path run_dir;
   // Host cgroup directory to run QEMU in (empty: the caller's).
   std::filesystem::path host_cgroup;
+  // How long to wait for the VMM's event that dates a memory device's size
+  // change exactly (vmm::VmSpec::size_event_wait); 0 in the daemon.
+  Clock::duration size_event_wait{};
 };
 
 // The usual single-partition layout: one virtio-mem device "vmem1" of `max`

@@ -78,6 +78,9 @@ struct ReclaimResult {
   // work before it asks the device (hotmem: after taking the partitions
   // offline); none where the whole latency is the device's.
   std::optional<Clock::duration> device_latency;
+  // Whether its end is the VMM's own time of the last size change (QEMU's
+  // MEMORY_DEVICE_SIZE_CHANGE event), not when a poll saw it.
+  bool dated_by_event = false;
   // Instances whose memory the mode gave back by a path that may migrate
   // pages, and why (hotmem: a partition that could not be taken offline
   // first): {instance, why}.

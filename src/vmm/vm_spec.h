@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "common/clock.h"
 #include "common/result.h"
 #include "common/size.h"
 
@@ -56,6 +57,12 @@ struct VmSpec {
   // A host cgroup directory (v2, or a v1 controller's) QEMU runs in from its first instruction (so
   // all its memory is charged there), e.g. to cap the host memory of VMs.
   std::filesystem::path host_cgroup;
+  // How long a wait for a memory device's size may go on after a poll saw
+  // it reached, for the VMM's event that dates the change exactly (QEMU's
+  // MEMORY_DEVICE_SIZE_CHANGE is sent at most once a second per device, so
+  // the last of an unplug's steps can come up to 1 s late). 0 (the daemon):
+  // only an event already received dates it, else the poll. Benchmarks wait.
+  Clock::duration size_event_wait{};
 };
 
 // Checks sizes, nodes and ids; says what to change.

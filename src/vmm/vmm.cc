@@ -11,9 +11,9 @@ Result<Clock::duration> resize_memory_device(Vmm& vmm, const std::string& id, st
   const auto start = Clock::now();
   Status s = vmm.request_memory_device_size(id, bytes);
   if (!s) return s.error();
-  auto waited = vmm.wait_memory_device_size(id, bytes, timeout);
-  if (!waited) return waited.error();
-  return Clock::now() - start;
+  auto reached = vmm.wait_memory_device_size(id, bytes, timeout);
+  if (!reached) return reached.error();
+  return reached->at - start;
 }
 
 }  // namespace hotmem::vmm

@@ -23,6 +23,12 @@ struct MemoryDeviceState {
   std::uint64_t plugged_bytes = 0;  // what the guest has plugged so far
 };
 
+// When a wait saw a memory device's size reach its goal.
+struct SizeReached {
+  Clock::time_point at;
+  bool by_event = false;  // dated by the VMM's own event (exact), not by the poll that saw it
+};
+
 class Vmm {
  public:
   virtual ~Vmm() = default;
@@ -41,14 +47,15 @@ class Vmm {
   virtual Result<MemoryDeviceState> memory_device(const std::string& id) = 0;
   // Asks the guest to plug or unplug until the device holds `bytes`.
   virtual Status request_memory_device_size(const std::string& id, std::uint64_t bytes) = 0;
-  // Waits until the device's plugged size satisfies `done`; returns how long
-  // the wait took. `goal` describes the target for the timeout error.
-  virtual Result<Clock::duration> wait_memory_device(const std::string& id,
-                                                     const std::function<bool(std::uint64_t)>& done,
-                                                     Clock::duration timeout, std::uint64_t goal) = 0;
+  // Waits until the device's plugged size satisfies `done`; returns when it
+  // did (the VMM's own time of the change where it tells one, else when a
+  // poll saw it). `goal` describes the target for the timeout error.
+  virtual Result<SizeReached> wait_memory_device(const std::string& id,
+                                                 const std::function<bool(std::uint64_t)>& done,
+                                                 Clock::duration timeout, std::uint64_t goal) = 0;
   // Waits until the device holds exactly `bytes`.
-  Result<Clock::duration> wait_memory_device_size(const std::string& id, std::uint64_t bytes,
-                                                  Clock::duration timeout) {
+  Result<SizeReached> wait_memory_device_size(const std::string& id, std::uint64_t bytes,
+                                              Clock::duration timeout) {
     return wait_memory_device(id, [bytes](std::uint64_t size) { return size == bytes; }, timeout, bytes);
   }
 

@@ -103,17 +103,18 @@ Result<Clock::duration> HotmemMode::finish_grant(const Grant& grant, Clock::dura
   auto found = partition_of(grant);
   if (!found) return found.error().context("finish plug");
   const Partition p = *found;
-  auto waited = vmm_->wait_memory_device_size(p.device, p.bytes, timeout);
-  if (waited) {
+  const auto start = Clock::now();
+  auto reached = vmm_->wait_memory_device_size(p.device, p.bytes, timeout);
+  if (reached) {
     if (Status s = table_->move(p.index, PartitionState::kPlugging, PartitionState::kReady); !s) return s.error();
     if (Status s = table_->move(p.index, PartitionState::kReady, PartitionState::kAssigned); !s) return s.error();
-    return waited;
+    return std::max(reached->at - start, Clock::duration::zero());  // done before the wait began: 0
   }
   // The plug did not complete: take back what did arrive, so the partition
   // is empty (and reusable) again, or broken if even that fails.
-  Error failure = waited.error().context(fmt::format("plug partition {} for '{}'", p.index, grant.instance));
+  Error failure = reached.error().context(fmt::format("plug partition {} for '{}'", p.index, grant.instance));
   Status back = vmm_->request_memory_device_size(p.device, 0);
-  auto emptied = back ? vmm_->wait_memory_device_size(p.device, 0, timeout) : Result<Clock::duration>(back.error());
+  auto emptied = back ? vmm_->wait_memory_device_size(p.device, 0, timeout) : Result<vmm::SizeReached>(back.error());
   if (emptied) {
     (void)table_->move(p.index, PartitionState::kPlugging, PartitionState::kEmpty);
   } else {
@@ -189,10 +190,12 @@ Result<ReclaimResult> HotmemMode::reclaim(const std::vector<Grant>& grants, Cloc
   }
   ReclaimResult result;
   std::vector<int> removing;  // nodes the driver unplugged by itself, to be removed by the guest
+  auto end = device_start;    // when the last device reached 0
+  result.dated_by_event = true;
   for (const Partition& p : unplugging) {
-    auto waited = vmm_->wait_memory_device_size(p.device, 0, deadline.remaining());
-    if (!waited) {
-      std::string problem = waited.error().message();
+    auto reached = vmm_->wait_memory_device_size(p.device, 0, deadline.remaining());
+    if (!reached) {
+      std::string problem = reached.error().message();
       if (auto it = not_offline.find(p.index); it != not_offline.end()) {
         problem += fmt::format(" (taking node {} offline first failed: {})", p.node, it->second);
       }
@@ -201,6 +204,8 @@ Result<ReclaimResult> HotmemMode::reclaim(const std::vector<Grant>& grants, Cloc
       continue;
     }
     (void)table_->move(p.index, PartitionState::kUnplugging, PartitionState::kEmpty);
+    end = std::max(end, reached->at);
+    result.dated_by_event = result.dated_by_event && reached->by_event;
     result.bytes += p.bytes;
     if (!offlining) removing.push_back(p.node);
     if (auto it = not_offline.find(p.index); it != not_offline.end()) {
@@ -209,8 +214,8 @@ Result<ReclaimResult> HotmemMode::reclaim(const std::vector<Grant>& grants, Cloc
                                                             p.index, p.node, it->second));
     }
   }
-  result.latency = Clock::now() - start;
-  result.device_latency = Clock::now() - device_start;
+  result.latency = end - start;
+  result.device_latency = end - device_start;
   // QEMU has the memory; the guest removes the blocks the driver unplugged
   // by itself a moment later. Waited for, so the node is empty on return
   // and the guest's work is in the reclaim's CPU time; not a failure when

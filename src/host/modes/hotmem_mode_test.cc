@@ -152,7 +152,9 @@ TEST_F(HotmemModeTest, FinishGrantAssignsThePartitionAndReturnsThePlugLatency) {
   ASSERT_TRUE(grant.ok()) << grant.error().message();
   auto plugged = mode_.finish_grant(*grant, kTimeout);
   ASSERT_TRUE(plugged.ok()) << plugged.error().message();
-  EXPECT_EQ(*plugged, Clock::duration(3ms));
+  // From before the wait to the change the VMM dated.
+  EXPECT_GE(*plugged, Clock::duration(3ms));
+  EXPECT_LT(*plugged, Clock::duration(3ms) + 1s);
   EXPECT_EQ(state(0), PartitionState::kAssigned);
   EXPECT_EQ(partition(0).instance, "fn-a");
   EXPECT_EQ(fake_.calls(), (std::vector<FakeVmm::Call>{FakeVmm::request("vmem1", kPartition),

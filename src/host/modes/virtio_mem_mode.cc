@@ -42,14 +42,15 @@ Result<Clock::duration> VirtioMemMode::finish_grant(const Grant& grant, Clock::d
     goal = target_;
   }
   // Other grants may raise the target meanwhile: enough is enough.
-  auto waited = vmm_->wait_memory_device(kDevice, [goal](std::uint64_t size) { return size >= goal; }, timeout, goal);
-  if (!waited) {
+  const auto start = Clock::now();
+  auto reached = vmm_->wait_memory_device(kDevice, [goal](std::uint64_t size) { return size >= goal; }, timeout, goal);
+  if (!reached) {
     std::lock_guard lock(mutex_);
     target_ -= grant.bytes;
     (void)vmm_->request_memory_device_size(kDevice, target_);
-    return waited.error().context(fmt::format("plug for '{}'", grant.instance));
+    return reached.error().context(fmt::format("plug for '{}'", grant.instance));
   }
-  return waited;
+  return std::max(reached->at - start, Clock::duration::zero());  // done before the wait began: 0
 }
 
 Result<ReclaimResult> VirtioMemMode::reclaim(const std::vector<Grant>& grants, Clock::duration timeout) {
@@ -64,11 +65,12 @@ Result<ReclaimResult> VirtioMemMode::reclaim(const std::vector<Grant>& grants, C
     if (Status s = vmm_->request_memory_device_size(kDevice, goal); !s) return s.error();
     target_ = goal;
   }
-  auto waited = vmm_->wait_memory_device(kDevice, [goal](std::uint64_t size) { return size <= goal; }, timeout, goal);
-  if (!waited) return waited.error().context("reclaim");
+  auto reached = vmm_->wait_memory_device(kDevice, [goal](std::uint64_t size) { return size <= goal; }, timeout, goal);
+  if (!reached) return reached.error().context("reclaim");
   ReclaimResult result;
   result.bytes = bytes;
-  result.latency = Clock::now() - start;
+  result.latency = reached->at - start;
+  result.dated_by_event = reached->by_event;
   return result;
 }
 

@@ -139,8 +139,9 @@ class FakeVmm final : public Vmm {
     return ok_status();
   }
 
-  Result<Clock::duration> wait_memory_device(const std::string& id, const std::function<bool(std::uint64_t)>& done,
-                                             Clock::duration timeout, std::uint64_t goal) override {
+  Result<vmm::SizeReached> wait_memory_device(const std::string& id, const std::function<bool(std::uint64_t)>& done,
+                                              Clock::duration timeout, std::uint64_t goal) override {
+    const auto called = Clock::now();
     Clock::duration wait_time;
     {
       std::lock_guard lock(mutex_);
@@ -155,7 +156,7 @@ class FakeVmm final : public Vmm {
       wait_time = wait_time_;
     }
     if (wait_time > Clock::duration::zero()) std::this_thread::sleep_for(wait_time);
-    return wait_time;
+    return vmm::SizeReached{called + wait_time, true};  // as a VMM that dates the change exactly
   }
 
   Result<std::uint64_t> rss_bytes() override {

@@ -132,6 +132,10 @@ Status QemuVm::request_memory_device_size(const std::string& id, std::uint64_t b
     return Error(fmt::format("{} is not a multiple of the device block ({})", format_size(bytes),
                              format_size(kVirtioMemBlock)));
   }
+  {
+    std::lock_guard lock(size_changes_mutex_);
+    size_changes_.requested(id, std::chrono::system_clock::now());
+  }
   auto r = qmp_->execute("qom-set", {{"path", "/machine/peripheral/" + id},
                                      {"property", "requested-size"},
                                      {"value", bytes}});
@@ -139,14 +143,37 @@ Status QemuVm::request_memory_device_size(const std::string& id, std::uint64_t b
   return ok_status();
 }
 
-Result<Clock::duration> QemuVm::wait_memory_device(const std::string& id,
-                                                   const std::function<bool(std::uint64_t)>& done,
-                                                   Clock::duration timeout, std::uint64_t goal) {
+std::optional<Clock::time_point> QemuVm::size_changed_at(const std::string& id,
+                                                         const std::function<bool(std::uint64_t)>& done,
+                                                         const Deadline& deadline) {
+  constexpr auto kSlice = std::chrono::milliseconds(20);  // other threads' QMP commands wait at most this
+  for (;;) {
+    {
+      std::lock_guard lock(size_changes_mutex_);
+      for (const QmpEvent& e : qmp_->take_events()) size_changes_.add(e);
+      if (auto at = size_changes_.take_first(id, done)) {
+        // Both clocks read now: the change's age on the real-time clock,
+        // set back from now on ours.
+        return std::chrono::time_point_cast<Clock::duration>(Clock::now() -
+                                                             (std::chrono::system_clock::now() - *at));
+      }
+    }
+    if (deadline.expired()) return std::nullopt;
+    if (Status s = qmp_->read_events(Deadline(std::min<Clock::duration>(kSlice, deadline.remaining()))); !s) {
+      return std::nullopt;
+    }
+  }
+}
+
+Result<SizeReached> QemuVm::wait_memory_device(const std::string& id,
+                                               const std::function<bool(std::uint64_t)>& done,
+                                               Clock::duration timeout, std::uint64_t goal) {
   std::uint64_t size = 0;
-  return poll_until(
+  auto polled = poll_until(
       [&]() -> Result<bool> {
         auto s = read_u64_property(id, "size");
         if (!s) return s.error();
+        if (*s != size) spdlog::debug("device {}: {} (poll)", id, format_size(*s));
         size = *s;
         return done(size);
       },
@@ -155,6 +182,17 @@ Result<Clock::duration> QemuVm::wait_memory_device(const std::string& id,
         return fmt::format("device {} holds {}, target {}: the guest did not {} in time", id, format_size(size),
                            format_size(goal), size < goal ? "plug" : "unplug");
       });
+  if (!polled) return polled.error();
+  const auto seen = Clock::now();
+  // The poll saw the change up to one poll interval late (1-10 ms, and a
+  // QMP round trip); QEMU's event dates it to the microsecond.
+  const auto changed = size_changed_at(id, done, Deadline(spec_.size_event_wait));
+  if (!changed) {
+    spdlog::debug("device {}: no size-change event; timed by the poll", id);
+    return SizeReached{seen, false};
+  }
+  spdlog::debug("device {}: the size changed {:.2f} ms before the poll saw it", id, to_ms(seen - *changed));
+  return SizeReached{std::min(*changed, seen), true};
 }
 
 Status QemuVm::request_balloon_target(std::uint64_t bytes) {

@@ -8,6 +8,7 @@
 
 #include "common/process.h"
 #include "vmm/qemu/qmp_client.h"
+#include "vmm/qemu/size_changes.h"
 #include "vmm/vm_spec.h"
 #include "vmm/vmm.h"
 
@@ -31,8 +32,8 @@ class QemuVm final : public Vmm {
 
   Result<MemoryDeviceState> memory_device(const std::string& id) override;
   Status request_memory_device_size(const std::string& id, std::uint64_t bytes) override;
-  Result<Clock::duration> wait_memory_device(const std::string& id, const std::function<bool(std::uint64_t)>& done,
-                                             Clock::duration timeout, std::uint64_t goal) override;
+  Result<SizeReached> wait_memory_device(const std::string& id, const std::function<bool(std::uint64_t)>& done,
+                                         Clock::duration timeout, std::uint64_t goal) override;
   Status request_balloon_target(std::uint64_t bytes) override;
   Result<std::uint64_t> balloon_actual() override;
   Result<std::uint64_t> rss_bytes() override;
@@ -47,6 +48,11 @@ class QemuVm final : public Vmm {
   Result<std::uint64_t> read_u64_property(const std::string& id, const char* property);
   // Wraps an error with how QEMU ended, when it has.
   Error with_exit_reason(const Error& e);
+  // When QEMU's size-change events say device `id` first satisfied `done`
+  // since its size was last requested, waiting until `deadline` for them.
+  std::optional<Clock::time_point> size_changed_at(const std::string& id,
+                                                   const std::function<bool(std::uint64_t)>& done,
+                                                   const Deadline& deadline);
 
   VmSpec spec_;
   Accel accel_;
@@ -55,6 +61,9 @@ class QemuVm final : public Vmm {
   std::recursive_mutex process_mutex_;
   ChildProcess process_;
   std::unique_ptr<QmpClient> qmp_;
+
+  std::mutex size_changes_mutex_;
+  SizeChanges size_changes_;
 };
 
 }  // namespace hotmem::vmm::qemu

@@ -21,16 +21,24 @@ Result<std::unique_ptr<QmpClient>> QmpClient::connect(const std::filesystem::pat
   return client;
 }
 
+Status QmpClient::read_into_decoder(const Deadline& deadline) {
+  std::array<char, 16384> buf;
+  auto n = read_some(fd_.get(), buf, deadline);
+  if (!n) return n.error();
+  if (*n == 0) return Error("QEMU closed the QMP connection");
+  return decoder_.feed(std::string_view(buf.data(), *n));
+}
+
 Result<QmpMessage> QmpClient::read_message(const Deadline& deadline) {
   for (;;) {
     if (auto m = decoder_.next()) return std::move(*m);
-    std::array<char, 16384> buf;
-    auto n = read_some(fd_.get(), buf, deadline);
-    if (!n) return n.error();
-    if (*n == 0) return Error("QEMU closed the QMP connection");
-    Status s = decoder_.feed(std::string_view(buf.data(), *n));
-    if (!s) return s.error();
+    if (Status s = read_into_decoder(deadline); !s) return s.error();
   }
+}
+
+void QmpClient::keep(QmpEvent event) {
+  if (events_.size() >= kMaxQueuedEvents) events_.pop_front();
+  events_.push_back(std::move(event));
 }
 
 Result<json> QmpClient::execute(const std::string& command, const json& arguments, Clock::duration timeout) {
@@ -45,8 +53,7 @@ Result<json> QmpClient::execute(const std::string& command, const json& argument
     auto message = read_message(deadline);
     if (!message) return message.error().context(fmt::format("QMP {}", command));
     if (auto* event = std::get_if<QmpEvent>(&*message)) {
-      if (events_.size() >= kMaxQueuedEvents) events_.pop_front();
-      events_.push_back(std::move(*event));
+      keep(std::move(*event));
       continue;
     }
     if (auto* ret = std::get_if<QmpReturn>(&*message); ret && ret->id == id) return std::move(ret->value);
@@ -62,6 +69,21 @@ std::vector<QmpEvent> QmpClient::take_events() {
   std::vector<QmpEvent> out(std::make_move_iterator(events_.begin()), std::make_move_iterator(events_.end()));
   events_.clear();
   return out;
+}
+
+Status QmpClient::read_events(const Deadline& deadline) {
+  std::lock_guard lock(mutex_);
+  for (;;) {
+    while (auto message = decoder_.next()) {
+      if (!*message) return message->error().context("QMP");
+      // Anything but an event is a reply to a command that timed out.
+      if (auto* event = std::get_if<QmpEvent>(&**message)) keep(std::move(*event));
+    }
+    auto readable = wait_readable(fd_.get(), deadline);
+    if (!readable) return readable.error().context("QMP");
+    if (!*readable) return ok_status();
+    if (Status s = read_into_decoder(deadline); !s) return s.error().context("QMP");
+  }
 }
 
 }  // namespace hotmem::vmm::qemu

@@ -34,10 +34,16 @@ class QmpClient {
 
   // Events received so far (oldest first), removed from the queue.
   std::vector<QmpEvent> take_events();
+  // Reads what QEMU sends until the deadline (events are queued), without
+  // a command; commands of other threads wait meanwhile, so keep it short.
+  Status read_events(const Deadline& deadline);
 
  private:
   explicit QmpClient(UniqueFd fd) : fd_(std::move(fd)) {}
   Result<QmpMessage> read_message(const Deadline& deadline);
+  // Reads once from the socket into the decoder.
+  Status read_into_decoder(const Deadline& deadline);
+  void keep(QmpEvent event);
 
   std::mutex mutex_;
   UniqueFd fd_;

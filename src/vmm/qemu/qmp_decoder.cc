@@ -13,6 +13,24 @@ std::optional<std::uint64_t> message_id(const json& j) {
   return std::nullopt;
 }
 
+// {"seconds": S, "microseconds": U}; QEMU writes -1 for both when it has no
+// time, which is no timestamp, as is anything else malformed.
+std::optional<std::chrono::system_clock::time_point> event_timestamp(const json& j) {
+  auto it = j.find("timestamp");
+  if (it == j.end() || !it->is_object()) return std::nullopt;
+  auto s = it->find("seconds");
+  auto us = it->find("microseconds");
+  if (s == it->end() || us == it->end() || !s->is_number_unsigned() || !us->is_number_unsigned()) {
+    return std::nullopt;
+  }
+  const auto seconds = s->get<std::uint64_t>();
+  const auto micros = us->get<std::uint64_t>();
+  if (micros >= 1'000'000 || seconds > (std::uint64_t{1} << 40)) return std::nullopt;
+  return std::chrono::system_clock::time_point(
+      std::chrono::duration_cast<std::chrono::system_clock::duration>(
+          std::chrono::seconds(seconds) + std::chrono::microseconds(micros)));
+}
+
 }  // namespace
 
 Result<QmpMessage> parse_qmp_message(std::string_view line) {
@@ -30,7 +48,7 @@ Result<QmpMessage> parse_qmp_message(std::string_view line) {
   if (auto it = j.find("event"); it != j.end()) {
     if (!it->is_string()) return Error("QMP: 'event' is not a string");
     auto data = j.find("data");
-    return QmpMessage{QmpEvent{it->get<std::string>(), data == j.end() ? json::object() : *data}};
+    return QmpMessage{QmpEvent{it->get<std::string>(), data == j.end() ? json::object() : *data, event_timestamp(j)}};
   }
   if (auto it = j.find("QMP"); it != j.end()) {
     auto v = it->find("version");

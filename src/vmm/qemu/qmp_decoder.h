@@ -2,6 +2,7 @@
 // return, command error or asynchronous event). Pure logic, no I/O.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <deque>
 #include <optional>
@@ -32,6 +33,9 @@ struct QmpError {
 struct QmpEvent {
   std::string name;
   json data;
+  // When QEMU built the event (its "timestamp", the host's real-time clock).
+  // A throttled event is sent late but keeps this time.
+  std::optional<std::chrono::system_clock::time_point> timestamp;
 };
 
 using QmpMessage = std::variant<QmpGreeting, QmpReturn, QmpError, QmpEvent>;

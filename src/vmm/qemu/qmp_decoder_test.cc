@@ -104,6 +104,20 @@ TEST(ParseQmpMessage, EventWithData) {
   EXPECT_EQ(event.name, "MEMORY_DEVICE_SIZE_CHANGE");
   EXPECT_EQ(event.data["id"], "vmem1");
   EXPECT_EQ(event.data["size"], 134217728);
+  ASSERT_TRUE(event.timestamp.has_value());
+  EXPECT_EQ(std::chrono::duration_cast<std::chrono::microseconds>(event.timestamp->time_since_epoch()).count(),
+            1700000000LL * 1000000 + 1234);
+}
+
+TEST(ParseQmpMessage, EventWithoutAUsableTimestampHasNone) {
+  for (const char* line : {R"({"event": "RESUME"})",
+                           R"({"event": "RESUME", "timestamp": {"seconds": -1, "microseconds": -1}})",
+                           R"({"event": "RESUME", "timestamp": {"seconds": 1, "microseconds": 1000000}})",
+                           R"({"event": "RESUME", "timestamp": {"seconds": "1", "microseconds": 0}})",
+                           R"({"event": "RESUME", "timestamp": [1, 2]})"}) {
+    auto m = parse_qmp_message(line);
+    EXPECT_FALSE(as<QmpEvent>(m).timestamp.has_value()) << line;
+  }
 }
 
 TEST(ParseQmpMessage, EventWithoutDataHasEmptyObject) {
