@@ -219,7 +219,7 @@ TEST(ApiServerOpenApi, TheReaderFindsPathsAndMethodsOnly) {
 // gets a name no function has, so a handler may well answer 404 (no such
 // function): what must not come is the router's own 404 ("no route for").
 TEST_F(ApiServerTest, EveryRouteIsInTheOpenApiDocumentAndEveryOperationThereIsServed) {
-  const std::string file = HOTMEM_DATA_DIR "/../docs/openapi.yaml";
+  const std::string file = (std::filesystem::path(HOTMEM_DATA_DIR).parent_path() / "docs/openapi.yaml").string();
   std::ifstream in(file);
   ASSERT_TRUE(in) << "cannot read " << file;
   const std::string yaml((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
