@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include "bench/stats.h"
+#include "common/install_layout.h"
 #include "common/proc_stats.h"
 #include "host/action_runtime.h"
 #include "host/guest_workloads.h"
@@ -29,7 +30,7 @@ Result<serve::FunctionSpec> bench_function(const OneToOneBenchConfig& config, co
   spec.vcpus = vcpus;
   spec.mode = config.mode;
   if (runtime == "python") {
-    const std::string path = fmt::format("{}/{}.py", HOTMEM_FUNCTIONS_DIR, config.python_function);
+    const std::string path = (python_functions_dir() / (config.python_function + ".py")).string();
     auto code = read_text_file(path, serve::kMaxCodeBytes);
     if (!code) return code.error().context("the shipped Python function " + config.python_function);
     spec.code = std::move(*code);

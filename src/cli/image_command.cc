@@ -2,6 +2,7 @@
 #include <fmt/format.h>
 
 #include "cli/commands.h"
+#include "common/install_layout.h"
 #include "image/image_builder.h"
 
 namespace hotmem::cli {
@@ -18,7 +19,10 @@ void add_image_commands(CLI::App& app, int& exit_code) {
   };
   auto args = std::make_shared<Args>();
   build->add_option("--kernel-dir", args->kernel_dir, "Unpacked Debian linux-image package")->required();
-  build->add_option("--agent", args->agent, "Statically linked hotmem-agent binary")->required();
+  args->agent = agent_binary().string();
+  build->add_option("--agent", args->agent, "Statically linked hotmem-agent binary (default: the installed one, or "
+                                            "the build's)")
+      ->capture_default_str();
   build->add_option("--busybox", args->busybox, "Statically linked busybox")->capture_default_str();
   build->add_option("--out", args->out, "Output directory")->required();
   build->add_option("--init-on-alloc", args->init_on_alloc, "Default guest init_on_alloc")

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include "common/install_layout.h"
 #include "protocol/messages.h"
 
 namespace hotmem::cli {
@@ -29,7 +30,9 @@ void GuestOptions::add_to(CLI::App& command) {
       ->check(size_validator())
       ->capture_default_str();
   command.add_option("--vcpus", vcpus, "Guest vCPUs")->check(CLI::Range(1, 64))->capture_default_str();
-  command.add_option("--image", image, "Guest image directory (default: $HOTMEM_IMAGE or the build's image)");
+  command.add_option("--image", image,
+                     fmt::format("Guest image directory (default: $HOTMEM_IMAGE, else {})",
+                                 installed_or_built_image_dir().string()));
   command.add_option("--accel", accel, "auto (KVM when the CPU has vmx/svm), kvm or tcg")
       ->check(CLI::IsMember({"auto", "kvm", "tcg"}))
       ->capture_default_str();

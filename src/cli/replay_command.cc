@@ -9,6 +9,7 @@
 #include "bench/suite.h"
 #include "cli/commands.h"
 #include "cli/options.h"
+#include "common/install_layout.h"
 #include "common/proc_stats.h"
 #include "replay/replayer.h"
 #include "common/size.h"
@@ -20,8 +21,8 @@ namespace {
 
 struct ReplayArgs {
   GuestOptions guest;
-  std::string trace = HOTMEM_DATA_DIR "/azure_spec_15rps_5min.csv";
-  std::string catalog = HOTMEM_DATA_DIR "/functionbench_catalog.json";
+  std::string trace = (workload_data_dir() / "azure_spec_15rps_5min.csv").string();
+  std::string catalog = (workload_data_dir() / "functionbench_catalog.json").string();
   std::vector<std::string> modes{"hotmem", "virtio-mem", "static"};
   std::string runtime = "native";
   std::size_t functions = 3;
@@ -165,7 +166,7 @@ Status run_replay(const ReplayArgs& args) {
     for (const replay::TraceFunction& f : trace->functions) {
       const std::string name = replay::shipped_function(f.bench);
       if (name.empty() || scale.python_functions.contains(name)) continue;
-      const std::string path = HOTMEM_FUNCTIONS_DIR "/" + name + ".py";
+      const std::string path = (python_functions_dir() / (name + ".py")).string();
       auto code = read_text_file(path, serve::kMaxCodeBytes);
       if (!code) return code.error().context("the shipped Python function " + name);
       scale.python_functions[name] = std::move(*code);

@@ -9,6 +9,7 @@
 #include <spdlog/spdlog.h>
 
 #include "cli/commands.h"
+#include "cli/config_file.h"
 #include "cli/options.h"
 #include "common/interrupt.h"
 #include "common/size.h"
@@ -20,6 +21,7 @@ namespace hotmem::cli {
 namespace {
 
 struct ServeArgs {
+  std::string config;
   GuestOptions guest;
   std::string host = "127.0.0.1";
   int port = 8080;
@@ -155,7 +157,14 @@ void add_serve_command(CLI::App& app, int& exit_code) {
                     "(unplug it, migrating what is left) or keep (plugged and unused until it is empty)")
       ->check(CLI::IsMember({"migrate", "keep"}))
       ->capture_default_str();
-  serve->callback([args, &exit_code] {
+  add_config_option(*serve, args->config);
+  serve->callback([args, serve, &exit_code] {
+    if (!args->config.empty()) {
+      if (Status read = apply_config_file(*serve, args->config); !read) {
+        exit_code = report_error(read.error().message());
+        return;
+      }
+    }
     Status s = run_serve(*args);
     if (!s) exit_code = report_error(s.error().message());
   });

@@ -6,18 +6,15 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "common/install_layout.h"
 #include "common/proc_stats.h"
 #include "protocol/messages.h"
-
-#ifndef HOTMEM_DEFAULT_IMAGE_DIR
-#define HOTMEM_DEFAULT_IMAGE_DIR "image"
-#endif
 
 namespace hotmem::image {
 
 std::filesystem::path default_image_dir() {
   if (const char* env = std::getenv("HOTMEM_IMAGE"); env && *env) return env;
-  return HOTMEM_DEFAULT_IMAGE_DIR;
+  return installed_or_built_image_dir();
 }
 
 Result<GuestImage> load_image(const std::filesystem::path& dir) {

@@ -22,8 +22,9 @@ struct GuestImage {
   std::vector<std::string> modules;
 };
 
-// The image directory used when none is given: $HOTMEM_IMAGE, else the one
-// the build produced.
+// The image directory used when none is given: $HOTMEM_IMAGE, else the
+// installed one (PREFIX/lib/hotmem/image) or the one the build produced
+// (common/install_layout.h).
 std::filesystem::path default_image_dir();
 
 // Loads and checks an image; says how to build one when it is missing.

@@ -3,6 +3,8 @@
 #include <sys/socket.h>
 
 #include <filesystem>
+#include <regex>
+#include <stdexcept>
 #include <thread>
 
 #include <httplib.h>
@@ -83,15 +85,36 @@ std::optional<json> body_of(const httplib::Request& req, httplib::Response& res,
 
 struct ApiServer::Routes {
   httplib::Server server;
+  std::vector<ApiRoute> table;
+
+  // Serves `method` on `path` (an ApiRoute path: each {parameter} matches
+  // one path segment, req.matches[1...] in order) and lists the route.
+  void add(std::string method, std::string path, httplib::Server::Handler handler) {
+    static const std::regex parameter(R"(\{[^/{}]+\})");
+    const std::string pattern = std::regex_replace(path, parameter, "([^/]+)");
+    if (method == "GET") {
+      server.Get(pattern, std::move(handler));
+    } else if (method == "PUT") {
+      server.Put(pattern, std::move(handler));
+    } else if (method == "POST") {
+      server.Post(pattern, std::move(handler));
+    } else if (method == "DELETE") {
+      server.Delete(pattern, std::move(handler));
+    } else {
+      throw std::logic_error("ApiServer: no route method " + method);
+    }
+    table.push_back(ApiRoute{std::move(method), std::move(path)});
+  }
 };
 
 ApiServer::ApiServer(FunctionRegistry& registry, Metrics& metrics, ApiLimits limits)
     : routes_(std::make_unique<Routes>()) {
   auto& s = routes_->server;
+  auto& r = *routes_;
   s.new_task_queue = [] { return new httplib::ThreadPool(kThreads); };
   s.set_payload_max_length(limits.max_body_bytes);
 
-  s.Put(R"(/v1/functions/([^/]+))", [&registry](const httplib::Request& req, httplib::Response& res) {
+  r.add("PUT", "/v1/functions/{name}", [&registry](const httplib::Request& req, httplib::Response& res) {
     auto name = name_of(req, res);
     if (!name) return;
     auto body = body_of(req, res, false);
@@ -103,7 +126,7 @@ ApiServer::ApiServer(FunctionRegistry& registry, Metrics& metrics, ApiLimits lim
     send_json(res, 201, (*deployed)->describe());
   });
 
-  s.Get(R"(/v1/functions/([^/]+))", [&registry](const httplib::Request& req, httplib::Response& res) {
+  r.add("GET", "/v1/functions/{name}", [&registry](const httplib::Request& req, httplib::Response& res) {
     auto name = name_of(req, res);
     if (!name) return;
     auto found = registry.find(*name);
@@ -111,7 +134,7 @@ ApiServer::ApiServer(FunctionRegistry& registry, Metrics& metrics, ApiLimits lim
     send_json(res, 200, (*found)->describe());
   });
 
-  s.Get("/v1/functions", [&registry](const httplib::Request&, httplib::Response& res) {
+  r.add("GET", "/v1/functions", [&registry](const httplib::Request&, httplib::Response& res) {
     json functions = json::array();
     for (const auto& f : registry.list()) {
       json entry = f->spec().to_json();
@@ -121,14 +144,14 @@ ApiServer::ApiServer(FunctionRegistry& registry, Metrics& metrics, ApiLimits lim
     send_json(res, 200, json{{"functions", functions}});
   });
 
-  s.Delete(R"(/v1/functions/([^/]+))", [&registry](const httplib::Request& req, httplib::Response& res) {
+  r.add("DELETE", "/v1/functions/{name}", [&registry](const httplib::Request& req, httplib::Response& res) {
     auto name = name_of(req, res);
     if (!name) return;
     if (Status removed = registry.remove(*name); !removed) return send_error(res, removed.error());
     send_json(res, 200, json{{"deleted", *name}});
   });
 
-  s.Post(R"(/v1/functions/([^/]+)/invoke)", [&registry, limits](const httplib::Request& req, httplib::Response& res) {
+  r.add("POST", "/v1/functions/{name}/invoke", [&registry, limits](const httplib::Request& req, httplib::Response& res) {
     auto name = name_of(req, res);
     if (!name) return;
     auto params = body_of(req, res, true);
@@ -140,11 +163,11 @@ ApiServer::ApiServer(FunctionRegistry& registry, Metrics& metrics, ApiLimits lim
     send_json(res, 200, outcome->to_json());
   });
 
-  s.Get("/v1/memory", [&registry](const httplib::Request&, httplib::Response& res) {
+  r.add("GET", "/v1/memory", [&registry](const httplib::Request&, httplib::Response& res) {
     send_json(res, 200, registry.broker().to_json());
   });
 
-  s.Get("/metrics", [&metrics, &registry](const httplib::Request&, httplib::Response& res) {
+  r.add("GET", "/metrics", [&metrics, &registry](const httplib::Request&, httplib::Response& res) {
     for (const auto& f : registry.list()) metrics.set_gauge(kQemuRss, f->spec().name, double(f->rss_bytes()));
     res.status = 200;
     res.set_content(metrics.render(), "text/plain; version=0.0.4");
@@ -180,6 +203,8 @@ ApiServer::ApiServer(FunctionRegistry& registry, Metrics& metrics, ApiLimits lim
 }
 
 ApiServer::~ApiServer() { stop(); }
+
+const std::vector<ApiRoute>& ApiServer::routes() const { return routes_->table; }
 
 void ApiServer::require_token(std::string token) {
   // Before routing: no route, and no 404 either, answers a stranger.

@@ -14,11 +14,17 @@
 //
 // With a token (require_token), every request, /metrics included, must
 // carry `Authorization: Bearer <token>`; any other gets 401 (api_auth.h).
+//
+// docs/openapi.yaml documents every route; api_server_test.cc checks it
+// against routes(), so a route is registered through Routes::add (which
+// lists it) and added to the document in the same change.
 #pragma once
 
 #include <atomic>
+#include <compare>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "common/result.h"
 #include "serve/function_registry.h"
@@ -30,6 +36,15 @@ namespace hotmem::serve {
 // unauthenticated 401, not found 404, conflict 409, resource exhausted 429,
 // internal 500, guest misbehaved 502, unavailable 503.
 int http_status(ErrorCode code);
+
+// One route: its method (GET, PUT, POST, DELETE) and its path as OpenAPI
+// writes it, a {parameter} standing for one path segment
+// ("/v1/functions/{name}/invoke").
+struct ApiRoute {
+  std::string method;
+  std::string path;
+  auto operator<=>(const ApiRoute&) const = default;
+};
 
 struct ApiLimits {
   std::size_t max_body_bytes = 256 * 1024;
@@ -53,6 +68,8 @@ class ApiServer {
   Status run();
   // Ends run() (on another thread), whenever it is called.
   void stop();
+  // Every route this server answers, in the order they were registered.
+  const std::vector<ApiRoute>& routes() const;
 
  private:
   struct Routes;

@@ -4,8 +4,13 @@
 
 #include <httplib.h>
 
+#include <cctype>
 #include <filesystem>
+#include <fstream>
 #include <random>
+#include <regex>
+#include <set>
+#include <sstream>
 #include <thread>
 #include <tuple>
 
@@ -171,6 +176,67 @@ TEST_F(ApiServerTest, MetricsAreServedAsPrometheusText) {
   EXPECT_EQ(r->status, 200);
   EXPECT_NE(r->body.find("hotmem_invocations_total{function=\"f\"} 3"), std::string::npos) << r->body;
   EXPECT_NE(r->body.find("# TYPE hotmem_reclaim_seconds histogram"), std::string::npos);
+}
+
+// The operations under `paths:` of an OpenAPI document laid out as
+// docs/openapi.yaml says: path keys at two spaces, their methods at four.
+// (Only these keys are needed, so no YAML library.)
+std::set<ApiRoute> openapi_operations(const std::string& yaml) {
+  static const std::set<std::string> methods{"get", "put", "post", "delete", "patch", "head", "options"};
+  std::set<ApiRoute> operations;
+  std::istringstream in(yaml);
+  std::string line, path;
+  bool in_paths = false;
+  while (std::getline(in, line)) {
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    const std::size_t indent = line.find_first_not_of(' ');
+    if (indent == std::string::npos || line[indent] == '#') continue;
+    const std::size_t colon = line.find(':', indent);
+    std::string key = line.substr(indent, colon == std::string::npos ? std::string::npos : colon - indent);
+    if (key.size() >= 2 && (key.front() == '"' || key.front() == '\'')) key = key.substr(1, key.size() - 2);
+    if (indent == 0) {
+      in_paths = key == "paths";
+    } else if (in_paths && indent == 2) {
+      path = key;
+    } else if (in_paths && indent == 4 && methods.contains(key)) {
+      std::string method = key;
+      for (char& c : method) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+      operations.insert(ApiRoute{method, path});
+    }
+  }
+  return operations;
+}
+
+TEST(ApiServerOpenApi, TheReaderFindsPathsAndMethodsOnly) {
+  const auto ops = openapi_operations(
+      "openapi: 3.0.3\npaths:\n  /a:\n    get:\n      responses: {}\n    parameters:\n      - x\n"
+      "  \"/b/{id}\":\n    # a comment\n    delete:\n      summary: get: no\ncomponents:\n  /c:\n    get: {}\n");
+  EXPECT_EQ(ops, (std::set<ApiRoute>{{"GET", "/a"}, {"DELETE", "/b/{id}"}}));
+}
+
+// docs/openapi.yaml against the server: every route registered is
+// documented, and every documented operation is served. A path parameter
+// gets a name no function has, so a handler may well answer 404 (no such
+// function): what must not come is the router's own 404 ("no route for").
+TEST_F(ApiServerTest, EveryRouteIsInTheOpenApiDocumentAndEveryOperationThereIsServed) {
+  const std::string file = (std::filesystem::path(HOTMEM_DATA_DIR).parent_path() / "docs/openapi.yaml").string();
+  std::ifstream in(file);
+  ASSERT_TRUE(in) << "cannot read " << file;
+  const std::string yaml((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const std::set<ApiRoute> documented = openapi_operations(yaml);
+  ASSERT_FALSE(api_->routes().empty());
+  for (const ApiRoute& route : api_->routes()) {
+    EXPECT_TRUE(documented.contains(route)) << route.method << " " << route.path << " is served but not in " << file;
+  }
+  static const std::regex parameter(R"(\{[^/{}]+\})");
+  for (const ApiRoute& op : documented) {
+    const std::string path = std::regex_replace(op.path, parameter, "nosuchfunction");
+    auto [status, body] = send(op.method, path, "{}");
+    const std::string what = op.method + " " + path;
+    ASSERT_NE(status, 0) << "no answer to " << what;
+    const bool unrouted = status == 404 && body.is_object() && body.value("detail", "").starts_with("no route for");
+    EXPECT_FALSE(unrouted) << what << " is in " << file << " but not served: " << body.dump();
+  }
 }
 
 // Requests made up at random (seeded: a failure reproduces) from pieces
