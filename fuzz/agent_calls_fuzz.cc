@@ -5,7 +5,8 @@
 // action's result).
 // Invariants:
 // - what is accepted is within the bounds the decoders state (string sizes,
-//   counts, node, pid, port, HTTP status, times, sizes, names, paths);
+//   counts, node, pid, port, HTTP status, times, sizes, names, paths, an
+//   invoke answer's log lines and their bytes);
 // - what is accepted round-trips: decode(encode(decode(x))) == decode(x),
 //   through JSON text as on the wire. memory_report's answer decodes to the
 //   parsed report: the texts of an accepted one, encoded again by the
@@ -80,6 +81,8 @@ void check_answers(const json& body) {
     HOTMEM_FUZZ_CHECK(answer.body.size() <= ActionAnswer::kMaxBodyBytes);
     HOTMEM_FUZZ_CHECK(answer.elapsed >= Clock::duration::zero() && answer.elapsed <= std::chrono::hours(24));
     if (auto result = parse_object(answer.body)) HOTMEM_FUZZ_CHECK(result->is_object());
+    HOTMEM_FUZZ_CHECK(answer.logs.lines.size() <= ActionLogs::kMaxLines && answer.logs.bytes() <= ActionLogs::kMaxBytes);
+    for (const LogLine& line : answer.logs.lines) HOTMEM_FUZZ_CHECK(line.ms <= 24ull * 3600 * 1000);
   });
 }
 
@@ -141,6 +144,7 @@ void check_requests(const json& body) {
     HOTMEM_FUZZ_CHECK(within_name(invoke.name) && invoke.port >= 1024 && invoke.port <= 65535);
     HOTMEM_FUZZ_CHECK(invoke.path == "/init" || invoke.path == "/run");
     HOTMEM_FUZZ_CHECK(invoke.body.size() <= Invoke::kMaxBodyBytes && within_wait(invoke.timeout));
+    HOTMEM_FUZZ_CHECK(invoke.log_bytes <= ActionLogs::kMaxBytes);
   });
 }
 

@@ -19,6 +19,7 @@
 #include "common/clock.h"
 #include "common/socket.h"
 #include "common/unique_fd.h"
+#include "protocol/agent_calls.h"
 #include "protocol/http_message.h"
 #include "protocol/messages.h"
 
@@ -105,6 +106,13 @@ void serve_connection(int fd) {
   (void)write_all(
       fd, protocol::format_response(reply.status, reply.body.dump(-1, ' ', false, json::error_handler_t::replace)),
       deadline);
+  // As OpenWhisk's runtimes do: the activation's output ends here.
+  if (reader.message().target == "/run") {
+    for (std::FILE* stream : {stdout, stderr}) {
+      std::fprintf(stream, "%.*s\n", static_cast<int>(protocol::kLogSentinel.size()), protocol::kLogSentinel.data());
+      std::fflush(stream);
+    }
+  }
 }
 
 }  // namespace

@@ -249,7 +249,7 @@ void Agent::invoke(std::uint64_t id, protocol::Invoke invoke) {
     turned_ = how;
     return turn_hostile(how, port_.get(), id);
   }
-  invocations_.start(id, invoke.port, invoke.path, invoke.body, invoke.timeout);
+  invocations_.start(id, invoke, instances_.log(invoke.name));
 }
 
 }  // namespace hotmem::agent

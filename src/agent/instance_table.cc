@@ -33,6 +33,9 @@ std::uint64_t node_total_bytes(int node) {
 
 }  // namespace
 
+InstanceTable::InstanceTable(Reply reply)
+    : reply_(std::move(reply)), console_(::open("/dev/console", O_WRONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK)) {}
+
 void InstanceTable::reply_error(std::uint64_t id, std::string message) {
   reply_(protocol::error_response(id, std::move(message)));
 }
@@ -71,9 +74,13 @@ void InstanceTable::spawn(Instance& instance) {
   UniqueFd ready_read(ready_pipe[0]);
   UniqueFd ready_write(ready_pipe[1]);
 
+  auto log = ActionLog::open();
+  if (!log) return fail_start(instance, log.error().message());
+
   SpawnOptions options;
   options.argv = program.argv;
-  options.error_output = "/dev/console";
+  options.stdout_fd = (*log)->child_stdout();
+  options.stderr_fd = (*log)->child_stderr();
   options.die_with_parent = false;
   options.env = {"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "HOME=/tmp", "TMPDIR=/tmp",
                  "HOTMEM_READY_FD=3", "HOTMEM_INSTANCE=" + program.name};
@@ -84,6 +91,9 @@ void InstanceTable::spawn(Instance& instance) {
   auto process = ChildProcess::spawn(options);
   if (!process) return fail_start(instance, process.error().message());
   instance.process.emplace(std::move(*process));
+  (*log)->close_child_ends();
+  (*log)->echo_stderr_to(console_.get());  // until it is ready
+  instance.log = std::move(*log);
   instance.status_fd = std::move(ready_read);
   instance.state = State::kStarting;
   if (!start.wait_ready) mark_ready(instance);
@@ -104,6 +114,7 @@ void InstanceTable::fail_start(Instance& instance, const std::string& why) {
 
 void InstanceTable::mark_ready(Instance& instance) {
   instance.state = State::kRunning;
+  if (instance.log) instance.log->echo_stderr_to(-1);
   if (auto id = std::exchange(instance.start_request, std::nullopt)) {
     reply_(protocol::answer_response(*id, protocol::InstanceStarted{instance.process->pid()}));
   }
@@ -153,9 +164,15 @@ bool InstanceTable::running(const std::string& name) const {
   return it != instances_.end() && it->second.state == State::kRunning;
 }
 
+std::shared_ptr<ActionLog> InstanceTable::log(const std::string& name) const {
+  auto it = instances_.find(name);
+  return it == instances_.end() ? nullptr : it->second.log;
+}
+
 void InstanceTable::poll_fds(std::vector<pollfd>& fds) const {
   for (const auto& [name, instance] : instances_) {
     if (instance.status_fd.valid()) fds.push_back(pollfd{instance.status_fd.get(), POLLIN, 0});
+    if (instance.log) instance.log->poll_fds(fds);
   }
 }
 
@@ -163,10 +180,11 @@ void InstanceTable::on_poll(const std::vector<pollfd>& fds) {
   for (const pollfd& p : fds) {
     if (p.revents == 0) continue;
     for (auto& [name, instance] : instances_) {
-      if (instance.status_fd.get() == p.fd) {
+      if (instance.status_fd.valid() && instance.status_fd.get() == p.fd) {
         read_status(instance);
         break;
       }
+      if (instance.log && instance.log->on_poll(p)) break;
     }
   }
 }

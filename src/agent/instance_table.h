@@ -8,6 +8,9 @@
 // cgroup gone) -> cleaned (scratch and cgroup removed; what remains on its
 // node measured). The record stays until a stop request collects it.
 //
+// Its stdout and stderr are pipes the agent drains into its ActionLog,
+// which an invocation of it takes its logs from.
+//
 // fd 3 is the instance's status pipe: its first line says "ready"; each
 // later line is a report (e.g. latency samples), of which the agent keeps
 // the newest for the host to read.
@@ -27,6 +30,7 @@
 #include <string>
 #include <vector>
 
+#include "agent/action_log.h"
 #include "agent/sandbox.h"
 #include "common/clock.h"
 #include "common/process.h"
@@ -42,7 +46,7 @@ class InstanceTable {
   static constexpr std::size_t kMaxInstances = 256;
   static constexpr std::size_t kMaxReportBytes = 256 * 1024;
 
-  explicit InstanceTable(Reply reply) : reply_(std::move(reply)) {}
+  explicit InstanceTable(Reply reply);
 
   // Replies with the pid once the instance runs (and, if asked, is ready),
   // or with an error if it cannot start or ends first.
@@ -54,6 +58,9 @@ class InstanceTable {
   Status signal(const std::string& name, int signo);
   protocol::InstanceListing list() const;
   bool running(const std::string& name) const;
+  // What the instance writes on stdout and stderr; null when there is no
+  // such instance or it has not been started.
+  std::shared_ptr<ActionLog> log(const std::string& name) const;
 
   void poll_fds(std::vector<pollfd>& fds) const;
   void on_poll(const std::vector<pollfd>& fds);
@@ -72,6 +79,7 @@ class InstanceTable {
     std::optional<Sandbox> sandbox;
     std::optional<ChildProcess> process;
     UniqueFd status_fd;
+    std::shared_ptr<ActionLog> log;  // once spawned
     std::string status_buffer;  // an incomplete line
     std::string report;         // the newest complete report line
     std::uint64_t reports = 0;
@@ -99,6 +107,7 @@ class InstanceTable {
   protocol::InstanceStatus describe(const Instance& instance) const;
 
   Reply reply_;
+  UniqueFd console_;  // where a starting instance's stderr is echoed (may be invalid)
   std::map<std::string, Instance> instances_;
 };
 

@@ -11,15 +11,21 @@
 
 #include <fmt/format.h>
 
+#include "protocol/frame.h"
+
 namespace hotmem::agent {
 
-void Invocations::start(std::uint64_t request_id, int port, const std::string& target, const std::string& body,
-                        Clock::duration timeout) {
+void Invocations::start(std::uint64_t request_id, const protocol::Invoke& call, std::shared_ptr<ActionLog> log) {
+  const int port = call.port;
   auto exchange = std::make_unique<Exchange>();
   exchange->request_id = request_id;
   exchange->port = port;
   exchange->started = Clock::now();
-  exchange->deadline = exchange->started + timeout;
+  exchange->deadline = exchange->started + call.timeout;
+  if (call.path == "/run") {
+    exchange->log = std::move(log);
+    exchange->log_bytes = call.log_bytes;
+  }
   if (exchanges_.size() >= kMaxInFlight) return fail(*exchange, "too many invocations in flight");
 
   exchange->fd.reset(::socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
@@ -32,12 +38,13 @@ void Invocations::start(std::uint64_t request_id, int port, const std::string& t
       errno != EINPROGRESS) {
     return fail(*exchange, fmt::format("connect: {}", std::strerror(errno)));
   }
-  exchange->out = protocol::format_request("POST", target, body);
+  exchange->out = protocol::format_request("POST", call.path, call.body);
   exchanges_.push_back(std::move(exchange));
 }
 
 void Invocations::poll_fds(std::vector<pollfd>& fds) const {
   for (const auto& e : exchanges_) {
+    if (e->answer) continue;  // waits for its logs only
     const bool sending = e->written < e->out.size();
     fds.push_back(pollfd{e->fd.get(), static_cast<short>(sending ? POLLOUT : POLLIN), 0});
   }
@@ -47,7 +54,7 @@ void Invocations::on_poll(const std::vector<pollfd>& fds) {
   for (const pollfd& p : fds) {
     if (p.revents == 0) continue;
     for (auto& e : exchanges_) {
-      if (e->fd.get() == p.fd && !e->done) {
+      if (e->fd.valid() && e->fd.get() == p.fd && !e->done) {
         step(*e, p.revents);
         break;
       }
@@ -81,13 +88,50 @@ void Invocations::step(Exchange& e, short revents) {
   if (!e.reader.complete()) return;
   const auto& message = e.reader.message();
   const auto elapsed = Clock::now() - e.started;
-  finish(e, protocol::answer_response(e.request_id, protocol::ActionAnswer{message.status, message.body, elapsed}));
+  answered(e, protocol::ActionAnswer{message.status, message.body, elapsed, {}});
+}
+
+void Invocations::answered(Exchange& e, protocol::ActionAnswer answer) {
+  e.fd.reset();
+  if (!e.log) return finish(e, protocol::answer_response(e.request_id, answer));
+  if (e.log_bytes == 0) {
+    (void)e.log->take(0, e.started);  // not wanted: the next activation starts
+    return finish(e, protocol::answer_response(e.request_id, answer));
+  }
+  e.answer = std::move(answer);
+  e.deadline = Clock::now() + kLogWait;
+  if (e.log->activation_ended()) finish_with_logs(e, true);
+}
+
+void Invocations::finish_with_logs(Exchange& e, bool complete) {
+  protocol::ActionAnswer answer = std::move(*e.answer);
+  answer.logs = e.log->take(e.log_bytes, e.started);
+  if (!complete) answer.logs.truncated = true;
+  // The answer must fit one frame: a body near its limit, or lines the
+  // JSON escapes grow, leave fewer lines.
+  protocol::Response response = protocol::answer_response(e.request_id, answer);
+  while (protocol::encode_response(response).size() + 1024 > protocol::kDefaultMaxPayload &&
+         !answer.logs.lines.empty()) {
+    answer.logs.lines.resize(answer.logs.lines.size() / 2);
+    answer.logs.truncated = true;
+    response = protocol::answer_response(e.request_id, answer);
+  }
+  finish(e, std::move(response));
 }
 
 void Invocations::tick() {
   const auto now = Clock::now();
   for (auto& e : exchanges_) {
-    if (!e->done && now >= e->deadline) {
+    if (e->done) continue;
+    if (e->answer) {
+      if (e->log->activation_ended()) {
+        finish_with_logs(*e, true);
+      } else if (now >= e->deadline) {
+        finish_with_logs(*e, false);
+      }
+      continue;
+    }
+    if (now >= e->deadline) {
       fail(*e, fmt::format("no answer from the instance on port {} within {} ms", e->port,
                            std::chrono::duration_cast<Millis>(e->deadline - e->started).count()));
     }

@@ -10,9 +10,11 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
+#include "agent/action_log.h"
 #include "common/clock.h"
 #include "common/unique_fd.h"
 #include "protocol/agent_calls.h"
@@ -30,10 +32,16 @@ class Invocations {
 
   explicit Invocations(Reply reply) : reply_(std::move(reply)) {}
 
-  // POSTs `body` to http://127.0.0.1:<port><target>; replies with a
-  // protocol::ActionAnswer or an error naming what failed.
-  void start(std::uint64_t request_id, int port, const std::string& target, const std::string& body,
-             Clock::duration timeout);
+  // After a /run has answered, how long its logs wait for the action's
+  // end-of-activation lines (ActionLog::activation_ended) before they are
+  // sent as they are, marked truncated.
+  static constexpr auto kLogWait = std::chrono::seconds(1);
+
+  // POSTs the call's body to http://127.0.0.1:<port><path>; replies with a
+  // protocol::ActionAnswer or an error naming what failed. A /run with
+  // log_bytes takes its logs from `log` (the instance's) once the action has
+  // ended its activation; a /run without them only starts the next one.
+  void start(std::uint64_t request_id, const protocol::Invoke& call, std::shared_ptr<ActionLog> log);
 
   void poll_fds(std::vector<pollfd>& fds) const;
   void on_poll(const std::vector<pollfd>& fds);
@@ -52,9 +60,18 @@ class Invocations {
     Clock::time_point started;
     Clock::time_point deadline;
     bool done = false;
+    std::shared_ptr<ActionLog> log;  // a /run's
+    std::size_t log_bytes = 0;
+    // Answered, waiting for the action to end its activation's output
+    // (until `deadline`, now kLogWait after the answer).
+    std::optional<protocol::ActionAnswer> answer;
   };
 
   void step(Exchange& exchange, short revents);
+  void answered(Exchange& exchange, protocol::ActionAnswer answer);
+  // Sends the answer with the logs taken now (`complete`: the action ended
+  // its activation).
+  void finish_with_logs(Exchange& exchange, bool complete);
   void finish(Exchange& exchange, protocol::Response response);
   void fail(Exchange& exchange, const std::string& why);
 

@@ -13,6 +13,7 @@ void add_bench_commands(CLI::App& app, int& exit_code);
 void add_report_command(CLI::App& app, int& exit_code);
 void add_serve_command(CLI::App& app, int& exit_code);
 void add_replay_command(CLI::App& app, int& exit_code);
+void add_fn_commands(CLI::App& app, int& exit_code);
 
 // Prints an error the way every command does and returns the exit status.
 int report_error(const std::string& message);

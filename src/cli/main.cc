@@ -36,6 +36,7 @@ int main(int argc, char** argv) {
   cli::add_report_command(app, exit_code);
   cli::add_serve_command(app, exit_code);
   cli::add_replay_command(app, exit_code);
+  cli::add_fn_commands(app, exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

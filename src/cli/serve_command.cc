@@ -34,7 +34,23 @@ struct ServeArgs {
   std::string reclaim_policy = "sync";
   std::string harvest_slack = "512M";
   std::string dirty_partitions = "migrate";
+  std::size_t activations_kept = 100;
+  std::string activation_log_limit = "64K";
 };
+
+// The activation records' limits from --activations-kept and --activation-log-limit.
+Result<serve::ActivationLimits> activation_limits(const ServeArgs& args) {
+  serve::ActivationLimits limits;
+  limits.per_function = args.activations_kept;
+  // A size here is bytes unless it has a suffix (parse_size reads a bare number as MiB).
+  const std::string& text = args.activation_log_limit;
+  const bool bare = !text.empty() && text.find_first_not_of("0123456789") == std::string::npos;
+  auto bytes = bare ? Result<std::uint64_t>(std::stoull(text.substr(0, 12))) : parse_size(text);
+  if (!bytes) return bytes.error().context("--activation-log-limit");
+  limits.log_bytes = static_cast<std::size_t>(*bytes);
+  if (Status s = serve::check_activation_limits(limits); !s) return s.error();
+  return limits;
+}
 
 Result<serve::BudgetConfig> budget_config(const ServeArgs& args) {
   serve::BudgetConfig c;
@@ -77,6 +93,8 @@ Result<std::optional<std::string>> api_token(const ServeArgs& args) {
 Status run_serve(const ServeArgs& args) {
   auto token = api_token(args);
   if (!token) return token.error();
+  auto activations = activation_limits(args);
+  if (!activations) return activations.error();
   auto vm = args.guest.resolve("function");
   if (!vm) return vm.error();
   if (!std::filesystem::exists(vm->image_dir / "image.json")) {
@@ -97,6 +115,7 @@ Status run_serve(const ServeArgs& args) {
   config.max_functions = static_cast<std::size_t>(args.max_functions);
   config.budget = *budget;
   config.dirty = *dirty;
+  config.activations = *activations;
   serve::Daemon daemon(std::move(config));
   const bool token_required = token->has_value();
   if (token_required) daemon.require_token(std::move(**token));
@@ -156,6 +175,15 @@ void add_serve_command(CLI::App& app, int& exit_code) {
                     "A partition its ended instance left memory in that the agent could not clear: migrate "
                     "(unplug it, migrating what is left) or keep (plugged and unused until it is empty)")
       ->check(CLI::IsMember({"migrate", "keep"}))
+      ->capture_default_str();
+  serve->add_option("--activations-kept", args->activations_kept,
+                    "Activation records kept in memory per function (the newest; GET "
+                    "/v1/functions/{name}/activations)")
+      ->check(CLI::Range(std::size_t{1}, serve::ActivationLimits::kMaxPerFunction))
+      ->capture_default_str();
+  serve->add_option("--activation-log-limit", args->activation_log_limit,
+                    "What an activation keeps of the action's stdout and stderr: bytes, or K/M with a suffix "
+                    "(at most 256K); more is dropped and the log marked truncated")
       ->capture_default_str();
   add_config_option(*serve, args->config);
   serve->callback([args, serve, &exit_code] {

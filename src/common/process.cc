@@ -113,7 +113,8 @@ Result<ChildProcess> ChildProcess::spawn(const SpawnOptions& options) {
   for (const std::string& e : options.env) envp.push_back(const_cast<char*>(e.c_str()));
   envp.push_back(nullptr);
 
-  UniqueFd out(options.output.empty()
+  UniqueFd out(options.stdout_fd >= 0 ? ::fcntl(options.stdout_fd, F_DUPFD_CLOEXEC, 0)
+               : options.output.empty()
                    ? ::open("/dev/null", O_WRONLY | O_CLOEXEC)
                    : ::open(options.output.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644));
   if (!out.valid()) {
@@ -121,7 +122,10 @@ Result<ChildProcess> ChildProcess::spawn(const SpawnOptions& options) {
                              std::strerror(errno)));
   }
   UniqueFd err;
-  if (!options.error_output.empty()) {
+  if (options.stderr_fd >= 0) {
+    err.reset(::fcntl(options.stderr_fd, F_DUPFD_CLOEXEC, 0));
+    if (!err.valid()) return Error(fmt::format("dup for the errors of {}: {}", program, std::strerror(errno)));
+  } else if (!options.error_output.empty()) {
     err.reset(::open(options.error_output.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644));
     if (!err.valid()) {
       return Error(fmt::format("cannot open {} for the errors of {}: {}", options.error_output.string(), program,

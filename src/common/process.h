@@ -30,6 +30,11 @@ struct SpawnOptions {
   bool detach = false;
   // stderr goes here instead of `output` when set.
   std::filesystem::path error_output;
+  // When not -1: the child's stdout (and stderr, unless stderr_fd is given)
+  // is this descriptor instead of `output`; its stderr that one instead of
+  // `error_output` (pipes the owner reads, say).
+  int stdout_fd = -1;
+  int stderr_fd = -1;
   // The child's whole environment; empty means inherit ours.
   std::vector<std::string> env;
   // Descriptors handed to the child as fds 3, 4, ... (in this order).

@@ -41,7 +41,7 @@ TEST(ActionRuntime, PythonWithoutItsRootfsSaysToRunSetup) {
 }
 
 TEST(ActionResult, AJsonObjectWith2xxIsTheResult) {
-  auto result = action_result(ActionAnswer{200, R"({"sum": 3})", std::chrono::milliseconds(4)});
+  auto result = action_result(ActionAnswer{200, R"({"sum": 3})", std::chrono::milliseconds(4), {}});
   ASSERT_TRUE(result) << result.error().message();
   EXPECT_EQ((*result)["sum"], 3);
   EXPECT_EQ(run_body(json{{"a", 1}}), R"({"value":{"a":1}})");
@@ -49,7 +49,7 @@ TEST(ActionResult, AJsonObjectWith2xxIsTheResult) {
 
 TEST(ActionResult, AnythingButAJsonObjectIsABadAnswer) {
   for (const char* body : {"", "[1]", "42", "{\"open\": ", "null"}) {
-    auto result = action_result(ActionAnswer{200, body, {}});
+    auto result = action_result(ActionAnswer{200, body, {}, {}});
     ASSERT_FALSE(result) << body;
     EXPECT_EQ(result.error().code(), ErrorCode::kGuestMisbehaved) << body;
     EXPECT_EQ(result.error().reason(), "bad answer from the action") << body;
@@ -57,7 +57,7 @@ TEST(ActionResult, AnythingButAJsonObjectIsABadAnswer) {
 }
 
 TEST(ActionResult, ANon2xxStatusIsAFailedActionThatSaysWhat) {
-  auto result = action_result(ActionAnswer{502, R"({"error": "division by zero"})", {}});
+  auto result = action_result(ActionAnswer{502, R"({"error": "division by zero"})", {}, {}});
   ASSERT_FALSE(result);
   EXPECT_EQ(result.error().code(), ErrorCode::kGuestMisbehaved);
   EXPECT_EQ(result.error().reason(), "the action failed");

@@ -177,9 +177,10 @@ Result<std::uint64_t> AgentClient::preload(const std::vector<std::string>& paths
 }
 
 Result<ActionAnswer> AgentClient::invoke(const std::string& name, int port, const std::string& path,
-                                         const std::string& body, Clock::duration timeout) {
-  // The agent's own deadline comes first, so its answer says what was slow.
-  return call(protocol::Invoke{name, port, path, body, timeout}, timeout + std::chrono::seconds(5));
+                                         const std::string& body, Clock::duration timeout, std::size_t log_bytes) {
+  // The agent's own deadline comes first, so its answer says what was slow
+  // (its wait for the action's logs after the answer included).
+  return call(protocol::Invoke{name, port, path, body, timeout, log_bytes}, timeout + std::chrono::seconds(6));
 }
 
 }  // namespace hotmem::host

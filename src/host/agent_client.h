@@ -96,9 +96,10 @@ class AgentClient {
                                 Clock::duration timeout = std::chrono::seconds(120));
 
   // Has the agent POST `body` to the instance's action server on its
-  // loopback port (`path` is /init or /run).
+  // loopback port (`path` is /init or /run); a /run with `log_bytes` answers
+  // with what the action wrote meanwhile, at most that much (protocol::Invoke).
   Result<ActionAnswer> invoke(const std::string& name, int port, const std::string& path, const std::string& body,
-                              Clock::duration timeout);
+                              Clock::duration timeout, std::size_t log_bytes = 0);
 
   // Set once the channel is unusable; says why.
   std::optional<std::string> broken() const;

@@ -491,7 +491,7 @@ TEST_F(AgentClientTest, InvokeReturnsTheActionsAnswer) {
   agent_->answer_ok(request.id, json{{"status", 200}, {"body", "{}"}, {"elapsed_us", 900}});
   auto answer = await(result);
   ASSERT_TRUE(answer.ok()) << answer.error().message();
-  EXPECT_EQ(*answer, (ActionAnswer{200, "{}", 900us}));
+  EXPECT_EQ(*answer, (ActionAnswer{200, "{}", 900us, {}}));
 }
 
 }  // namespace

@@ -157,10 +157,10 @@ Result<StartedInstance> Deployment::start_action(const std::string& name) {
 }
 
 Result<ActionAnswer> Deployment::invoke(const std::string& instance, const std::string& path, const std::string& body,
-                                        Clock::duration timeout) {
+                                        Clock::duration timeout, std::size_t log_bytes) {
   auto port = pool_->port_of(instance);
   if (!port) return port.error();
-  return vm_->agent().invoke(instance, *port, path, body, timeout);
+  return vm_->agent().invoke(instance, *port, path, body, timeout, log_bytes);
 }
 
 Result<Clock::duration> Deployment::plug_unused(const std::string& name) { return pool_->grant_unused(name); }

@@ -135,9 +135,10 @@ class Deployment {
   // the action's code with /init where the runtime wants it). An instance
   // that does not take its /init is retired at once.
   Result<StartedInstance> start_action(const std::string& name);
-  // POSTs `body` to an action instance's `path` (/run or /init).
+  // POSTs `body` to an action instance's `path` (/run or /init); a /run
+  // answers with up to `log_bytes` of what the action wrote (AgentClient::invoke).
   Result<ActionAnswer> invoke(const std::string& instance, const std::string& path, const std::string& body,
-                              Clock::duration timeout);
+                              Clock::duration timeout, std::size_t log_bytes = 0);
   // Plugs the memory of an instance that is never started, as if one had
   // started and ended without touching it: retire() gives it back as it does
   // an ended instance's (`hotmem bench floor`: the least a reclaim of this

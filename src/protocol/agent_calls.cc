@@ -243,10 +243,56 @@ Result<Preloaded> Preloaded::decode(const json& body) {
   return f.finish(preloaded);
 }
 
+const char* to_string(LogStream stream) { return stream == LogStream::kStdout ? "stdout" : "stderr"; }
+
+std::size_t ActionLogs::bytes() const {
+  std::size_t total = 0;
+  for (const LogLine& line : lines) total += cost(line);
+  return total;
+}
+
+json ActionLogs::encode() const {
+  json list = json::array();
+  for (const LogLine& line : lines) {
+    list.push_back({{"stream", to_string(line.stream)}, {"ms", line.ms}, {"text", line.text}});
+  }
+  return {{"lines", std::move(list)}, {"truncated", truncated}};
+}
+
+Result<ActionLogs> ActionLogs::decode(const json& body) {
+  constexpr auto kMaxElapsedMs = std::chrono::duration_cast<Millis>(kMaxElapsed).count();
+  auto list = body.find("lines");  // end() unless an object has it
+  if (list == body.end() || !list->is_array() || list->size() > kMaxLines) {
+    return Error(fmt::format("'lines' must be a list of at most {} entries", kMaxLines));
+  }
+  ActionLogs logs;
+  std::size_t total = 0;
+  for (const json& item : *list) {
+    LogLine line;
+    std::string stream;
+    Fields f;
+    f.read(get_string(item, "stream", 8), stream);
+    f.check(stream == "stdout" || stream == "stderr", "field 'stream' must be stdout or stderr");
+    f.read(get_u64(item, "ms", kMaxElapsedMs), line.ms);
+    f.read(get_string(item, "text", kMaxBytes), line.text);
+    if (Status s = f.status(); !s) return s.error().context(fmt::format("lines[{}]", logs.lines.size()));
+    line.stream = stream == "stdout" ? LogStream::kStdout : LogStream::kStderr;
+    total += cost(line);
+    if (total > kMaxBytes) return Error(fmt::format("'lines' hold more than {} bytes", kMaxBytes));
+    logs.lines.push_back(std::move(line));
+  }
+  auto truncated = get_bool(body, "truncated");
+  if (!truncated) return truncated.error();
+  logs.truncated = *truncated;
+  return logs;
+}
+
 json ActionAnswer::encode() const {
-  return {{"status", status},
-          {"body", body},
-          {"elapsed_us", std::chrono::duration_cast<std::chrono::microseconds>(elapsed).count()}};
+  json j{{"status", status},
+         {"body", body},
+         {"elapsed_us", std::chrono::duration_cast<std::chrono::microseconds>(elapsed).count()}};
+  if (!logs.empty()) j["logs"] = logs.encode();
+  return j;
 }
 
 Result<ActionAnswer> ActionAnswer::decode(const json& body) {
@@ -258,7 +304,15 @@ Result<ActionAnswer> ActionAnswer::decode(const json& body) {
   f.read(get_string(body, "body", kMaxBodyBytes), answer.body);
   f.read(get_u64(body, "elapsed_us", kMaxElapsedUs), elapsed_us);
   answer.elapsed = std::chrono::microseconds(elapsed_us);
-  return f.finish(std::move(answer));
+  if (Status s = f.status(); !s) return s.error();
+  if (has(body, "logs")) {
+    auto logs = get_object(body, "logs");
+    if (!logs) return logs.error();
+    auto decoded = ActionLogs::decode(*logs);
+    if (!decoded) return decoded.error().context("logs");
+    answer.logs = std::move(*decoded);
+  }
+  return answer;
 }
 
 // --------------------------------------------------------------- requests
@@ -386,7 +440,9 @@ Result<Preload> Preload::decode(const json& body) {
 }
 
 json Invoke::encode() const {
-  return {{"name", name}, {"port", port}, {"path", path}, {"body", body}, {"timeout_ms", whole_ms(timeout)}};
+  json j{{"name", name}, {"port", port}, {"path", path}, {"body", body}, {"timeout_ms", whole_ms(timeout)}};
+  if (log_bytes > 0) j["log_bytes"] = log_bytes;
+  return j;
 }
 
 Result<Invoke> Invoke::decode(const json& body) {
@@ -398,6 +454,7 @@ Result<Invoke> Invoke::decode(const json& body) {
   f.check(call.path == "/init" || call.path == "/run", "field 'path' must be /init or /run");
   f.read(get_string(body, "body", kMaxBodyBytes), call.body);
   f.read_ms(body, "timeout_ms", call.timeout);
+  if (has(body, "log_bytes")) f.read(get_u64(body, "log_bytes", ActionLogs::kMaxBytes), call.log_bytes);
   return f.finish(std::move(call));
 }
 

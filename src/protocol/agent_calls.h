@@ -181,13 +181,50 @@ struct Preloaded {
   bool operator==(const Preloaded&) const = default;
 };
 
+// The line with which an OpenWhisk action ends each activation's output, on
+// stdout and on stderr (the Python runner writes it after every /run).
+inline constexpr std::string_view kLogSentinel = "XXX_THE_END_OF_A_WHISK_ACTIVATION_XXX";
+
+enum class LogStream { kStdout, kStderr };
+const char* to_string(LogStream stream);
+
+// One line an action wrote, without its newline.
+struct LogLine {
+  LogStream stream = LogStream::kStdout;
+  std::uint64_t ms = 0;  // when the agent read it, after the exchange began (guest clock)
+  std::string text;
+
+  bool operator==(const LogLine&) const = default;
+};
+
+// The lines an instance wrote during one activation (up to the sentinel on
+// each stream), in the order the agent read them, within a byte limit
+// that counts each line as its text plus kLineOverhead (its time and
+// stream, as a formatted log line has them).
+struct ActionLogs {
+  static constexpr std::size_t kMaxBytes = 256 * 1024;  // the most an invoke may ask for
+  static constexpr std::size_t kLineOverhead = 48;
+  static constexpr std::size_t kMaxLines = kMaxBytes / kLineOverhead;
+  std::vector<LogLine> lines;
+  bool truncated = false;  // lines were left out: over the limit, or the end marker never came
+
+  static std::size_t cost(const LogLine& line) { return line.text.size() + kLineOverhead; }
+  std::size_t bytes() const;
+  bool empty() const { return lines.empty() && !truncated; }
+  json encode() const;
+  static Result<ActionLogs> decode(const json& body);
+  bool operator==(const ActionLogs&) const = default;
+};
+
 // An instance's answer to an invocation, as the agent carried it back: the
-// HTTP status and the body, still untrusted.
+// HTTP status and the body, still untrusted, and what the action wrote
+// meanwhile when the invoke asked for it (Invoke::log_bytes).
 struct ActionAnswer {
   static constexpr std::size_t kMaxBodyBytes = 1 << 20;
   int status = 0;
   std::string body;
   Clock::duration elapsed{};  // in the guest, from connecting to the answer
+  ActionLogs logs;            // on the wire only when not empty
 
   json encode() const;
   static Result<ActionAnswer> decode(const json& body);
@@ -352,6 +389,10 @@ struct Invoke {
   std::string path;  // "/init" or "/run"
   std::string body;
   Clock::duration timeout{};  // the agent's own deadline for the exchange
+  // A /run answers with at most this much of what the action wrote on its
+  // stdout and stderr since the last /run (ActionLogs); 0: none, and the
+  // agent does not wait for the action's end-of-activation marker.
+  std::size_t log_bytes = 0;  // at most ActionLogs::kMaxBytes
 
   json encode() const;
   static Result<Invoke> decode(const json& body);

@@ -211,7 +211,79 @@ TEST(AgentCalls, EveryAnswerRoundTrips) {
   expect_round_trip(NodeCleared{{{311, "touch", "/", 48u << 20, true}, {95, "python3", "/hotmem/fn-2", 4096, false}},
                                 NodeLeftovers{3, 1 << 20, 0, 4096, 0}});
   expect_round_trip(NodeCleared{{}, NodeLeftovers{1, 0, 0, 0, 0}});
-  expect_round_trip(ActionAnswer{502, "not json", 15234us});
+  expect_round_trip(ActionAnswer{502, "not json", 15234us, {}});
+  ActionLogs logs{{{LogStream::kStdout, 3, "hello"}, {LogStream::kStderr, 12, ""}}, true};
+  expect_round_trip(ActionAnswer{200, "{}", 1ms, logs});
+  expect_round_trip(ActionAnswer{200, "{}", 1ms, ActionLogs{{}, true}});
+}
+
+// What an action wrote comes from the guest: every line is checked, and a
+// malformed one makes the whole answer an error.
+TEST(ActionAnswerDecode, LogsAreOptionalAndCheckedLineByLine) {
+  const json answer{{"status", 200}, {"body", "{}"}, {"elapsed_us", 10}};
+  auto without = ActionAnswer::decode(answer);
+  ASSERT_TRUE(without.ok()) << without.error().message();
+  EXPECT_TRUE(without->logs.empty());
+  EXPECT_FALSE(answer.contains("logs")) << "an answer without logs encodes as before";
+
+  const json line{{"stream", "stderr"}, {"ms", 5}, {"text", "Traceback"}};
+  json good = answer;
+  good["logs"] = {{"lines", {line, line}}, {"truncated", false}};
+  auto decoded = ActionAnswer::decode(wire(good));
+  ASSERT_TRUE(decoded.ok()) << decoded.error().message();
+  ASSERT_EQ(decoded->logs.lines.size(), 2u);
+  EXPECT_EQ(decoded->logs.lines[0], (LogLine{LogStream::kStderr, 5, "Traceback"}));
+  EXPECT_EQ(decoded->logs.bytes(), 2 * (9 + ActionLogs::kLineOverhead));
+
+  auto with = [&](json logs) {
+    json j = answer;
+    j["logs"] = std::move(logs);
+    return ActionAnswer::decode(wire(j));
+  };
+  auto line_with = [&](const char* key, json value) {
+    json l = line;
+    if (value.is_null()) {
+      l.erase(key);
+    } else {
+      l[key] = std::move(value);
+    }
+    return json{{"lines", {l}}, {"truncated", false}};
+  };
+  const std::string big(ActionLogs::kMaxBytes, 'x');
+  const std::vector<std::pair<json, std::string>> bad{
+      {json("lines"), "logs"},
+      {json{{"truncated", false}}, "lines"},
+      {json{{"lines", json::object()}, {"truncated", false}}, "lines"},
+      {json{{"lines", json::array()}}, "truncated"},
+      {json{{"lines", json::array()}, {"truncated", "yes"}}, "truncated"},
+      {json{{"lines", {7}}, {"truncated", false}}, "lines[0]"},
+      {line_with("stream", "stdin"), "stream"},
+      {line_with("stream", nullptr), "stream"},
+      {line_with("ms", -1), "ms"},
+      {line_with("ms", 1e12), "ms"},
+      {line_with("text", 42), "text"},
+      {line_with("text", big + "y"), "text"},
+      {json{{"lines", json::array({line_with("text", big)["lines"][0], line})}}, "bytes"},
+      {json{{"lines", json(std::vector<json>(ActionLogs::kMaxLines + 1, line))}, {"truncated", false}}, "lines"},
+  };
+  for (const auto& [logs, names] : bad) {
+    auto refused = with(logs);
+    ASSERT_FALSE(refused.ok()) << logs.dump().substr(0, 200);
+    EXPECT_THAT(refused.error().message(), HasSubstr(names)) << logs.dump().substr(0, 200);
+  }
+}
+
+TEST(InvokeDecode, LogBytesIsOptionalAndBounded) {
+  json call{{"name", "i1"}, {"port", 8080}, {"path", "/run"}, {"body", "{}"}, {"timeout_ms", 1000}};
+  auto plain = Invoke::decode(call);
+  ASSERT_TRUE(plain.ok());
+  EXPECT_EQ(plain->log_bytes, 0u);
+  call["log_bytes"] = ActionLogs::kMaxBytes;
+  EXPECT_TRUE(Invoke::decode(call).ok());
+  call["log_bytes"] = ActionLogs::kMaxBytes + 1;
+  EXPECT_FALSE(Invoke::decode(call).ok());
+  call["log_bytes"] = "lots";
+  EXPECT_FALSE(Invoke::decode(call).ok());
 }
 
 TEST(AgentCalls, EveryRequestRoundTrips) {
@@ -232,7 +304,8 @@ TEST(AgentCalls, EveryRequestRoundTrips) {
   expect_round_trip(OfflineNode{1023, 10min});
   expect_round_trip(ClearNode{7, 5s});
   expect_round_trip(Preload{{"/rootfs/usr/bin/python3", "/rootfs/usr/lib"}});
-  expect_round_trip(Invoke{"i1", 8080, "/run", R"({"value":{}})", 30s});
+  expect_round_trip(Invoke{"i1", 8080, "/run", R"({"value":{}})", 30s, 0});
+  expect_round_trip(Invoke{"i1", 8080, "/run", R"({"value":{}})", 30s, 65536});
 }
 
 TEST(AgentCalls, TheWireFieldsStayAsTheyWere) {
@@ -248,12 +321,12 @@ TEST(AgentCalls, TheWireFieldsStayAsTheyWere) {
                                   {"ready_timeout_ms", 120000}}));
   EXPECT_EQ(InstanceStop({"fn-1", 2s}).encode(), (json{{"name", "fn-1"}, {"grace_ms", 2000}}));
   EXPECT_EQ(OfflineNode({2, 500ms}).encode(), (json{{"node", 2}, {"timeout_ms", 500}}));
-  EXPECT_EQ(Invoke({"i1", 8080, "/init", "{}", 5s}).encode(),
+  EXPECT_EQ(Invoke({"i1", 8080, "/init", "{}", 5s, 0}).encode(),
             (json{{"name", "i1"}, {"port", 8080}, {"path", "/init"}, {"body", "{}"}, {"timeout_ms", 5000}}));
   EXPECT_EQ(ClearNode({2, 5s}).encode(), (json{{"node", 2}, {"timeout_ms", 5000}}));
   EXPECT_EQ(InstanceEnd({"exited with status 0", false, std::nullopt, ""}).encode(),
             (json{{"exit", "exited with status 0"}, {"oom_killed", false}, {"leftovers", nullptr}}));
-  EXPECT_EQ(ActionAnswer({200, "ok", 1500us}).encode(), (json{{"status", 200}, {"body", "ok"}, {"elapsed_us", 1500}}));
+  EXPECT_EQ(ActionAnswer({200, "ok", 1500us, {}}).encode(), (json{{"status", 200}, {"body", "ok"}, {"elapsed_us", 1500}}));
 }
 
 TEST(AgentCalls, RequestsWithoutOptionalFieldsGetTheAgentsDefaults) {

@@ -2,6 +2,7 @@
 
 #include <sys/socket.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <regex>
 #include <stdexcept>
@@ -49,15 +50,60 @@ int http_status(ErrorCode code) {
 
 namespace {
 
-// {"error": its reason (or its kind's name), "code": its kind, "detail": its message}.
-// Failures that a retry soon may not meet also say when to retry.
-void send_error(httplib::Response& res, const Error& e) {
+// {"error": its reason (or its kind's name), "code": its kind, "detail": its
+// message, and the fields of `extra`}. Failures that a retry soon may not
+// meet also say when to retry.
+void send_error(httplib::Response& res, const Error& e, const json& extra = json::object()) {
   const std::string headline = e.reason().empty() ? std::string(error_code_name(e.code())) : e.reason();
   if (e.reason() == "memory budget exhausted" || e.reason() == "no instance free" ||
       e.reason() == "function VM recovering") {
     res.set_header("Retry-After", "1");
   }
-  send_error(res, http_status(e.code()), e.code(), headline, e.message());
+  json body{{"error", headline}, {"code", error_code_name(e.code())}, {"detail", e.message()}};
+  body.update(extra);
+  send_json(res, http_status(e.code()), body);
+}
+
+// An activation id of a path: 32 lowercase hex digits (ActivationStore::new_id).
+std::optional<std::string> activation_id_of(const httplib::Request& req, httplib::Response& res) {
+  const std::string id = req.matches[1];
+  const bool hex = id.size() == 32 && std::all_of(id.begin(), id.end(), [](char c) {
+    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
+  });
+  if (!hex) {
+    send_error(res, Error(ErrorCode::kInvalidArgument,
+                          fmt::format("'{}' is not an activation id (32 hex digits, as an invocation answers)",
+                                      id.substr(0, 64)))
+                        .with_reason("bad activation id"));
+    return std::nullopt;
+  }
+  return id;
+}
+
+// The ?limit=N of a list: 1-max, `all` when absent; an error answer when it is not.
+std::optional<std::size_t> limit_of(const httplib::Request& req, httplib::Response& res, std::size_t all) {
+  if (!req.has_param("limit")) return all;
+  const std::string text = req.get_param_value("limit");
+  std::size_t n = 0;
+  const bool digits = !text.empty() && text.size() <= 9 &&
+                      std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; });
+  if (digits) n = std::stoul(text);
+  if (!digits || n < 1 || n > ActivationLimits::kMaxPerFunction) {
+    send_error(res, Error(ErrorCode::kInvalidArgument, fmt::format("limit must be a whole number from 1 to {}, not "
+                                                                   "'{}'",
+                                                                   ActivationLimits::kMaxPerFunction,
+                                                                   text.substr(0, 32)))
+                        .with_reason("bad limit"));
+    return std::nullopt;
+  }
+  return n;
+}
+
+Error unknown_activation(const std::string& id) {
+  return Error(ErrorCode::kNotFound, fmt::format("no activation '{}': only the newest of each function are kept, "
+                                                 "and a deleted function's go with it",
+                                                 id))
+      .with_reason("unknown activation");
 }
 
 // The {name} of a path; an error answer when it is not a valid name.
@@ -107,7 +153,7 @@ struct ApiServer::Routes {
   }
 };
 
-ApiServer::ApiServer(FunctionRegistry& registry, Metrics& metrics, ApiLimits limits)
+ApiServer::ApiServer(FunctionRegistry& registry, Metrics& metrics, ActivationStore& activations, ApiLimits limits)
     : routes_(std::make_unique<Routes>()) {
   auto& s = routes_->server;
   auto& r = *routes_;
@@ -144,23 +190,61 @@ ApiServer::ApiServer(FunctionRegistry& registry, Metrics& metrics, ApiLimits lim
     send_json(res, 200, json{{"functions", functions}});
   });
 
-  r.add("DELETE", "/v1/functions/{name}", [&registry](const httplib::Request& req, httplib::Response& res) {
+  r.add("DELETE", "/v1/functions/{name}", [&registry, &activations](const httplib::Request& req,
+                                                                     httplib::Response& res) {
     auto name = name_of(req, res);
     if (!name) return;
     if (Status removed = registry.remove(*name); !removed) return send_error(res, removed.error());
+    activations.forget(*name);
     send_json(res, 200, json{{"deleted", *name}});
   });
 
-  r.add("POST", "/v1/functions/{name}/invoke", [&registry, limits](const httplib::Request& req, httplib::Response& res) {
+  r.add("POST", "/v1/functions/{name}/invoke", [&registry, &activations, limits](const httplib::Request& req,
+                                                                                  httplib::Response& res) {
     auto name = name_of(req, res);
     if (!name) return;
     auto params = body_of(req, res, true);
     if (!params) return;
     auto found = registry.find(*name);
     if (!found) return send_error(res, found.error());
-    auto outcome = (*found)->invoke(*params, limits.invoke_timeout);
-    if (!outcome) return send_error(res, outcome.error());
+    const std::string id = activations.new_id();
+    res.set_header("X-Activation-Id", id);
+    auto outcome = record_invocation(**found, *params, limits.invoke_timeout, activations, id);
+    if (!outcome) return send_error(res, outcome.error(), json{{"activation_id", id}});
     send_json(res, 200, outcome->to_json());
+  });
+
+  r.add("GET", "/v1/functions/{name}/activations", [&registry, &activations](const httplib::Request& req,
+                                                                             httplib::Response& res) {
+    auto name = name_of(req, res);
+    if (!name) return;
+    auto limit = limit_of(req, res, activations.limits().per_function);
+    if (!limit) return;
+    const std::vector<Activation> newest = activations.list(*name, *limit);
+    if (newest.empty()) {
+      // No records: a function that has not run yet, or none at all.
+      if (auto found = registry.find(*name); !found) return send_error(res, found.error());
+    }
+    json list = json::array();
+    for (const Activation& a : newest) list.push_back(a.summary());
+    send_json(res, 200, json{{"function", *name}, {"activations", std::move(list)}});
+  });
+
+  r.add("GET", "/v1/activations/{id}", [&activations](const httplib::Request& req, httplib::Response& res) {
+    auto id = activation_id_of(req, res);
+    if (!id) return;
+    auto found = activations.find(*id);
+    if (!found) return send_error(res, unknown_activation(*id));
+    send_json(res, 200, found->to_json());
+  });
+
+  r.add("GET", "/v1/activations/{id}/logs", [&activations](const httplib::Request& req, httplib::Response& res) {
+    auto id = activation_id_of(req, res);
+    if (!id) return;
+    auto found = activations.find(*id);
+    if (!found) return send_error(res, unknown_activation(*id));
+    send_json(res, 200, json{{"activation_id", found->id}, {"function", found->function}, {"logs", found->logs},
+                             {"truncated", found->logs_truncated}});
   });
 
   r.add("GET", "/v1/memory", [&registry](const httplib::Request&, httplib::Response& res) {

@@ -9,7 +9,12 @@
 //   GET    /v1/functions                list
 //   GET    /v1/functions/{name}         VM, partitions, instances
 //   DELETE /v1/functions/{name}         stop its VM
-//   POST   /v1/functions/{name}/invoke  run it with the body as parameters
+//   POST   /v1/functions/{name}/invoke  run it with the body as parameters; its
+//                                       activation id in the answer and in X-Activation-Id
+//   GET    /v1/functions/{name}/activations[?limit=N]  its newest activation records
+//   GET    /v1/activations/{id}         one activation record, with its logs
+//   GET    /v1/activations/{id}/logs    its logs only
+//   GET    /v1/memory                   the host memory budget
 //   GET    /metrics                     Prometheus text
 //
 // With a token (require_token), every request, /metrics included, must
@@ -27,6 +32,7 @@
 #include <vector>
 
 #include "common/result.h"
+#include "serve/activation_store.h"
 #include "serve/function_registry.h"
 #include "serve/metrics.h"
 
@@ -53,7 +59,8 @@ struct ApiLimits {
 
 class ApiServer {
  public:
-  ApiServer(FunctionRegistry& registry, Metrics& metrics, ApiLimits limits = {});
+  // Invocations are recorded in `activations`.
+  ApiServer(FunctionRegistry& registry, Metrics& metrics, ActivationStore& activations, ApiLimits limits = {});
   ~ApiServer();
 
   // Binds to host:port (port 0: any free port), or to a unix socket when

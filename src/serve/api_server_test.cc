@@ -31,7 +31,7 @@ class ApiServerTest : public ::testing::Test {
     registry_ = std::make_unique<FunctionRegistry>(vm, metrics_, broker_, 4);
     ApiLimits limits;
     limits.max_body_bytes = 64 * 1024;
-    api_ = std::make_unique<ApiServer>(*registry_, metrics_, limits);
+    api_ = std::make_unique<ApiServer>(*registry_, metrics_, activations_, limits);
     configure(*api_);
     ASSERT_TRUE(api_->bind("127.0.0.1", 0));
     server_ = std::thread([this] { (void)api_->run(); });
@@ -58,6 +58,7 @@ class ApiServerTest : public ::testing::Test {
   }
 
   Metrics metrics_;
+  ActivationStore activations_{ActivationLimits{3, 1024}};
   MemoryBroker broker_{unlimited_budget(), metrics_};
   std::unique_ptr<FunctionRegistry> registry_;
   std::unique_ptr<ApiServer> api_;
@@ -100,6 +101,21 @@ TEST_F(ApiServerTest, EveryBadRequestGetsA4xxWithAClearErrorAndTheDaemonKeepsSer
       {"GET", "/v1/functions/nothere", "", 404, "unknown function"},
       {"DELETE", "/v1/functions/nothere", "", 404, "unknown function"},
       {"GET", "/v2/elsewhere", "", 404, "not found"},
+      {"GET", "/v1/functions/nothere/activations", "", 404, "unknown function"},
+      {"GET", "/v1/functions/bad;name/activations", "", 400, "bad function name"},
+      {"GET", "/v1/functions/f/activations?limit=0", "", 400, "bad limit"},
+      {"GET", "/v1/functions/f/activations?limit=-1", "", 400, "bad limit"},
+      {"GET", "/v1/functions/f/activations?limit=ten", "", 400, "bad limit"},
+      {"GET", "/v1/functions/f/activations?limit=", "", 400, "bad limit"},
+      {"GET", "/v1/functions/f/activations?limit=99999999999", "", 400, "bad limit"},
+      {"GET", "/v1/activations/nothex", "", 400, "bad activation id"},
+      {"GET", "/v1/activations/" + std::string(32, 'G'), "", 400, "bad activation id"},
+      {"GET", "/v1/activations/" + std::string(33, 'a'), "", 400, "bad activation id"},
+      {"GET", "/v1/activations/" + std::string(32, 'A'), "", 400, "bad activation id"},
+      {"GET", "/v1/activations/" + std::string(32, 'a'), "", 404, "unknown activation"},
+      {"GET", "/v1/activations/" + std::string(32, 'a') + "/logs", "", 404, "unknown activation"},
+      {"GET", "/v1/activations/x/logs", "", 400, "bad activation id"},
+      {"POST", "/v1/activations/" + std::string(32, 'a'), "{}", 404, "not found"},
       {"PATCH", "/v1/functions/f", "{}", 404, "not found"},
   };
   for (const BadRequest& bad : table) {
@@ -130,13 +146,71 @@ TEST_F(ApiServerTest, AOneToOneFunctionDeploysWithoutAVmAndAFailedBootGivesItsMe
   EXPECT_EQ(functions["functions"][0]["state"], "ready");
   EXPECT_EQ(send("GET", "/v1/memory").second["committed_bytes"], 0);
 
-  auto [failed, error] = send("POST", "/v1/functions/solo/invoke", "{}");
+  auto failed_call = client_->Post("/v1/functions/solo/invoke", "{}", "application/json");
+  ASSERT_TRUE(failed_call);
+  const int failed = failed_call->status;
+  const json error = json::parse(failed_call->body, nullptr, false);
   EXPECT_EQ(failed, 503) << error.dump();
   EXPECT_EQ(error.value("error", ""), "function unavailable");
+  // Even a failed invocation has its activation, in the header and the body.
+  const std::string id = failed_call->get_header_value("X-Activation-Id");
+  EXPECT_EQ(id.size(), 32u);
+  EXPECT_EQ(error.value("activation_id", ""), id) << error.dump();
+  auto [got, record] = send("GET", "/v1/activations/" + id);
+  EXPECT_EQ(got, 200) << record.dump();
+  EXPECT_EQ(record.value("status", ""), "internal error");
+  EXPECT_EQ(record.value("function", ""), "solo");
+  EXPECT_NE(record.value("error", "").find("boot the VM of 'solo'"), std::string::npos) << record.dump();
+  auto [listed_activations, activations] = send("GET", "/v1/functions/solo/activations");
+  EXPECT_EQ(listed_activations, 200);
+  ASSERT_EQ(activations["activations"].size(), 1u) << activations.dump();
+  EXPECT_EQ(activations["activations"][0]["activation_id"], id);
   EXPECT_NE(error.value("detail", "").find("boot the VM of 'solo'"), std::string::npos) << error.dump();
   EXPECT_TRUE(is_idle(send("GET", "/v1/functions/solo").second));
   EXPECT_EQ(send("GET", "/v1/memory").second["committed_bytes"], 0);
   EXPECT_EQ(send("DELETE", "/v1/functions/solo").first, 200);
+  EXPECT_EQ(send("GET", "/v1/activations/" + id).first, 404) << "a deleted function's activations stay";
+}
+
+// Records as the store holds them, read back through every route: the
+// list newest first and as long as asked, one record with its logs, its
+// logs alone.
+TEST_F(ApiServerTest, ActivationsAreListedNewestFirstAndReadWithTheirLogs) {
+  std::vector<std::string> ids;
+  for (int i = 0; i < 4; ++i) {  // the store keeps 3
+    Activation a;
+    a.id = activations_.new_id();
+    a.function = "f";
+    a.status = i == 3 ? kActivationApplicationError : kActivationSuccess;
+    a.cold = i == 0;
+    a.instance = "i1";
+    a.action_status = i == 3 ? 502 : 200;
+    a.logs = {"2026-11-29T11:00:00.000Z stdout: line " + std::to_string(i)};
+    a.logs_truncated = i == 3;
+    ids.push_back(a.id);
+    activations_.record(a);
+  }
+  auto [status, list] = send("GET", "/v1/functions/f/activations");
+  ASSERT_EQ(status, 200) << list.dump();
+  ASSERT_EQ(list["activations"].size(), 3u);
+  EXPECT_EQ(list["activations"][0]["activation_id"], ids[3]);
+  EXPECT_EQ(list["activations"][0]["status"], "application error");
+  EXPECT_FALSE(list["activations"][0].contains("logs")) << "a list carries summaries";
+  EXPECT_EQ(list["activations"][2]["activation_id"], ids[1]);
+  auto [limited, two] = send("GET", "/v1/functions/f/activations?limit=2");
+  EXPECT_EQ(limited, 200);
+  EXPECT_EQ(two["activations"].size(), 2u);
+
+  auto [found, record] = send("GET", "/v1/activations/" + ids[3]);
+  ASSERT_EQ(found, 200) << record.dump();
+  EXPECT_EQ(record["action_status"], 502);
+  EXPECT_EQ(record["logs"], json::array({"2026-11-29T11:00:00.000Z stdout: line 3"}));
+  EXPECT_EQ(record["logs_truncated"], true);
+  auto [logged, logs] = send("GET", "/v1/activations/" + ids[3] + "/logs");
+  ASSERT_EQ(logged, 200) << logs.dump();
+  EXPECT_EQ(logs["logs"], record["logs"]);
+  EXPECT_EQ(logs["truncated"], true);
+  EXPECT_EQ(send("GET", "/v1/activations/" + ids[0]).first, 404) << "the oldest left the ring";
 }
 
 TEST(HttpStatus, EachKindOfErrorHasItsStatus) {
@@ -374,13 +448,14 @@ TEST(ApiServerSocket, AStaleUnixSocketIsReplacedAndALiveOneIsNot) {
   Metrics metrics;
   MemoryBroker broker(unlimited_budget(), metrics);
   FunctionRegistry registry(vm, metrics, broker, 1);
-  ApiServer first(registry, metrics);
+  ActivationStore activations;
+  ApiServer first(registry, metrics, activations);
   ASSERT_TRUE(first.bind("", 0, path)) << "a stale socket file kept the daemon from listening";
   std::thread serving([&first] { (void)first.run(); });
   for (int i = 0; i < 100 && !connect_unix(path, Deadline(std::chrono::milliseconds(0))); ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
-  ApiServer second(registry, metrics);
+  ApiServer second(registry, metrics, activations);
   Status taken = second.bind("", 0, path);
   ASSERT_FALSE(taken) << "two daemons on one socket";
   EXPECT_NE(taken.error().message().find("another daemon listens"), std::string::npos) << taken.error().message();

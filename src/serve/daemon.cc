@@ -2,10 +2,11 @@
 
 namespace hotmem::serve {
 
-Daemon::Daemon(DaemonConfig config) : broker_(config.budget, metrics_, std::move(config.probe)) {
+Daemon::Daemon(DaemonConfig config)
+    : activations_(config.activations), broker_(config.budget, metrics_, std::move(config.probe)) {
   registry_ = std::make_unique<FunctionRegistry>(std::move(config.vm), metrics_, broker_, config.max_functions,
                                                  config.recovery, config.dirty);
-  api_ = std::make_unique<ApiServer>(*registry_, metrics_, config.limits);
+  api_ = std::make_unique<ApiServer>(*registry_, metrics_, activations_, config.limits);
 }
 
 Daemon::~Daemon() { (void)stop(); }

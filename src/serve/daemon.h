@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "host/function_vm.h"
+#include "serve/activation_store.h"
 #include "serve/api_server.h"
 #include "serve/function_registry.h"
 #include "serve/memory_broker.h"
@@ -25,6 +26,7 @@ struct DaemonConfig {
   ApiLimits limits;
   RecoveryConfig recovery;  // when failed VMs boot again
   host::DirtyPolicy dirty = host::DirtyPolicy::kMigrate;
+  ActivationLimits activations;  // records kept per function, log bytes per activation
 };
 
 class Daemon {
@@ -49,9 +51,11 @@ class Daemon {
   Metrics& metrics() { return metrics_; }
   MemoryBroker& broker() { return broker_; }
   FunctionRegistry& registry() { return *registry_; }
+  ActivationStore& activations() { return activations_; }
 
  private:
   Metrics metrics_;
+  ActivationStore activations_;
   MemoryBroker broker_;
   std::unique_ptr<FunctionRegistry> registry_;
   std::unique_ptr<ApiServer> api_;

@@ -10,13 +10,21 @@ json InvocationResult::to_json() const {
               {"result", result},
               {"cold_start", cold},
               {"instance", instance},
+              {"activation_id", activation_id},
               {"timings_ms",
                {{"queued", to_ms(queued)}, {"cold_start", to_ms(cold_start)}, {"plug", to_ms(plug)},
                 {"boot", to_ms(boot)}, {"execution", to_ms(execution)}, {"total", to_ms(total)}}}};
 }
 
 Result<InvocationResult> finish_invocation(const host::ActionAnswer& answer, Clock::time_point arrived,
-                                           InvocationResult out, Metrics& metrics, const std::string& function) {
+                                           InvocationResult out, Metrics& metrics, const std::string& function,
+                                           ActivationTrace& trace) {
+  trace.answered = true;
+  trace.action_status = answer.status;
+  trace.result_bytes = answer.body.size();
+  trace.logs = answer.logs;
+  // The agent counts the lines' times from when it sent the run.
+  trace.run_began = WallClock::now() - std::chrono::duration_cast<WallClock::duration>(answer.elapsed);
   auto result = host::action_result(answer);
   if (!result) {
     metrics.add(kInvocationErrors, function);

@@ -15,6 +15,7 @@
 #include "common/clock.h"
 #include "common/result.h"
 #include "host/deployment.h"
+#include "serve/activation.h"
 #include "serve/function_spec.h"
 #include "serve/memory_broker.h"
 #include "serve/metrics.h"
@@ -33,20 +34,30 @@ struct InvocationResult {
   Clock::duration boot{};        // of which booting its VM (1:1)
   Clock::duration execution{};   // the action, as the guest timed it
   Clock::duration total{};
+  std::string activation_id;  // once recorded (record_invocation)
   json to_json() const;
 };
 
 // An invocation's result from the action's answer: its status, result and
 // times (the rest of `out` as the model filled it in), counted in the
-// metrics; an error when the action failed or did not answer JSON.
+// metrics; an error when the action failed or did not answer JSON. The
+// trace gets what the action answered and wrote, either way.
 Result<InvocationResult> finish_invocation(const host::ActionAnswer& answer, Clock::time_point arrived,
-                                           InvocationResult out, Metrics& metrics, const std::string& function);
+                                           InvocationResult out, Metrics& metrics, const std::string& function,
+                                           ActivationTrace& trace);
 
 class Function : public MemoryTenant {
  public:
   // Runs the action with {"value": params}; waits at most `timeout` in all.
-  // Errors have a kind and a reason (served_function.h lists them).
-  virtual Result<InvocationResult> invoke(const json& params, Clock::duration timeout) = 0;
+  // Errors have a kind and a reason (served_function.h lists them). The
+  // trace asks for the action's logs and gets what the invocation got to
+  // (its instance, the action's answer and logs), whether it fails or not.
+  virtual Result<InvocationResult> invoke(const json& params, Clock::duration timeout, ActivationTrace& trace) = 0;
+  // The same without logs, for callers that keep no record.
+  Result<InvocationResult> invoke(const json& params, Clock::duration timeout) {
+    ActivationTrace trace;
+    return invoke(params, timeout, trace);
+  }
   // {"function": spec, "state", "instances": [...], ...}; serve::is_idle reads it.
   virtual json describe() = 0;
   virtual const FunctionSpec& spec() const = 0;

@@ -143,7 +143,8 @@ Status OneToOneFunction::cold_start(Slot& slot, InvocationResult& out) {
   return ok_status();
 }
 
-Result<InvocationResult> OneToOneFunction::invoke(const json& params, Clock::duration timeout) {
+Result<InvocationResult> OneToOneFunction::invoke(const json& params, Clock::duration timeout,
+                                                 ActivationTrace& trace) {
   const auto arrived = Clock::now();
   const auto deadline = arrived + timeout;
   InvocationResult out;
@@ -152,6 +153,8 @@ Result<InvocationResult> OneToOneFunction::invoke(const json& params, Clock::dur
   Slot* slot = *taken;
   out.instance = slot->instance;
   out.queued = Clock::now() - arrived;
+  trace.cold = out.cold;
+  trace.instance = out.instance;
   if (out.cold) {
     if (Status s = cold_start(*slot, out); !s) {
       metrics_.add(kInvocationErrors, spec_.name);
@@ -165,7 +168,7 @@ Result<InvocationResult> OneToOneFunction::invoke(const json& params, Clock::dur
     vm = slot->vm;
   }
   const auto left = std::max<Clock::duration>(deadline - Clock::now(), std::chrono::seconds(1));
-  auto answer = vm->invoke(slot->instance, "/run", host::run_body(params), left);
+  auto answer = vm->invoke(slot->instance, "/run", host::run_body(params), left, trace.log_bytes);
   if (!answer) {
     // The instance or its VM is gone or wedged: it ends with its VM. It may
     // have run: it is never tried again.
@@ -193,7 +196,7 @@ Result<InvocationResult> OneToOneFunction::invoke(const json& params, Clock::dur
   }
   changed_.notify_all();
   broker_.poke();  // a cold start of this function waiting for memory may take it
-  return finish_invocation(*answer, arrived, std::move(out), metrics_, spec_.name);
+  return finish_invocation(*answer, arrived, std::move(out), metrics_, spec_.name, trace);
 }
 
 void OneToOneFunction::end(const std::vector<Slot*>& slots, const char* why) {

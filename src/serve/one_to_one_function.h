@@ -50,7 +50,8 @@ class OneToOneFunction final : public Function {
   // or the instance did not start, or the function is being deleted),
   // "function VM failed" (the instance's VM ended under the invocation);
   // kGuestMisbehaved as ServedFunction::invoke.
-  Result<InvocationResult> invoke(const json& params, Clock::duration timeout) override;
+  Result<InvocationResult> invoke(const json& params, Clock::duration timeout, ActivationTrace& trace) override;
+  using Function::invoke;
   // {"function", "state", "instance_vm": {what each VM boots with}, "instances":
   // [{"name", "state", "invocations", "idle_s"?, "vm": Deployment's "vm"?}],
   // "queued"}.

@@ -155,7 +155,8 @@ Result<ServedFunction::Slot*> ServedFunction::take_slot(Clock::time_point deadli
   }
 }
 
-Result<InvocationResult> ServedFunction::invoke(const json& params, Clock::duration timeout) {
+Result<InvocationResult> ServedFunction::invoke(const json& params, Clock::duration timeout,
+                                               ActivationTrace& trace) {
   const auto arrived = Clock::now();
   const auto deadline = arrived + timeout;
   InvocationResult out;
@@ -165,6 +166,8 @@ Result<InvocationResult> ServedFunction::invoke(const json& params, Clock::durat
   const std::shared_ptr<Vm> vm = slot->vm;
   out.instance = slot->instance;
   out.queued = Clock::now() - arrived;
+  trace.cold = out.cold;
+  trace.instance = out.instance;
 
   if (out.cold) {
     const auto cold_begin = Clock::now();
@@ -204,7 +207,7 @@ Result<InvocationResult> ServedFunction::invoke(const json& params, Clock::durat
   }
 
   const auto left = std::max<Clock::duration>(deadline - Clock::now(), std::chrono::seconds(1));
-  auto answer = vm->deployment->invoke(slot->instance, "/run", host::run_body(params), left);
+  auto answer = vm->deployment->invoke(slot->instance, "/run", host::run_body(params), left, trace.log_bytes);
   if (!answer) {
     // The instance (or the VM) is gone or wedged: it is not used again. It
     // may have run: it is never tried again.
@@ -235,7 +238,7 @@ Result<InvocationResult> ServedFunction::invoke(const json& params, Clock::durat
   }
   changed_.notify_all();
   broker_.poke();  // a scale up of this function waiting for memory may take it
-  return finish_invocation(*answer, arrived, std::move(out), metrics_, spec_.name);
+  return finish_invocation(*answer, arrived, std::move(out), metrics_, spec_.name, trace);
 }
 
 void ServedFunction::retire(const std::vector<Slot*>& slots, const char* why, const host::RetireOptions& options) {

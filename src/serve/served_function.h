@@ -75,7 +75,8 @@ class ServedFunction final : public Function {
   // time), "function VM recovering" (its VM failed and did not come back in
   // time); kGuestMisbehaved "the action failed" (it answered non-2xx) or
   // "bad answer from the action" (not a JSON object).
-  Result<InvocationResult> invoke(const json& params, Clock::duration timeout) override;
+  Result<InvocationResult> invoke(const json& params, Clock::duration timeout, ActivationTrace& trace) override;
+  using Function::invoke;
   json describe() override;
   const FunctionSpec& spec() const override { return spec_; }
   // QEMU's resident memory now (0 once the VM is gone).

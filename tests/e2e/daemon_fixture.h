@@ -37,6 +37,8 @@ class InProcessDaemon {
   // Starts the budget and the API.
   Status start() { return daemon_.start("127.0.0.1", 0); }
 
+  int port() const { return daemon_.port(); }
+  std::string url() const { return "http://127.0.0.1:" + std::to_string(daemon_.port()); }
   httplib::Client client() {
     httplib::Client c("127.0.0.1", daemon_.port());
     c.set_read_timeout(300, 0);

@@ -227,10 +227,20 @@ TEST_F(Serve, AOneToOneFunctionBootsAVmForItsInstanceAndEndsItAfterTheKeepAlive)
 // An unmodified OpenWhisk Python action, and one of the shipped functions,
 // deployed and invoked through the daemon: /init with the code, /run with
 // the parameters, inside the VM's read-only Debian root filesystem.
+// Python actions as OpenWhisk users write them. What they print is their
+// activation's log, read back with `hotmem fn logs`; one that prints 10 MiB
+// gets its log truncated and its instance serves on.
 TEST_F(Serve, OpenWhiskPythonActionsRunAsTheyAre) {
   const std::string hello =
+      "import sys\n"
       "def main(args):\n"
       "    name = args.get('name', 'stranger')\n"
+      "    print('greeting', name)\n"
+      "    print('to stderr', file=sys.stderr)\n"
+      "    if args.get('flood'):\n"
+      "        line = 'x' * 1023\n"
+      "        for _ in range(10 * 1024):\n"
+      "            print(line)\n"
       "    return {'greeting': 'Hello ' + name + '!'}\n";
   std::ifstream shipped(HOTMEM_SOURCE_DIR "/functions/python/pyaes.py");
   ASSERT_TRUE(shipped) << "functions/python/pyaes.py is missing";
@@ -250,6 +260,47 @@ TEST_F(Serve, OpenWhiskPythonActionsRunAsTheyAre) {
   const json answer = json::parse(greeted->body);
   EXPECT_EQ(answer["result"], (json{{"greeting", "Hello HotMem!"}}));
   EXPECT_TRUE(answer["cold_start"].get<bool>());
+  const std::string greeted_id = answer.value("activation_id", "");
+  EXPECT_EQ(greeted->get_header_value("X-Activation-Id"), greeted_id);
+
+  const auto logs_began = Clock::now();
+  auto logs = run_hotmem({"fn", "logs", "hello", "--url", daemon_->url(), "--last", "1"});
+  EXPECT_EQ(logs.exit_code, 0) << logs.output;
+  EXPECT_NE(logs.output.find("stdout: greeting HotMem"), std::string::npos) << logs.output;
+  EXPECT_NE(logs.output.find("stderr: to stderr"), std::string::npos) << logs.output;
+  const json greeted_record = get("/v1/activations/" + greeted_id);
+  EXPECT_EQ(greeted_record.value("status", ""), "success") << greeted_record.dump();
+  EXPECT_FALSE(greeted_record.value("logs_truncated", true)) << greeted_record.dump();
+  EXPECT_EQ(greeted_record.value("instance", ""), answer.value("instance", "?"));
+
+  // A flood of 10 MiB on stdout: the invocation is answered, its log is cut
+  // at the daemon's limit (64 KiB) and says so, and the instance serves on.
+  auto flooded = client().Post("/v1/functions/hello/invoke", json{{"flood", true}}.dump(), "application/json");
+  ASSERT_TRUE(flooded);
+  ASSERT_EQ(flooded->status, 200) << flooded->body.substr(0, 500);
+  const json flood_answer = json::parse(flooded->body);
+  EXPECT_FALSE(flood_answer["cold_start"].get<bool>());
+  const json flood_record = get("/v1/activations/" + flood_answer.value("activation_id", ""));
+  EXPECT_TRUE(flood_record.value("logs_truncated", false)) << flood_record.dump().substr(0, 500);
+  ASSERT_TRUE(flood_record["logs"].is_array());
+  EXPECT_LT(flood_record["logs"].size(), 100u);
+  EXPECT_GT(flood_record["logs"].size(), 10u);
+  EXPECT_NE(flood_record["logs"].back().get<std::string>().find("truncated"), std::string::npos);
+  auto after_flood = client().Post("/v1/functions/hello/invoke", json{{"name", "again"}}.dump(), "application/json");
+  ASSERT_TRUE(after_flood);
+  ASSERT_EQ(after_flood->status, 200) << after_flood->body;
+  const json after_answer = json::parse(after_flood->body);
+  EXPECT_EQ(after_answer.value("instance", ""), answer.value("instance", "?")) << "the flooded instance went";
+  const json after_record = get("/v1/activations/" + after_answer.value("activation_id", ""));
+  EXPECT_FALSE(after_record.value("logs_truncated", true)) << after_record.dump().substr(0, 500);
+  EXPECT_NE(after_record.dump().find("stdout: greeting again"), std::string::npos) << after_record.dump();
+  EXPECT_EQ(after_record.dump().find("xxxxxxxx"), std::string::npos)
+      << "what the flood wrote leaked into the next activation: " << after_record.dump().substr(0, 500);
+  auto listed = run_hotmem({"fn", "activations", "hello", "--url", daemon_->url()});
+  EXPECT_EQ(listed.exit_code, 0) << listed.output;
+  EXPECT_NE(listed.output.find(greeted_id), std::string::npos) << listed.output;
+  std::printf("[ time ] activation logs, the flood and the invocation after it: %.1f s\n",
+              to_seconds(Clock::now() - logs_began));
 
   auto encrypted = client().Post("/v1/functions/pyaes/invoke", json{{"message_length", 64}, {"num_iterations", 2}}.dump(),
                                  "application/json");
@@ -269,6 +320,10 @@ TEST_F(Serve, OpenWhiskPythonActionsRunAsTheyAre) {
   ASSERT_TRUE(failed);
   EXPECT_EQ(failed->status, 502) << failed->body;
   EXPECT_NE(failed->body.find("division"), std::string::npos) << failed->body;
+  // Its traceback is in its activation's log.
+  const json failed_record = get("/v1/activations/" + failed->get_header_value("X-Activation-Id"));
+  EXPECT_EQ(failed_record.value("status", ""), "application error") << failed_record.dump();
+  EXPECT_NE(failed_record.dump().find("ZeroDivisionError"), std::string::npos) << failed_record.dump();
   auto again = client().Post("/v1/functions/hello/invoke", "{}", "application/json");
   ASSERT_TRUE(again);
   EXPECT_EQ(again->status, 200) << again->body;

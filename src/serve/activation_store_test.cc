@@ -1,0 +1,178 @@
+// Activation records without a VM: the ring of K per function, the log's
+// cap and its truncation marker, and record_invocation against a fake
+// function that answers, fails or never reaches its action.
+#include "serve/activation_store.h"
+
+#include <set>
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+namespace hotmem::serve {
+namespace {
+
+using testing::HasSubstr;
+
+Activation made(const std::string& function, const std::string& id) {
+  Activation a;
+  a.id = id;
+  a.function = function;
+  a.status = kActivationSuccess;
+  return a;
+}
+
+TEST(ActivationStore, KeepsTheNewestKOfEachFunction) {
+  ActivationStore store(ActivationLimits{3, 1024});
+  for (int i = 0; i < 5; ++i) store.record(made("f", fmt::format("{:032}", i)));
+  store.record(made("g", fmt::format("{:032}", 99)));
+  auto newest = store.list("f", 10);
+  ASSERT_EQ(newest.size(), 3u);
+  EXPECT_EQ(newest[0].id, fmt::format("{:032}", 4));
+  EXPECT_EQ(newest[2].id, fmt::format("{:032}", 2));
+  EXPECT_EQ(store.list("f", 1).size(), 1u);
+  EXPECT_FALSE(store.find(fmt::format("{:032}", 1))) << "an activation pushed out of the ring is still found";
+  EXPECT_TRUE(store.find(fmt::format("{:032}", 3)));
+  EXPECT_EQ(store.list("g", 10).size(), 1u);
+  store.forget("f");
+  EXPECT_TRUE(store.list("f", 10).empty());
+  EXPECT_FALSE(store.find(fmt::format("{:032}", 4)));
+  EXPECT_TRUE(store.find(fmt::format("{:032}", 99)));
+}
+
+TEST(ActivationStore, IdsAre32HexDigitsAndDiffer) {
+  ActivationStore store;
+  std::set<std::string> seen;
+  for (int i = 0; i < 1000; ++i) {
+    const std::string id = store.new_id();
+    ASSERT_EQ(id.size(), 32u);
+    ASSERT_EQ(id.find_first_not_of("0123456789abcdef"), std::string::npos) << id;
+    seen.insert(id);
+  }
+  EXPECT_EQ(seen.size(), 1000u);
+}
+
+TEST(ActivationStore, LimitsOutOfBoundsAreRefused) {
+  EXPECT_TRUE(check_activation_limits(ActivationLimits{}));
+  EXPECT_FALSE(check_activation_limits(ActivationLimits{0, 1024}));
+  EXPECT_FALSE(check_activation_limits(ActivationLimits{ActivationLimits::kMaxPerFunction + 1, 1024}));
+  EXPECT_FALSE(check_activation_limits(ActivationLimits{10, protocol::ActionLogs::kMaxBytes + 1}));
+  EXPECT_TRUE(check_activation_limits(ActivationLimits{10, 0}));
+}
+
+TEST(FormatLogs, StampsEachLineAndMarksATruncatedLogAtItsEnd) {
+  protocol::ActionLogs logs{{{protocol::LogStream::kStdout, 0, "hi"}, {protocol::LogStream::kStderr, 1500, "err"}},
+                            false};
+  const auto began = WallClock::time_point(std::chrono::milliseconds(1'764'415'405'123));  // 2025-11-29T11:23:25.123Z
+  std::vector<std::string> out;
+  EXPECT_FALSE(format_logs(logs, began, 1024, out));
+  EXPECT_EQ(out, (std::vector<std::string>{"2025-11-29T11:23:25.123Z stdout: hi", "2025-11-29T11:23:26.623Z stderr: err"}));
+
+  // The guest sent more than the limit: the host cuts it all the same.
+  out.clear();
+  EXPECT_TRUE(format_logs(logs, began, protocol::ActionLogs::kLineOverhead + 2, out));
+  ASSERT_EQ(out.size(), 2u);
+  EXPECT_EQ(out[0], "2025-11-29T11:23:25.123Z stdout: hi");
+  EXPECT_THAT(out[1], HasSubstr("[hotmem] the log is truncated"));
+
+  // The agent said it dropped lines.
+  out.clear();
+  logs.truncated = true;
+  EXPECT_TRUE(format_logs(logs, began, 1024, out));
+  ASSERT_EQ(out.size(), 3u);
+  EXPECT_THAT(out.back(), HasSubstr("truncated"));
+}
+
+// A function that does what the test says, filling its trace as a real one does.
+class FakeFunction final : public Function {
+ public:
+  enum class Outcome { kAnswer, kActionFails, kNoInstance };
+  explicit FakeFunction(Outcome outcome) : outcome_(outcome) { spec_.name = "fake"; }
+
+  Result<InvocationResult> invoke(const json&, Clock::duration, ActivationTrace& trace) override {
+    asked_log_bytes = trace.log_bytes;
+    if (outcome_ == Outcome::kNoInstance) {
+      return Error(ErrorCode::kUnavailable, "no instance became free within 1 s").with_reason("no instance free");
+    }
+    InvocationResult out;
+    out.cold = true;
+    out.instance = "i7";
+    trace.cold = true;
+    trace.instance = "i7";
+    host::ActionAnswer answer{outcome_ == Outcome::kAnswer ? 200 : 502,
+                              outcome_ == Outcome::kAnswer ? R"({"ok": true})" : R"({"error": "ZeroDivisionError"})",
+                              std::chrono::milliseconds(5),
+                              {{{protocol::LogStream::kStdout, 1, "printed"}}, false}};
+    return finish_invocation(answer, Clock::now(), out, metrics_, spec_.name, trace);
+  }
+  json describe() override { return json::object(); }
+  const FunctionSpec& spec() const override { return spec_; }
+  std::uint64_t rss_bytes() override { return 0; }
+  VmState state() override { return VmState::kReady; }
+  std::size_t peak_instances() override { return 1; }
+  void shutdown() override {}
+  std::vector<IdleInstance> idle_instances() override { return {}; }
+  std::size_t evict(const std::vector<std::string>&) override { return 0; }
+
+  std::size_t asked_log_bytes = 0;
+
+ private:
+  Outcome outcome_;
+  FunctionSpec spec_;
+  Metrics metrics_;
+};
+
+TEST(RecordInvocation, AnAnswerIsRecordedWithItsLogsAndCarriesItsId) {
+  ActivationStore store(ActivationLimits{10, 2048});
+  FakeFunction f(FakeFunction::Outcome::kAnswer);
+  const std::string id = store.new_id();
+  auto outcome = record_invocation(f, json::object(), std::chrono::seconds(1), store, id);
+  ASSERT_TRUE(outcome.ok()) << outcome.error().message();
+  EXPECT_EQ(outcome->activation_id, id);
+  EXPECT_EQ(outcome->to_json()["activation_id"], id);
+  EXPECT_EQ(f.asked_log_bytes, 2048u);
+  auto a = store.find(id);
+  ASSERT_TRUE(a);
+  EXPECT_EQ(a->function, "fake");
+  EXPECT_EQ(a->status, kActivationSuccess);
+  EXPECT_TRUE(a->cold);
+  EXPECT_EQ(a->instance, "i7");
+  EXPECT_EQ(a->action_status, 200);
+  EXPECT_EQ(a->result_bytes, std::string(R"({"ok": true})").size());
+  ASSERT_EQ(a->logs.size(), 1u);
+  EXPECT_THAT(a->logs[0], HasSubstr("Z stdout: printed"));
+  EXPECT_LE(a->start, a->end);
+  const json summary = a->summary();
+  EXPECT_EQ(summary["log_lines"], 1);
+  EXPECT_FALSE(summary.contains("logs"));
+  EXPECT_FALSE(summary.contains("error"));
+  EXPECT_EQ(a->to_json()["logs"].size(), 1u);
+}
+
+TEST(RecordInvocation, AFailedActionKeepsItsLogsAndAFailureBeforeItIsRecordedToo) {
+  ActivationStore store;
+  FakeFunction failing(FakeFunction::Outcome::kActionFails);
+  const std::string id = store.new_id();
+  auto outcome = record_invocation(failing, json::object(), std::chrono::seconds(1), store, id);
+  ASSERT_FALSE(outcome.ok());
+  auto a = store.find(id);
+  ASSERT_TRUE(a);
+  EXPECT_EQ(a->status, kActivationApplicationError);
+  EXPECT_EQ(a->action_status, 502);
+  EXPECT_THAT(a->error, HasSubstr("ZeroDivisionError"));
+  EXPECT_EQ(a->logs.size(), 1u) << "the logs of a failed action are what its user needs most";
+
+  FakeFunction unreachable(FakeFunction::Outcome::kNoInstance);
+  const std::string other = store.new_id();
+  ASSERT_FALSE(record_invocation(unreachable, json::object(), std::chrono::seconds(1), store, other).ok());
+  auto b = store.find(other);
+  ASSERT_TRUE(b);
+  EXPECT_EQ(b->status, kActivationInternalError);
+  EXPECT_EQ(b->action_status, 0);
+  EXPECT_TRUE(b->instance.empty());
+  EXPECT_TRUE(b->logs.empty());
+  EXPECT_THAT(b->error, HasSubstr("no instance free"));
+  EXPECT_EQ(store.list("fake", 10).size(), 2u);
+}
+
+}  // namespace
+}  // namespace hotmem::serve
