@@ -16,7 +16,8 @@ json InvocationResult::to_json() const {
 }
 
 Result<InvocationResult> finish_invocation(const host::ActionAnswer& answer, Clock::time_point arrived,
-                                           InvocationResult out, Metrics& metrics, const std::string& function) {
+                                           InvocationResult out, Metrics& metrics, const std::string& function,
+                                           RecentLatencies& latencies) {
   auto result = host::action_result(answer);
   if (!result) {
     metrics.add(kInvocationErrors, function);
@@ -25,9 +26,11 @@ Result<InvocationResult> finish_invocation(const host::ActionAnswer& answer, Clo
   out.status = answer.status;
   out.result = std::move(*result);
   out.execution = answer.elapsed;
-  out.total = Clock::now() - arrived;
+  const Clock::time_point ended = Clock::now();
+  out.total = ended - arrived;
   metrics.add(kInvocations, function);
   metrics.observe_invocation(function, to_seconds(out.total));
+  latencies.record(ended, out.total, out.cold);
   return out;
 }
 

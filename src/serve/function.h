@@ -18,6 +18,7 @@
 #include "serve/function_spec.h"
 #include "serve/memory_broker.h"
 #include "serve/metrics.h"
+#include "serve/recent_latencies.h"
 #include "serve/vm_recovery.h"
 
 namespace hotmem::serve {
@@ -38,16 +39,19 @@ struct InvocationResult {
 
 // An invocation's result from the action's answer: its status, result and
 // times (the rest of `out` as the model filled it in), counted in the
-// metrics; an error when the action failed or did not answer JSON.
+// metrics and the function's recent latencies; an error when the action
+// failed or did not answer JSON.
 Result<InvocationResult> finish_invocation(const host::ActionAnswer& answer, Clock::time_point arrived,
-                                           InvocationResult out, Metrics& metrics, const std::string& function);
+                                           InvocationResult out, Metrics& metrics, const std::string& function,
+                                           RecentLatencies& latencies);
 
 class Function : public MemoryTenant {
  public:
   // Runs the action with {"value": params}; waits at most `timeout` in all.
   // Errors have a kind and a reason (served_function.h lists them).
   virtual Result<InvocationResult> invoke(const json& params, Clock::duration timeout) = 0;
-  // {"function": spec, "state", "instances": [...], ...}; serve::is_idle reads it.
+  // {"function": spec, "state", "instances": [...], "latency": RecentLatencies,
+  // ...}; serve::is_idle reads it.
   virtual json describe() = 0;
   virtual const FunctionSpec& spec() const = 0;
   // QEMU's resident memory now, of all its VMs (0 when none runs).
