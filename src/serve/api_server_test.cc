@@ -14,6 +14,7 @@
 #include "common/socket.h"
 #include "common/temp_dir.h"
 #include "host/testing/scratch_dir.h"
+#include "serve/dashboard.h"
 
 namespace hotmem::serve {
 namespace {
@@ -129,9 +130,37 @@ TEST_F(ApiServerTest, AOneToOneFunctionDeploysWithoutAVmAndAFailedBootGivesItsMe
   EXPECT_EQ(failed, 503) << error.dump();
   EXPECT_EQ(error.value("error", ""), "function unavailable");
   EXPECT_NE(error.value("detail", "").find("boot the VM of 'solo'"), std::string::npos) << error.dump();
-  EXPECT_TRUE(is_idle(send("GET", "/v1/functions/solo").second));
+  const json after = send("GET", "/v1/functions/solo").second;
+  EXPECT_TRUE(is_idle(after));
+  // A failed invocation has no latency to show.
+  EXPECT_EQ(after["latency"]["invocations"], 0) << after.dump();
+  EXPECT_TRUE(after["latency"]["recent"].empty()) << after.dump();
   EXPECT_EQ(send("GET", "/v1/memory").second["committed_bytes"], 0);
   EXPECT_EQ(send("DELETE", "/v1/functions/solo").first, 200);
+}
+
+// GET / is the dashboard: the page as built in, HTML, with a policy that
+// lets it fetch nothing but this daemon; and it loads nothing from elsewhere.
+TEST_F(ApiServerTest, TheRootIsTheDashboardPage) {
+  auto r = client_->Get("/");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 200);
+  EXPECT_TRUE(r->get_header_value("Content-Type").starts_with("text/html")) << r->get_header_value("Content-Type");
+  EXPECT_EQ(r->body, dashboard_html());
+  EXPECT_NE(r->body.find("<!DOCTYPE html>"), std::string::npos);
+  EXPECT_NE(r->body.find("/v1/functions"), std::string::npos) << "the page does not poll the API";
+  EXPECT_NE(r->body.find("/v1/memory"), std::string::npos) << "the page does not poll the budget";
+  EXPECT_NE(r->body.find("Authorization"), std::string::npos) << "the page cannot send a token";
+  for (const char* fetches : {"src=", "<link", "@import", "url(", "https://"}) {
+    EXPECT_EQ(r->body.find(fetches), std::string::npos) << "the page loads something from elsewhere: " << fetches;
+  }
+  const std::string policy = r->get_header_value("Content-Security-Policy");
+  EXPECT_NE(policy.find("default-src 'none'"), std::string::npos) << policy;
+  EXPECT_NE(policy.find("connect-src 'self'"), std::string::npos) << policy;
+  EXPECT_EQ(r->get_header_value("X-Content-Type-Options"), "nosniff");
+  auto head = client_->Head("/");
+  ASSERT_TRUE(head);
+  EXPECT_EQ(head->status, 200);
 }
 
 TEST(HttpStatus, EachKindOfErrorHasItsStatus) {
@@ -277,6 +306,31 @@ TEST_F(ApiServerTokenTest, TheRightTokenIsServedOnEveryRouteMetricsIncluded) {
   EXPECT_EQ(missing, 404) << unknown.dump();
   auto [scraped, text, none3] = get_with("/metrics", bearer);
   EXPECT_EQ(scraped, 200);
+}
+
+// The dashboard's page holds no data, and a browser opening it sends no
+// token: it is served without one. Everything it reads still needs the token.
+TEST_F(ApiServerTokenTest, TheDashboardPageIsServedWithoutATokenAndNothingElseIs) {
+  auto page = client_->Get("/");
+  ASSERT_TRUE(page);
+  EXPECT_EQ(page->status, 200);
+  EXPECT_EQ(page->body, dashboard_html());
+  EXPECT_EQ(page->body.find(kToken), std::string::npos);
+  auto head = client_->Head("/");
+  ASSERT_TRUE(head);
+  EXPECT_EQ(head->status, 200);
+  for (const std::string path : {"/v1/functions", "/v1/memory", "//", "/index.html"}) {
+    auto [status, body, challenge] = get_with(path, "");
+    EXPECT_EQ(status, 401) << path;
+  }
+  auto posted = client_->Post("/", "{}", "application/json");
+  ASSERT_TRUE(posted);
+  EXPECT_EQ(posted->status, 401) << "only GET and HEAD of the page are public";
+  EXPECT_TRUE(is_public_page("GET", "/"));
+  EXPECT_TRUE(is_public_page("HEAD", "/"));
+  EXPECT_FALSE(is_public_page("POST", "/"));
+  EXPECT_FALSE(is_public_page("GET", "/v1/memory"));
+  EXPECT_FALSE(is_public_page("GET", ""));
 }
 
 TEST_F(ApiServerTokenTest, ARefusedRequestWithABodyDoesNotSpoilTheConnection) {
