@@ -9,6 +9,8 @@
 #include <optional>
 #include <string>
 
+#include <fmt/format.h>
+
 #include "serve/daemon.h"
 #include "vm_fixture.h"
 
@@ -42,6 +44,7 @@ class InProcessDaemon {
     c.set_read_timeout(300, 0);
     return c;
   }
+  std::string url() const { return fmt::format("http://127.0.0.1:{}/", daemon_.port()); }
   serve::Metrics& metrics() { return daemon_.metrics(); }
   serve::MemoryBroker& broker() { return daemon_.broker(); }
   serve::FunctionRegistry& registry() { return daemon_.registry(); }
