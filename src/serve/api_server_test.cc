@@ -14,6 +14,7 @@
 #include "common/socket.h"
 #include "common/temp_dir.h"
 #include "host/testing/scratch_dir.h"
+#include "serve/api_auth.h"
 #include "serve/dashboard.h"
 
 namespace hotmem::serve {
