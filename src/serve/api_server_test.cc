@@ -9,6 +9,7 @@
 #include <thread>
 #include <tuple>
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include "common/socket.h"
@@ -16,6 +17,7 @@
 #include "host/testing/scratch_dir.h"
 #include "serve/api_auth.h"
 #include "serve/dashboard.h"
+#include "serve/dashboard_check_for_test.h"
 
 namespace hotmem::serve {
 namespace {
@@ -332,6 +334,28 @@ TEST_F(ApiServerTokenTest, TheDashboardPageIsServedWithoutATokenAndNothingElseIs
   EXPECT_FALSE(is_public_page("POST", "/"));
   EXPECT_FALSE(is_public_page("GET", "/v1/memory"));
   EXPECT_FALSE(is_public_page("GET", ""));
+}
+
+// The page in headless Chromium against this daemon (no VM: no function is
+// deployed): given the token in the URL's fragment it polls the API with
+// it; without one it polls nothing and shows the form that asks for it.
+TEST_F(ApiServerTokenTest, TheDashboardInChromiumPollsWithTheTokenOfItsFragmentAndAsksForItWithout) {
+  auto dir = host::scratch_dir("dashboard-token");
+  ASSERT_TRUE(dir) << dir.error().message();
+  const std::string url = fmt::format("http://127.0.0.1:{}/", api_->port());
+  auto with = testing::view_dashboard(url + "#token=" + kToken, dir->path() / "with", false);
+  ASSERT_TRUE(with) << with.error().message();
+  EXPECT_GE(with->polls, 1) << with->dom.substr(0, 3000);
+  EXPECT_EQ(with->error, "");
+  EXPECT_NE(with->dom.find("No function deployed"), std::string::npos);
+  EXPECT_EQ(with->dom.find(kToken), std::string::npos) << "the token was written into the page";
+
+  auto without = testing::view_dashboard(url, dir->path() / "without", false);
+  ASSERT_TRUE(without) << without.error().message();
+  EXPECT_EQ(without->polls, 0);
+  EXPECT_EQ(without->error, "unauthorized");
+  EXPECT_NE(without->dom.find(R"(id="auth" style="display: block;")"), std::string::npos)
+      << "the page does not ask for the token";
 }
 
 TEST_F(ApiServerTokenTest, ARefusedRequestWithABodyDoesNotSpoilTheConnection) {

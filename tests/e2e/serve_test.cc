@@ -28,10 +28,10 @@
 #include "common/proc_stats.h"
 #include "common/temp_dir.h"
 #include "daemon_fixture.h"
-#include "dashboard_in_chromium.h"
 #include "host/guest_workloads.h"
 #include "host/runtime_root.h"
 #include "image/guest_image.h"
+#include "serve/dashboard_check_for_test.h"
 
 namespace hotmem::e2e {
 namespace {
@@ -143,7 +143,7 @@ TEST_F(Serve, ConcurrentInvocationsScaleToNPartitionsQueueTheRestAndKeepAliveRec
   ASSERT_TRUE(scratch) << scratch.error().message();
   const auto dashboard_opened = Clock::now();
   auto dashboard = std::async(std::launch::async, [url = daemon_->url(), dir = scratch->path()] {
-    auto view = view_dashboard(url, dir);
+    auto view = serve::testing::view_dashboard(url, dir);
     return std::pair{std::move(view), Clock::now()};
   });
 

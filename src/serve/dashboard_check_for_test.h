@@ -1,9 +1,9 @@
-// Test helper: opens the dashboard of a running daemon (GET /) in headless
-// Chromium, lets its script poll the API for a few seconds of virtual time
-// and reads what it drew: the DOM after the scripts ran (partition cells'
-// data-state, the charts' paths and their data-points) and a screenshot,
-// decoded to count its colours. Needs /usr/bin/chromium (./scripts/setup
-// installs it) and zlib.
+// Test helper (unit and e2e tests only): opens the dashboard of a running
+// daemon (GET /) in headless Chromium, lets its script poll the API for a
+// few seconds of virtual time and reads what it drew: the DOM after the
+// scripts ran (partition cells' data-state, the charts' paths and their
+// data-points) and, if asked, a screenshot, decoded to count its colours.
+// Needs /usr/bin/chromium (./scripts/setup installs it) and zlib.
 #pragma once
 
 #include <sys/wait.h>
@@ -26,7 +26,7 @@
 #include "common/process.h"
 #include "common/result.h"
 
-namespace hotmem::e2e {
+namespace hotmem::serve::testing {
 
 inline constexpr const char* kDashboardChromium = "/usr/bin/chromium";
 
@@ -196,10 +196,10 @@ inline Result<std::string> run_chromium(const std::string& url, const std::vecto
 
 }  // namespace dashboard_detail
 
-// Loads the dashboard at `url` twice: once to dump its DOM, once for a
-// screenshot of `window` pixels.
+// Loads the dashboard at `url` to dump its DOM and, with `screenshot`,
+// again for a screenshot of `window` pixels.
 inline Result<DashboardView> view_dashboard(const std::string& url, const std::filesystem::path& work_dir,
-                                            const std::string& window = "1280,1000") {
+                                            bool screenshot = true, const std::string& window = "1280,1000") {
   namespace fs = std::filesystem;
   using namespace dashboard_detail;
   if (!fs::exists(kDashboardChromium)) {
@@ -223,13 +223,14 @@ inline Result<DashboardView> view_dashboard(const std::string& url, const std::f
   view.memory = series_of(view.dom, "chart-memory");
   view.latency = series_of(view.dom, "chart-latency");
 
+  if (!screenshot) return view;
   const fs::path shot = work_dir / "dashboard.png";
-  auto screenshot = run_chromium(url, {"--window-size=" + window, "--screenshot=" + shot.string()}, work_dir, "shot");
-  if (!screenshot) return screenshot.error();
+  auto shot_taken = run_chromium(url, {"--window-size=" + window, "--screenshot=" + shot.string()}, work_dir, "shot");
+  if (!shot_taken) return shot_taken.error();
   auto colours = png_colours(shot, 4096);
   if (!colours) return colours.error();
   view.screenshot_colours = *colours;
   return view;
 }
 
-}  // namespace hotmem::e2e
+}  // namespace hotmem::serve::testing
