@@ -10,10 +10,13 @@
 //   GET    /v1/functions/{name}         VM, partitions, instances
 //   DELETE /v1/functions/{name}         stop its VM
 //   POST   /v1/functions/{name}/invoke  run it with the body as parameters
+//   GET    /v1/memory                   the host memory budget
 //   GET    /metrics                     Prometheus text
+//   GET    /                            the dashboard's page (dashboard.h)
 //
 // With a token (require_token), every request, /metrics included, must
 // carry `Authorization: Bearer <token>`; any other gets 401 (api_auth.h).
+// Only the dashboard's page is served without (is_public_page).
 #pragma once
 
 #include <atomic>
