@@ -102,7 +102,7 @@ class FakeFunction final : public Function {
                               outcome_ == Outcome::kAnswer ? R"({"ok": true})" : R"({"error": "ZeroDivisionError"})",
                               std::chrono::milliseconds(5),
                               {{{protocol::LogStream::kStdout, 1, "printed"}}, false}};
-    return finish_invocation(answer, Clock::now(), out, metrics_, spec_.name, trace);
+    return finish_invocation(answer, Clock::now(), out, metrics_, spec_.name, latencies_, trace);
   }
   json describe() override { return json::object(); }
   const FunctionSpec& spec() const override { return spec_; }
@@ -118,6 +118,7 @@ class FakeFunction final : public Function {
  private:
   Outcome outcome_;
   FunctionSpec spec_;
+  RecentLatencies latencies_;
   Metrics metrics_;
 };
 

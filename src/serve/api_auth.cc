@@ -112,4 +112,8 @@ bool authorizes(std::string_view authorization, std::string_view token) {
   return tokens_equal(trimmed(authorization.substr(kScheme.size())), token);
 }
 
+bool is_public_page(std::string_view method, std::string_view path) {
+  return path == "/" && (method == "GET" || method == "HEAD");
+}
+
 }  // namespace hotmem::serve

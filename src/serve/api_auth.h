@@ -32,4 +32,11 @@ bool tokens_equal(std::string_view given, std::string_view token);
 // case-insensitive, RFC 7235).
 bool authorizes(std::string_view authorization, std::string_view token);
 
+// Whether a request is for the dashboard's page (GET or HEAD of "/"), which
+// needs no token: it is the same static page for everyone and holds no
+// data; what it shows it reads from the API with the token the user gives
+// it. A browser sends no Authorization header when it opens a URL, so the
+// page could not be opened at all otherwise.
+bool is_public_page(std::string_view method, std::string_view path);
+
 }  // namespace hotmem::serve

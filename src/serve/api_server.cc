@@ -16,6 +16,7 @@
 #include "common/socket.h"
 #include "protocol/messages.h"
 #include "serve/api_auth.h"
+#include "serve/dashboard.h"
 
 namespace hotmem::serve {
 namespace {
@@ -251,6 +252,18 @@ ApiServer::ApiServer(FunctionRegistry& registry, Metrics& metrics, ActivationSto
     send_json(res, 200, registry.broker().to_json());
   });
 
+  // The dashboard: a static page (no data of its own: it reads the routes
+  // above, with the token it is given) that the browser may not let fetch
+  // anything but this daemon (kDashboardContentSecurityPolicy).
+  r.add("GET", "/", [](const httplib::Request&, httplib::Response& res) {
+    res.status = 200;
+    res.set_header("Content-Security-Policy", kDashboardContentSecurityPolicy);
+    res.set_header("X-Content-Type-Options", "nosniff");
+    res.set_header("Referrer-Policy", "no-referrer");
+    res.set_header("Cache-Control", "no-cache");
+    res.set_content(std::string(dashboard_html()), "text/html; charset=utf-8");
+  });
+
   r.add("GET", "/metrics", [&metrics, &registry](const httplib::Request&, httplib::Response& res) {
     for (const auto& f : registry.list()) metrics.set_gauge(kQemuRss, f->spec().name, double(f->rss_bytes()));
     res.status = 200;
@@ -291,11 +304,14 @@ ApiServer::~ApiServer() { stop(); }
 const std::vector<ApiRoute>& ApiServer::routes() const { return routes_->table; }
 
 void ApiServer::require_token(std::string token) {
-  // Before routing: no route, and no 404 either, answers a stranger.
+  // Before routing: no route, and no 404 either, answers a stranger; but
+  // the dashboard's page is served to anyone (is_public_page).
   routes_->server.set_pre_routing_handler([token = std::move(token)](const httplib::Request& req,
                                                                     httplib::Response& res) {
     const std::string given = req.get_header_value("Authorization");
-    if (authorizes(given, token)) return httplib::Server::HandlerResponse::Unhandled;
+    if (is_public_page(req.method, req.path) || authorizes(given, token)) {
+      return httplib::Server::HandlerResponse::Unhandled;
+    }
     res.set_header("WWW-Authenticate", given.empty() ? R"(Bearer realm="hotmem")"
                                                      : R"(Bearer realm="hotmem", error="invalid_token")");
     // The request's body, if any, is left unread: the client is asked to

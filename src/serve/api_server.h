@@ -16,9 +16,11 @@
 //   GET    /v1/activations/{id}/logs    its logs only
 //   GET    /v1/memory                   the host memory budget
 //   GET    /metrics                     Prometheus text
+//   GET    /                            the dashboard's page (dashboard.h)
 //
 // With a token (require_token), every request, /metrics included, must
 // carry `Authorization: Bearer <token>`; any other gets 401 (api_auth.h).
+// Only the dashboard's page is served without (is_public_page).
 //
 // docs/openapi.yaml documents every route; api_server_test.cc checks it
 // against routes(), so a route is registered through Routes::add (which

@@ -14,11 +14,15 @@
 #include <thread>
 #include <tuple>
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include "common/socket.h"
 #include "common/temp_dir.h"
 #include "host/testing/scratch_dir.h"
+#include "serve/api_auth.h"
+#include "serve/dashboard.h"
+#include "serve/dashboard_check_for_test.h"
 
 namespace hotmem::serve {
 namespace {
@@ -166,7 +170,11 @@ TEST_F(ApiServerTest, AOneToOneFunctionDeploysWithoutAVmAndAFailedBootGivesItsMe
   ASSERT_EQ(activations["activations"].size(), 1u) << activations.dump();
   EXPECT_EQ(activations["activations"][0]["activation_id"], id);
   EXPECT_NE(error.value("detail", "").find("boot the VM of 'solo'"), std::string::npos) << error.dump();
-  EXPECT_TRUE(is_idle(send("GET", "/v1/functions/solo").second));
+  const json after = send("GET", "/v1/functions/solo").second;
+  EXPECT_TRUE(is_idle(after));
+  // A failed invocation has no latency to show.
+  EXPECT_EQ(after["latency"]["invocations"], 0) << after.dump();
+  EXPECT_TRUE(after["latency"]["recent"].empty()) << after.dump();
   EXPECT_EQ(send("GET", "/v1/memory").second["committed_bytes"], 0);
   EXPECT_EQ(send("DELETE", "/v1/functions/solo").first, 200);
   EXPECT_EQ(send("GET", "/v1/activations/" + id).first, 404) << "a deleted function's activations stay";
@@ -211,6 +219,30 @@ TEST_F(ApiServerTest, ActivationsAreListedNewestFirstAndReadWithTheirLogs) {
   EXPECT_EQ(logs["logs"], record["logs"]);
   EXPECT_EQ(logs["truncated"], true);
   EXPECT_EQ(send("GET", "/v1/activations/" + ids[0]).first, 404) << "the oldest left the ring";
+}
+
+// GET / is the dashboard: the page as built in, HTML, with a policy that
+// lets it fetch nothing but this daemon; and it loads nothing from elsewhere.
+TEST_F(ApiServerTest, TheRootIsTheDashboardPage) {
+  auto r = client_->Get("/");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 200);
+  EXPECT_TRUE(r->get_header_value("Content-Type").starts_with("text/html")) << r->get_header_value("Content-Type");
+  EXPECT_EQ(r->body, dashboard_html());
+  EXPECT_NE(r->body.find("<!DOCTYPE html>"), std::string::npos);
+  EXPECT_NE(r->body.find("/v1/functions"), std::string::npos) << "the page does not poll the API";
+  EXPECT_NE(r->body.find("/v1/memory"), std::string::npos) << "the page does not poll the budget";
+  EXPECT_NE(r->body.find("Authorization"), std::string::npos) << "the page cannot send a token";
+  for (const char* fetches : {"src=", "<link", "@import", "url(", "https://"}) {
+    EXPECT_EQ(r->body.find(fetches), std::string::npos) << "the page loads something from elsewhere: " << fetches;
+  }
+  const std::string policy = r->get_header_value("Content-Security-Policy");
+  EXPECT_NE(policy.find("default-src 'none'"), std::string::npos) << policy;
+  EXPECT_NE(policy.find("connect-src 'self'"), std::string::npos) << policy;
+  EXPECT_EQ(r->get_header_value("X-Content-Type-Options"), "nosniff");
+  auto head = client_->Head("/");
+  ASSERT_TRUE(head);
+  EXPECT_EQ(head->status, 200);
 }
 
 TEST(HttpStatus, EachKindOfErrorHasItsStatus) {
@@ -417,6 +449,53 @@ TEST_F(ApiServerTokenTest, TheRightTokenIsServedOnEveryRouteMetricsIncluded) {
   EXPECT_EQ(missing, 404) << unknown.dump();
   auto [scraped, text, none3] = get_with("/metrics", bearer);
   EXPECT_EQ(scraped, 200);
+}
+
+// The dashboard's page holds no data, and a browser opening it sends no
+// token: it is served without one. Everything it reads still needs the token.
+TEST_F(ApiServerTokenTest, TheDashboardPageIsServedWithoutATokenAndNothingElseIs) {
+  auto page = client_->Get("/");
+  ASSERT_TRUE(page);
+  EXPECT_EQ(page->status, 200);
+  EXPECT_EQ(page->body, dashboard_html());
+  EXPECT_EQ(page->body.find(kToken), std::string::npos);
+  auto head = client_->Head("/");
+  ASSERT_TRUE(head);
+  EXPECT_EQ(head->status, 200);
+  for (const std::string path : {"/v1/functions", "/v1/memory", "//", "/index.html"}) {
+    auto [status, body, challenge] = get_with(path, "");
+    EXPECT_EQ(status, 401) << path;
+  }
+  auto posted = client_->Post("/", "{}", "application/json");
+  ASSERT_TRUE(posted);
+  EXPECT_EQ(posted->status, 401) << "only GET and HEAD of the page are public";
+  EXPECT_TRUE(is_public_page("GET", "/"));
+  EXPECT_TRUE(is_public_page("HEAD", "/"));
+  EXPECT_FALSE(is_public_page("POST", "/"));
+  EXPECT_FALSE(is_public_page("GET", "/v1/memory"));
+  EXPECT_FALSE(is_public_page("GET", ""));
+}
+
+// The page in headless Chromium against this daemon (no VM: no function is
+// deployed): given the token in the URL's fragment it polls the API with
+// it; without one it polls nothing and shows the form that asks for it.
+TEST_F(ApiServerTokenTest, TheDashboardInChromiumPollsWithTheTokenOfItsFragmentAndAsksForItWithout) {
+  auto dir = host::scratch_dir("dashboard-token");
+  ASSERT_TRUE(dir) << dir.error().message();
+  const std::string url = fmt::format("http://127.0.0.1:{}/", api_->port());
+  auto with = testing::view_dashboard(url + "#token=" + kToken, dir->path() / "with", false);
+  ASSERT_TRUE(with) << with.error().message();
+  EXPECT_GE(with->polls, 1) << with->dom.substr(0, 3000);
+  EXPECT_EQ(with->error, "");
+  EXPECT_NE(with->dom.find("No function deployed"), std::string::npos);
+  EXPECT_EQ(with->dom.find(kToken), std::string::npos) << "the token was written into the page";
+
+  auto without = testing::view_dashboard(url, dir->path() / "without", false);
+  ASSERT_TRUE(without) << without.error().message();
+  EXPECT_EQ(without->polls, 0);
+  EXPECT_EQ(without->error, "unauthorized");
+  EXPECT_NE(without->dom.find(R"(id="auth" style="display: block;")"), std::string::npos)
+      << "the page does not ask for the token";
 }
 
 TEST_F(ApiServerTokenTest, ARefusedRequestWithABodyDoesNotSpoilTheConnection) {

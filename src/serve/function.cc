@@ -18,7 +18,7 @@ json InvocationResult::to_json() const {
 
 Result<InvocationResult> finish_invocation(const host::ActionAnswer& answer, Clock::time_point arrived,
                                            InvocationResult out, Metrics& metrics, const std::string& function,
-                                           ActivationTrace& trace) {
+                                           RecentLatencies& latencies, ActivationTrace& trace) {
   trace.answered = true;
   trace.action_status = answer.status;
   trace.result_bytes = answer.body.size();
@@ -33,9 +33,11 @@ Result<InvocationResult> finish_invocation(const host::ActionAnswer& answer, Clo
   out.status = answer.status;
   out.result = std::move(*result);
   out.execution = answer.elapsed;
-  out.total = Clock::now() - arrived;
+  const Clock::time_point ended = Clock::now();
+  out.total = ended - arrived;
   metrics.add(kInvocations, function);
   metrics.observe_invocation(function, to_seconds(out.total));
+  latencies.record(ended, out.total, out.cold);
   return out;
 }
 

@@ -19,6 +19,7 @@
 #include "serve/function_spec.h"
 #include "serve/memory_broker.h"
 #include "serve/metrics.h"
+#include "serve/recent_latencies.h"
 #include "serve/vm_recovery.h"
 
 namespace hotmem::serve {
@@ -40,11 +41,12 @@ struct InvocationResult {
 
 // An invocation's result from the action's answer: its status, result and
 // times (the rest of `out` as the model filled it in), counted in the
-// metrics; an error when the action failed or did not answer JSON. The
-// trace gets what the action answered and wrote, either way.
+// metrics and the function's recent latencies; an error when the action
+// failed or did not answer JSON. The trace gets what the action answered
+// and wrote, either way.
 Result<InvocationResult> finish_invocation(const host::ActionAnswer& answer, Clock::time_point arrived,
                                            InvocationResult out, Metrics& metrics, const std::string& function,
-                                           ActivationTrace& trace);
+                                           RecentLatencies& latencies, ActivationTrace& trace);
 
 class Function : public MemoryTenant {
  public:
@@ -58,7 +60,8 @@ class Function : public MemoryTenant {
     ActivationTrace trace;
     return invoke(params, timeout, trace);
   }
-  // {"function": spec, "state", "instances": [...], ...}; serve::is_idle reads it.
+  // {"function": spec, "state", "instances": [...], "latency": RecentLatencies,
+  // ...}; serve::is_idle reads it.
   virtual json describe() = 0;
   virtual const FunctionSpec& spec() const = 0;
   // QEMU's resident memory now, of all its VMs (0 when none runs).

@@ -231,6 +231,7 @@ Result<Admission> MemoryBroker::acquire(AccountId account, std::uint64_t bytes, 
       if (bytes <= free_locked()) {
         it->second.committed += bytes;
         committed_ += bytes;
+        publish_locked();
         leave();
         note_wait();
         return Admission::kGranted;
@@ -431,6 +432,7 @@ std::uint64_t MemoryBroker::committed_bytes() {
 }
 
 void MemoryBroker::publish_locked() {
+  history_.record(clock_->now(), committed_);
   metrics_.set_gauge(kMemoryBudget, "", double(budget_));
   std::map<std::string, std::uint64_t> by_function;
   for (const auto& [id, a] : accounts_) by_function[a.function] += a.committed;
@@ -452,7 +454,8 @@ nlohmann::json MemoryBroker::to_json() {
                      {"reclaim_timeouts", reclaim_shortfalls_},
                      {"policy", to_string(config_.policy)},
                      {"auto", !config_.budget_bytes.has_value()},
-                     {"functions", functions}};
+                     {"functions", functions},
+                     {"history", history_.to_json(clock_->now())}};
   if (!config_.budget_bytes) out["reserve_bytes"] = config_.reserve_bytes;
   if (config_.policy == ReclaimPolicy::kHarvest) out["slack_bytes"] = config_.slack_bytes;
   if (pressure_) out["host_pressure_some_avg10"] = *pressure_;

@@ -50,6 +50,7 @@
 #include "common/result.h"
 #include "common/size.h"
 #include "host/memory_mode.h"
+#include "serve/committed_history.h"
 #include "serve/metrics.h"
 
 namespace hotmem::serve {
@@ -171,7 +172,8 @@ class MemoryBroker {
   std::uint64_t budget_bytes();
   std::uint64_t committed_bytes();
   // GET /v1/memory: {budget_bytes, committed_bytes, free_bytes, waiting,
-  // evictions, memory_waits, reclaim_timeouts, policy, auto, functions}.
+  // evictions, memory_waits, reclaim_timeouts, policy, auto, functions,
+  // history (CommittedHistory: the last 5 minutes)}.
   nlohmann::json to_json();
 
  private:
@@ -211,6 +213,7 @@ class MemoryBroker {
   std::condition_variable changed_;
   std::uint64_t budget_;
   std::uint64_t committed_ = 0;
+  CommittedHistory history_;  // of committed_, recorded as it is published
   std::map<AccountId, Account> accounts_;
   AccountId next_account_ = 1;
   std::deque<std::uint64_t> waiters_;  // tickets, first come first served

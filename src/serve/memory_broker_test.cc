@@ -249,6 +249,25 @@ TEST_F(MemoryBrokerAdmission, AcquireGrantsAtOnceReleaseKeepsTheIdleCommitmentCl
   EXPECT_EQ(gone.error().code(), ErrorCode::kUnavailable);
 }
 
+// GET /v1/memory's history: what was committed, a sample per second in
+// which it changed (the dashboard's chart), scale ups and releases included.
+TEST_F(MemoryBrokerAdmission, TheHistoryFollowsWhatIsCommittedSecondBySecond) {
+  MemoryBroker& broker = make_broker(fixed(4 * kGiB));
+  clock_->advance(1s);
+  auto a = deploy("a", kGiB);
+  clock_->advance(2s);
+  hold(*a, 512 * kMiB);
+  clock_->advance(2s);
+  broker.release(a->account(), 512 * kMiB);
+  const nlohmann::json history = broker.to_json()["history"];
+  EXPECT_EQ(history["window_s"], 300);
+  std::vector<std::uint64_t> last;
+  for (const nlohmann::json& sample : history["samples"]) last.push_back(sample["last_bytes"].get<std::uint64_t>());
+  EXPECT_EQ(last, (std::vector<std::uint64_t>{0, kGiB, kGiB + 512 * kMiB, kGiB})) << history.dump();
+  ASSERT_FALSE(history["samples"].empty());
+  EXPECT_DOUBLE_EQ(history["samples"].back()["age_ms"].get<double>(), 0.0);
+}
+
 TEST_F(MemoryBrokerAdmission, RenewKeepsTheIdleCommitmentForTheRebootAndIgnoresTheEndedVm) {
   MemoryBroker& broker = make_broker(fixed(4 * kGiB));
   auto a = deploy("a", kGiB);

@@ -196,7 +196,7 @@ Result<InvocationResult> OneToOneFunction::invoke(const json& params, Clock::dur
   }
   changed_.notify_all();
   broker_.poke();  // a cold start of this function waiting for memory may take it
-  return finish_invocation(*answer, arrived, std::move(out), metrics_, spec_.name, trace);
+  return finish_invocation(*answer, arrived, std::move(out), metrics_, spec_.name, latencies_, trace);
 }
 
 void OneToOneFunction::end(const std::vector<Slot*>& slots, const char* why) {
@@ -350,7 +350,8 @@ json OneToOneFunction::describe() {
               {"state", to_string(state())},
               {"instance_vm", {{"vcpus", vm_spec_.vm.vcpus}, {"boot_memory_bytes", vm_bytes_}}},
               {"instances", std::move(instances)},
-              {"queued", waiting}};
+              {"queued", waiting},
+              {"latency", latencies_.to_json(Clock::now())}};
 }
 
 }  // namespace hotmem::serve

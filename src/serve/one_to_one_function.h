@@ -98,6 +98,7 @@ class OneToOneFunction final : public Function {
   host::DeploymentSpec vm_spec_;  // every instance's VM (host::one_to_one_spec)
   std::uint64_t vm_bytes_ = 0;    // what each commits
   AccountId account_ = 0;
+  RecentLatencies latencies_;  // its own lock
 
   std::mutex mutex_;
   std::condition_variable changed_;

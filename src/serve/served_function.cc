@@ -238,7 +238,7 @@ Result<InvocationResult> ServedFunction::invoke(const json& params, Clock::durat
   }
   changed_.notify_all();
   broker_.poke();  // a scale up of this function waiting for memory may take it
-  return finish_invocation(*answer, arrived, std::move(out), metrics_, spec_.name, trace);
+  return finish_invocation(*answer, arrived, std::move(out), metrics_, spec_.name, latencies_, trace);
 }
 
 void ServedFunction::retire(const std::vector<Slot*>& slots, const char* why, const host::RetireOptions& options) {
@@ -567,7 +567,8 @@ json ServedFunction::describe() {
               {"memory", std::move(described["memory"])},
               {"instances", instances},
               {"queued", queued},
-              {"recovery", std::move(recovery)}};
+              {"recovery", std::move(recovery)},
+              {"latency", latencies_.to_json(Clock::now())}};
 }
 
 }  // namespace hotmem::serve

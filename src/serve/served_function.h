@@ -167,6 +167,7 @@ class ServedFunction final : public Function {
   MemoryBroker& broker_;
   host::DeploymentSpec boot_spec_;  // every boot's
   host::DirtyPolicy dirty_ = host::DirtyPolicy::kMigrate;
+  RecentLatencies latencies_;  // its own lock
 
   std::mutex mutex_;
   std::condition_variable changed_;

@@ -9,6 +9,8 @@
 #include <optional>
 #include <string>
 
+#include <fmt/format.h>
+
 #include "serve/daemon.h"
 #include "vm_fixture.h"
 

@@ -5,15 +5,19 @@
 // RSS is back within 10% of its idle baseline; DELETE ends the VM. A VM
 // whose QEMU dies is booted again and serves; one that keeps failing is
 // crash-looping until deployed anew. A 1:1 function boots a VM for its
-// instance on a cold start and ends it after the keep-alive.
+// instance on a cold start and ends it after the keep-alive. The dashboard
+// (GET /), opened in headless Chromium while the 8 invocations run, draws
+// the function's partitions and its charts.
 #include <httplib.h>
 
 #include <signal.h>
 
 #include <algorithm>
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <future>
+#include <map>
 #include <set>
 #include <thread>
 
@@ -27,6 +31,7 @@
 #include "host/guest_workloads.h"
 #include "host/runtime_root.h"
 #include "image/guest_image.h"
+#include "serve/dashboard_check_for_test.h"
 
 namespace hotmem::e2e {
 namespace {
@@ -132,6 +137,16 @@ TEST_F(Serve, ConcurrentInvocationsScaleToNPartitionsQueueTheRestAndKeepAliveRec
   EXPECT_EQ(busy["queued"].get<int>(), kInvocations - kConcurrency) << busy.dump(2);
   EXPECT_EQ(assigned, kConcurrency) << busy["memory"].dump(2);
 
+  // The dashboard, opened now in headless Chromium, on another thread: it
+  // shares this booted VM, and the invocations go on while it loads.
+  auto scratch = TempDir::create("/tmp", "e2e-serve-dashboard-");
+  ASSERT_TRUE(scratch) << scratch.error().message();
+  const auto dashboard_opened = Clock::now();
+  auto dashboard = std::async(std::launch::async, [url = daemon_->url(), dir = scratch->path()] {
+    auto view = serve::testing::view_dashboard(url, dir);
+    return std::pair{std::move(view), Clock::now()};
+  });
+
   // QEMU's peak while the invocations run: sampled until the last answers,
   // since when the instances finish touching depends on the host's speed.
   double rss_peak = busy["vm"]["rss_bytes"].get<double>();
@@ -154,6 +169,36 @@ TEST_F(Serve, ConcurrentInvocationsScaleToNPartitionsQueueTheRestAndKeepAliveRec
   EXPECT_EQ(cold, kConcurrency);
   EXPECT_EQ(queued, kInvocations - kConcurrency);
   EXPECT_EQ(instances.size(), static_cast<std::size_t>(kConcurrency));
+
+  // What the dashboard drew: a cell per partition, coloured by a state the
+  // API gave; the instances; the committed memory line over its polls and
+  // a dot per invocation (the 4 of the warm-up at least); a screenshot with
+  // more in it than a background.
+  const auto waited_from = Clock::now();
+  auto [view, dashboard_done] = dashboard.get();
+  std::printf("dashboard check: %.1f s in Chromium, of which %.1f s after the invocations ended\n",
+              to_seconds(dashboard_done - dashboard_opened), to_seconds(Clock::now() - waited_from));
+  ASSERT_TRUE(view) << view.error().message();
+  for (const auto& [state, count] : view->cells) std::printf("dashboard: %d cell(s) %s\n", count, state.c_str());
+  EXPECT_GE(view->polls, 2) << view->dom.substr(0, 3000);
+  EXPECT_EQ(view->error, "");
+  int cells = 0;
+  for (const auto& [state, count] : view->cells) {
+    cells += count;
+    EXPECT_TRUE(std::set<std::string>({"empty", "plugging", "ready", "assigned", "draining", "unplugging"})
+                    .contains(state))
+        << "a cell in state '" << state << "'";
+  }
+  EXPECT_EQ(cells, kConcurrency) << "one cell per partition";
+  EXPECT_LE(view->instance_rows, kConcurrency);
+  EXPECT_NE(view->dom.find("data-function=\"holder\""), std::string::npos);
+  std::map<std::string, int> points;
+  for (const auto& series : view->memory) points[series.klass] = series.points;
+  for (const auto& series : view->latency) points[series.klass] += series.points;
+  EXPECT_GE(points["series committed"], 2) << "the committed memory line has too few points";
+  EXPECT_GE(points["series rss"], 2) << "the QEMU RSS line has too few points";
+  EXPECT_GE(points["series warm"] + points["series cold"], kConcurrency) << "the warm-up's invocations are not drawn";
+  EXPECT_GT(view->screenshot_colours, 16u) << "the screenshot is (nearly) blank";
 
   // Keep-alive: every instance stops and its partition is unplugged.
   const json after = wait_idle("holder");
