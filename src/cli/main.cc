@@ -8,15 +8,6 @@
 #include "cli/commands.h"
 #include "common/interrupt.h"
 
-namespace hotmem::cli {
-
-int report_error(const std::string& message) {
-  fmt::print(stderr, "hotmem: error: {}\n", message);
-  return 1;
-}
-
-}  // namespace hotmem::cli
-
 int main(int argc, char** argv) {
   using namespace hotmem;
   hotmem::install_interrupt_handlers();

@@ -2,10 +2,17 @@
 
 #include <fmt/format.h>
 
+#include "cli/commands.h"
 #include "common/install_layout.h"
 #include "protocol/messages.h"
 
 namespace hotmem::cli {
+
+// Here, not in main.cc: the unit tests link the commands without main.
+int report_error(const std::string& message) {
+  fmt::print(stderr, "hotmem: error: {}\n", message);
+  return 1;
+}
 
 CLI::Validator size_validator() {
   return CLI::Validator(
