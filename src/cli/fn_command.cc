@@ -36,6 +36,14 @@ Result<FnClient> fn_client_of(const FnArgs& args) {
   return FnClient(args.url, std::move(token));
 }
 
+// One request to the daemon the arguments name; its answer's JSON body.
+Result<json> fn_request(const FnArgs& args, const std::string& method, const std::string& path,
+                        const json& body = nullptr) {
+  auto client = fn_client_of(args);
+  if (!client) return client.error();
+  return client->request(method, path, body);
+}
+
 void print_fn_json(const json& j) { fmt::print("{}\n", j.dump(2, ' ', false, json::error_handler_t::replace)); }
 
 Status fn_deploy(const FnArgs& args) {
@@ -43,9 +51,7 @@ Status fn_deploy(const FnArgs& args) {
   d.name = args.name;
   auto body = deploy_body(d);
   if (!body) return body.error();
-  auto client = fn_client_of(args);
-  if (!client) return client.error();
-  auto deployed = client->request("PUT", "/v1/functions/" + args.name, *body);
+  auto deployed = fn_request(args, "PUT", "/v1/functions/" + args.name, *body);
   if (!deployed) return deployed.error();
   const json spec = deployed->value("function", json::object());
   fmt::print("deployed {}: {} runtime, {} MiB, concurrency {}, {} mode, model {}, keep-alive {} s ({})\n", args.name,
@@ -58,45 +64,35 @@ Status fn_deploy(const FnArgs& args) {
 Status fn_invoke(const FnArgs& args) {
   auto params = invoke_params(args.params, args.param_file);
   if (!params) return params.error();
-  auto client = fn_client_of(args);
-  if (!client) return client.error();
-  auto answer = client->request("POST", "/v1/functions/" + args.name + "/invoke", *params);
+  auto answer = fn_request(args, "POST", "/v1/functions/" + args.name + "/invoke", *params);
   if (!answer) return answer.error();
   print_fn_json(args.result_only ? answer->value("result", json::object()) : *answer);
   return ok_status();
 }
 
 Status fn_list(const FnArgs& args) {
-  auto client = fn_client_of(args);
-  if (!client) return client.error();
-  auto listed = client->request("GET", "/v1/functions");
+  auto listed = fn_request(args, "GET", "/v1/functions");
   if (!listed) return listed.error();
   fmt::print("{}", format_function_list(*listed));
   return ok_status();
 }
 
 Status fn_get(const FnArgs& args) {
-  auto client = fn_client_of(args);
-  if (!client) return client.error();
-  auto got = client->request("GET", "/v1/functions/" + args.name);
+  auto got = fn_request(args, "GET", "/v1/functions/" + args.name);
   if (!got) return got.error();
   print_fn_json(*got);
   return ok_status();
 }
 
 Status fn_delete(const FnArgs& args) {
-  auto client = fn_client_of(args);
-  if (!client) return client.error();
-  auto removed = client->request("DELETE", "/v1/functions/" + args.name);
+  auto removed = fn_request(args, "DELETE", "/v1/functions/" + args.name);
   if (!removed) return removed.error();
   fmt::print("deleted {}\n", args.name);
   return ok_status();
 }
 
 Status fn_activations(const FnArgs& args) {
-  auto client = fn_client_of(args);
-  if (!client) return client.error();
-  auto listed = client->request("GET", fmt::format("/v1/functions/{}/activations?limit={}", args.name, args.limit));
+  auto listed = fn_request(args, "GET", fmt::format("/v1/functions/{}/activations?limit={}", args.name, args.limit));
   if (!listed) return listed.error();
   fmt::print("{}", format_activation_list(*listed));
   return ok_status();
