@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include "bench/host_info.h"
+#include "common/cpu_affinity.h"
 #include "serve/function.h"
 
 namespace hotmem::bench {
@@ -26,10 +27,19 @@ nlohmann::json result_document(const std::string& benchmark, const ExperimentCon
                                nlohmann::json config, nlohmann::json results) {
   config["boot_memory_mib"] = context.vm.base_bytes / kMiB;
   config["vcpus"] = context.vm.vcpus;
+  config["dedicated_vcpu_cores"] = context.vm.dedicated_vcpu_cores;
   return nlohmann::json{{"benchmark", benchmark},
                         {"host", host_info(context.vm.accel)},
                         {"config", std::move(config)},
                         {"results", std::move(results)}};
+}
+
+nlohmann::json placement_json(host::Deployment& deployment) {
+  auto placement = deployment.cpu_placement();
+  if (!placement) return nlohmann::json{{"error", placement.error().message()}};
+  return nlohmann::json{{"vcpu_cores", format_cpu_list(placement->vcpu_cores)},
+                        {"other_cores", format_cpu_list(placement->other_cores)},
+                        {"vcpus_apart", placement->vcpus_apart()}};
 }
 
 Status validate_modes(const std::vector<std::string>& modes) {

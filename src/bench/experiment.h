@@ -40,6 +40,11 @@ Result<std::unique_ptr<host::Deployment>> deploy(const ExperimentContext& contex
 nlohmann::json result_document(const std::string& benchmark, const ExperimentContext& context,
                                nlohmann::json config, nlohmann::json results);
 
+// Where the deployment's QEMU threads may run, as it is now:
+// {"vcpu_cores": "1", "other_cores": "0", "vcpus_apart": true} (cpu lists),
+// or {"error": why it is unknown}.
+nlohmann::json placement_json(host::Deployment& deployment);
+
 // Checks every mode name.
 Status validate_modes(const std::vector<std::string>& modes);
 

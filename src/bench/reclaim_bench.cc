@@ -95,7 +95,9 @@ Result<nlohmann::json> run_reclaim_bench(const ReclaimBenchConfig& config, const
                                       sample->reclaim_ms, sample->migrated_pages, sample->rss_released_mib));
             samples.push_back(*sample);
           }
-          results.push_back(summarize(mode, init_on_alloc, actual, running, samples));
+          json row = summarize(mode, init_on_alloc, actual, running, samples);
+          row["cpu_placement"] = placement_json(**deployment);
+          results.push_back(std::move(row));
         }
       }
     }

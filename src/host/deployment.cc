@@ -444,6 +444,8 @@ Result<protocol::GuestMemoryReport> Deployment::memory_report() { return vm_->ag
 
 Result<std::uint64_t> Deployment::rss_bytes() { return vm_->vmm().rss_bytes(); }
 
+Result<vmm::CpuPlacement> Deployment::cpu_placement() { return vm_->vmm().cpu_placement(); }
+
 Result<std::uint64_t> Deployment::held_bytes() { return mode_->held_bytes(); }
 
 Result<std::vector<InstanceStatus>> Deployment::guest_instances() { return vm_->agent().list_instances(); }

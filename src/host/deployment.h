@@ -179,6 +179,8 @@ class Deployment {
   // Observations, for measurements, leak checks and tests.
   Result<protocol::GuestMemoryReport> memory_report();
   Result<std::uint64_t> rss_bytes();
+  // Where QEMU's threads may run (FunctionVmConfig::dedicated_vcpu_cores).
+  Result<vmm::CpuPlacement> cpu_placement();
   const MemoryCommitment& commitment() const { return commitment_; }
   // What the instances' memory holds now, as the VMM reports it (e.g. a
   // partition whose unplug timed out, until the guest completes it).

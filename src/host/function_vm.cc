@@ -44,6 +44,7 @@ Result<std::unique_ptr<FunctionVm>> FunctionVm::boot(const FunctionVmConfig& con
   spec.free_page_reporting = config.free_page_reporting;
   spec.host_cgroup = config.host_cgroup;
   spec.size_event_wait = config.size_event_wait;
+  spec.dedicated_vcpu_cores = config.dedicated_vcpu_cores;
   spec.accel = config.accel;
   spec.rootfs_image = config.rootfs_image;
   spec.run_dir = config.run_dir.empty() ? vm->run_dir_.path() : config.run_dir;

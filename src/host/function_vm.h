@@ -41,6 +41,8 @@ struct FunctionVmConfig {
   // How long to wait for the VMM's event that dates a memory device's size
   // change exactly (vmm::VmSpec::size_event_wait); 0 in the daemon.
   Clock::duration size_event_wait{};
+  // vCPU threads on host cores of their own (vmm::VmSpec::dedicated_vcpu_cores); benchmarks only.
+  bool dedicated_vcpu_cores = false;
 };
 
 // The usual single-partition layout: one virtio-mem device "vmem1" of `max`

@@ -63,6 +63,14 @@ struct VmSpec {
   // the last of an unplug's steps can come up to 1 s late). 0 (the daemon):
   // only an event already received dates it, else the poll. Benchmarks wait.
   Clock::duration size_event_wait{};
+  // Each vCPU thread alone on a host core of its own, and QEMU's other
+  // threads on the cores left (common/cpu_affinity.h: split_cores), when the
+  // host has a core to spare; else no thread is placed. Under TCG the
+  // guest's memory work (offlining, migration) runs in the vCPU thread and
+  // QEMU's part of an unplug in its main loop: left to the host scheduler,
+  // they meet on one core in some reclaims and not in others. Benchmarks
+  // place them, the same way for every mode.
+  bool dedicated_vcpu_cores = false;
 };
 
 // Checks sizes, nodes and ids; says what to change.

@@ -1,10 +1,20 @@
 #include "vmm/vmm.h"
 
+#include <algorithm>
+
 namespace hotmem::vmm {
 
 Status Vmm::request_balloon_target(std::uint64_t) { return Error("this VM has no balloon device"); }
 
 Result<std::uint64_t> Vmm::balloon_actual() { return Error("this VM has no balloon device"); }
+
+Result<CpuPlacement> Vmm::cpu_placement() { return Error("this VMM does not tell where its threads run"); }
+
+bool CpuPlacement::vcpus_apart() const {
+  return std::none_of(vcpu_cores.begin(), vcpu_cores.end(), [this](int cpu) {
+    return std::find(other_cores.begin(), other_cores.end(), cpu) != other_cores.end();
+  });
+}
 
 Result<Clock::duration> resize_memory_device(Vmm& vmm, const std::string& id, std::uint64_t bytes,
                                              Clock::duration timeout) {

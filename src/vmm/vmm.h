@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <functional>
 #include <string>
+#include <vector>
 
 #include "common/clock.h"
 #include "common/result.h"
@@ -27,6 +28,15 @@ struct MemoryDeviceState {
 struct SizeReached {
   Clock::time_point at;
   bool by_event = false;  // dated by the VMM's own event (exact), not by the poll that saw it
+};
+
+// Which host cores the VMM's threads may run on: the union over its vCPU
+// threads, and over all its other threads.
+struct CpuPlacement {
+  std::vector<int> vcpu_cores;
+  std::vector<int> other_cores;
+  // Whether no vCPU thread may run on a core any other thread may use.
+  bool vcpus_apart() const;
 };
 
 class Vmm {
@@ -63,6 +73,9 @@ class Vmm {
   // of memory (inflate or deflate), and read how much it holds now.
   virtual Status request_balloon_target(std::uint64_t bytes);
   virtual Result<std::uint64_t> balloon_actual();
+
+  // Where the VMM's threads may run now (VmSpec::dedicated_vcpu_cores).
+  virtual Result<CpuPlacement> cpu_placement();
 
   // Resident memory of the VMM process: what the host really spends.
   virtual Result<std::uint64_t> rss_bytes() = 0;

@@ -9,11 +9,18 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include "common/cpu_affinity.h"
 #include "common/temp_dir.h"
 #include "vm_fixture.h"
 
 namespace hotmem::e2e {
 namespace {
+
+// The host cores this test may run on (QEMU, its child, inherits them).
+std::size_t host_cores() {
+  auto cpus = allowed_cpus();
+  return cpus ? cpus->size() : 0;
+}
 
 TEST(BenchCli, ReclaimWritesComparableResults) {
   auto dir = TempDir::create("/tmp", "hotmem-bench-test-");
@@ -40,6 +47,15 @@ TEST(BenchCli, ReclaimWritesComparableResults) {
     // Both modes unplug through virtio-mem devices: every reclaim ends at
     // QEMU's size-change event, not at the poll that saw it.
     EXPECT_EQ(r["reclaims_dated_by_event"], r["reclaim_ms_all"].size()) << r.dump();
+    // Where QEMU's threads ran, read back from the host at the end: with a
+    // host core to spare beside the VM's one vCPU, the vCPU thread had a core
+    // no other QEMU thread may use, in both modes.
+    ASSERT_TRUE(r.contains("cpu_placement")) << r.dump();
+    EXPECT_FALSE(r["cpu_placement"].contains("error")) << r.dump();
+    if (doc["config"]["vcpus"] == 1 && host_cores() >= 2) {
+      EXPECT_EQ(r["cpu_placement"]["vcpus_apart"], true) << r.dump();
+      EXPECT_NE(r["cpu_placement"]["vcpu_cores"], r["cpu_placement"]["other_cores"]) << r.dump();
+    }
     if (r["mode"] == "hotmem") {
       EXPECT_EQ(r["migrated_pages"], 0) << r.dump();
     } else {

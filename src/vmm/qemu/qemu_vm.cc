@@ -3,11 +3,14 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
+#include <set>
 
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include "common/cpu_affinity.h"
 #include "common/poll.h"
 #include "common/proc_stats.h"
 #include "common/socket.h"
@@ -71,7 +74,78 @@ Result<std::unique_ptr<QemuVm>> QemuVm::launch(const VmSpec& spec) {
                                 [&vm] { return vm->alive(); });
   if (!qmp) return vm->with_exit_reason(qmp.error().context("QEMU did not come up"));
   vm->qmp_ = std::move(*qmp);
+  if (spec.dedicated_vcpu_cores) {
+    if (Status s = vm->place_threads(); !s) return vm->with_exit_reason(s.error().context("place QEMU's threads"));
+  }
   return vm;
+}
+
+Result<std::vector<pid_t>> QemuVm::vcpu_threads() {
+  auto cpus = qmp_->execute("query-cpus-fast");
+  if (!cpus) return cpus.error();
+  if (!cpus->is_array()) return Error("QMP query-cpus-fast: not a list");
+  std::vector<std::pair<int, pid_t>> by_index;
+  for (const json& cpu : *cpus) {
+    const auto index = cpu.find("cpu-index");
+    const auto thread = cpu.find("thread-id");
+    if (!cpu.is_object() || index == cpu.end() || thread == cpu.end() || !index->is_number_integer() ||
+        !thread->is_number_integer() || thread->get<std::int64_t>() <= 0) {
+      return Error("QMP query-cpus-fast: a vCPU without a cpu-index and thread-id");
+    }
+    by_index.emplace_back(index->get<int>(), thread->get<pid_t>());
+  }
+  std::sort(by_index.begin(), by_index.end());
+  std::vector<pid_t> threads;
+  for (const auto& [index, thread] : by_index) threads.push_back(thread);
+  return threads;
+}
+
+Status QemuVm::place_threads() {
+  auto allowed = allowed_cpus();
+  if (!allowed) return allowed.error();
+  const auto split = split_cores(*allowed, spec_.vcpus);
+  if (!split) {
+    spdlog::info("{}: {} vCPU(s) and {} host core(s): no core to spare, QEMU's threads are not placed", spec_.name,
+                 spec_.vcpus, allowed->size());
+    return ok_status();
+  }
+  auto vcpus = vcpu_threads();
+  if (!vcpus) return vcpus.error();
+  if (vcpus->size() != static_cast<std::size_t>(spec_.vcpus)) {
+    return Error(fmt::format("QEMU has {} vCPU threads, the VM {} vCPUs", vcpus->size(), spec_.vcpus));
+  }
+  auto threads = thread_ids(pid());
+  if (!threads) return threads.error();
+  for (pid_t tid : *threads) {
+    const auto vcpu = std::find(vcpus->begin(), vcpus->end(), tid);
+    if (vcpu != vcpus->end()) continue;
+    // A thread that ended since the listing is no matter.
+    if (Status s = set_allowed_cpus(tid, split->other_cores); !s && std::filesystem::exists(fmt::format("/proc/{}/task/{}", pid(), tid))) {
+      return s;
+    }
+  }
+  for (std::size_t i = 0; i < vcpus->size(); ++i) {
+    if (Status s = set_allowed_cpus((*vcpus)[i], {split->vcpu_cores[i]}); !s) return s;
+  }
+  spdlog::debug("{}: vCPU threads on cores {}, QEMU's others on {}", spec_.name, format_cpu_list(split->vcpu_cores),
+                format_cpu_list(split->other_cores));
+  return ok_status();
+}
+
+Result<CpuPlacement> QemuVm::cpu_placement() {
+  auto vcpus = vcpu_threads();
+  if (!vcpus) return vcpus.error();
+  auto threads = thread_ids(pid());
+  if (!threads) return threads.error();
+  std::set<int> vcpu_cores, other_cores;
+  for (pid_t tid : *threads) {
+    auto cpus = allowed_cpus(tid);
+    if (!cpus) continue;  // ended since the listing
+    auto& into = std::find(vcpus->begin(), vcpus->end(), tid) != vcpus->end() ? vcpu_cores : other_cores;
+    into.insert(cpus->begin(), cpus->end());
+  }
+  return CpuPlacement{.vcpu_cores = {vcpu_cores.begin(), vcpu_cores.end()},
+                      .other_cores = {other_cores.begin(), other_cores.end()}};
 }
 
 QemuVm::~QemuVm() { shutdown(std::chrono::seconds(2)); }

@@ -36,6 +36,7 @@ class QemuVm final : public Vmm {
                                          Clock::duration timeout, std::uint64_t goal) override;
   Status request_balloon_target(std::uint64_t bytes) override;
   Result<std::uint64_t> balloon_actual() override;
+  Result<CpuPlacement> cpu_placement() override;
   Result<std::uint64_t> rss_bytes() override;
   void shutdown(Clock::duration grace) override;
 
@@ -45,6 +46,11 @@ class QemuVm final : public Vmm {
   QemuVm(VmSpec spec, Accel accel, ChildProcess process)
       : spec_(std::move(spec)), accel_(accel), process_(std::move(process)) {}
   Result<const MemoryDeviceSpec*> find_device(const std::string& id) const;
+  // The host thread ids of the vCPUs, in vCPU order (QMP query-cpus-fast).
+  Result<std::vector<pid_t>> vcpu_threads();
+  // VmSpec::dedicated_vcpu_cores: each vCPU thread on a core of its own,
+  // every other thread on the cores left.
+  Status place_threads();
   Result<std::uint64_t> read_u64_property(const std::string& id, const char* property);
   // Wraps an error with how QEMU ended, when it has.
   Error with_exit_reason(const Error& e);
