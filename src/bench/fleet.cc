@@ -101,6 +101,7 @@ Result<ReclaimSample> sample_of(const host::RetireReport& report) {
   s.guest_cpu_ms = report.guest_cpu_ms;
   s.guest_cpu_ms_per_vcpu = report.guest_cpu_ms_per_vcpu;
   s.host_cpu_ms = report.host_cpu_ms;
+  s.vcpu_preemptions = report.vcpu_preemptions;
   return s;
 }
 

@@ -2,6 +2,7 @@
 // of running memory-touching instances, and one measured reclaim.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -77,6 +78,7 @@ struct ReclaimSample {
   double guest_cpu_ms = 0;
   std::vector<double> guest_cpu_ms_per_vcpu;
   double host_cpu_ms = 0;  // QEMU's threads
+  std::optional<std::uint64_t> vcpu_preemptions;  // host::RetireReport::vcpu_preemptions
 };
 
 // The figures of a retire that did all it was asked and measured all it did.

@@ -18,7 +18,9 @@ json summarize(const std::string& mode, int init_on_alloc, double utilization, s
                const std::vector<ReclaimSample>& samples) {
   std::vector<double> ms, rss, cpu, host_cpu, migrated;
   std::size_t by_event = 0;
+  json preemptions = json::array();
   for (const ReclaimSample& s : samples) {
+    preemptions.push_back(s.vcpu_preemptions ? json(*s.vcpu_preemptions) : json());
     by_event += s.dated_by_event ? 1 : 0;
     ms.push_back(s.reclaim_ms);
     rss.push_back(s.rss_released_mib);
@@ -38,7 +40,8 @@ json summarize(const std::string& mode, int init_on_alloc, double utilization, s
               {"migrated_pages_all", migrated},
               {"host_rss_released_mib", median(rss)},
               {"guest_cpu_ms", median(cpu)},
-              {"host_cpu_ms", median(host_cpu)}};
+              {"host_cpu_ms", median(host_cpu)},
+              {"vcpu_preemptions_all", std::move(preemptions)}};
 }
 
 }  // namespace
@@ -91,8 +94,11 @@ Result<nlohmann::json> run_reclaim_bench(const ReclaimBenchConfig& config, const
             std::this_thread::sleep_for(config.settle);
             auto sample = measure_reclaim(fleet, victims);
             if (!sample) return sample.error().context(label);
-            progress.step(fmt::format("{:.1f} ms, {} pages migrated, {:.0f} MiB back to the host",
-                                      sample->reclaim_ms, sample->migrated_pages, sample->rss_released_mib));
+            progress.step(fmt::format("{:.1f} ms, {} pages migrated, {:.0f} MiB back to the host{}", sample->reclaim_ms,
+                                      sample->migrated_pages, sample->rss_released_mib,
+                                      sample->vcpu_preemptions
+                                          ? fmt::format(", vCPU preempted {} times", *sample->vcpu_preemptions)
+                                          : ""));
             samples.push_back(*sample);
           }
           json row = summarize(mode, init_on_alloc, actual, running, samples);

@@ -27,18 +27,34 @@ Result<std::string> read_text_file(const std::filesystem::path& path, std::size_
   return out;
 }
 
-Result<std::uint64_t> process_rss_bytes(pid_t pid) {
-  auto status = read_text_file(fmt::format("/proc/{}/status", pid));
+namespace {
+
+// The number after `field:` in a /proc/.../status file.
+Result<std::uint64_t> status_number(const std::filesystem::path& path, std::string_view field) {
+  auto status = read_text_file(path);
   if (!status) return status.error();
   const std::string& s = *status;
-  const std::size_t at = s.find("\nVmRSS:");
-  if (at == std::string::npos) return Error(fmt::format("no VmRSS for pid {} (has it exited?)", pid));
-  std::size_t i = at + 7;
+  const std::string key = fmt::format("\n{}:", field);
+  const std::size_t at = s.find(key);
+  if (at == std::string::npos) return Error(fmt::format("no {} in {} (has it exited?)", field, path.string()));
+  std::size_t i = at + key.size();
   while (i < s.size() && (s[i] == ' ' || s[i] == '\t')) ++i;
-  std::uint64_t kib = 0;
-  auto [end, ec] = std::from_chars(s.data() + i, s.data() + s.size(), kib);
-  if (ec != std::errc()) return Error(fmt::format("unreadable VmRSS for pid {}", pid));
-  return kib * 1024;
+  std::uint64_t value = 0;
+  auto [end, ec] = std::from_chars(s.data() + i, s.data() + s.size(), value);
+  if (ec != std::errc()) return Error(fmt::format("unreadable {} in {}", field, path.string()));
+  return value;
+}
+
+}  // namespace
+
+Result<std::uint64_t> process_rss_bytes(pid_t pid) {
+  auto kib = status_number(fmt::format("/proc/{}/status", pid), "VmRSS");
+  if (!kib) return kib.error();
+  return *kib * 1024;
+}
+
+Result<std::uint64_t> thread_preemptions(pid_t pid, pid_t tid) {
+  return status_number(fmt::format("/proc/{}/task/{}/status", pid, tid), "nonvoluntary_ctxt_switches");
 }
 
 namespace {

@@ -16,6 +16,10 @@ namespace hotmem {
 // Resident set size (VmRSS) in bytes.
 Result<std::uint64_t> process_rss_bytes(pid_t pid);
 
+// How often thread `tid` of process `pid` was taken off its core while it
+// could still run (nonvoluntary_ctxt_switches): another task wanted the core.
+Result<std::uint64_t> thread_preemptions(pid_t pid, pid_t tid);
+
 // CPU time (user + system) of a process, in ms: all its threads', those
 // that have ended included. /proc/PID/stat holds the process's own totals,
 // which keep an ended thread's time; a sum over /proc/PID/task/* would lose

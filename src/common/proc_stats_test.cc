@@ -37,6 +37,15 @@ TEST(StatCpuTicks, AMalformedLineIsAnErrorNamingTheField) {
 
 // The regression: a thread that burned CPU and ended between two readings
 // still counts (a sum over /proc/PID/task/* lost it).
+TEST(ThreadPreemptions, ReadsThisThreadsCountAndRefusesAThreadThatIsNot) {
+  auto mine = thread_preemptions(::getpid(), ::gettid());
+  ASSERT_TRUE(mine) << mine.error().message();
+  auto later = thread_preemptions(::getpid(), ::gettid());
+  ASSERT_TRUE(later);
+  EXPECT_GE(*later, *mine);
+  EXPECT_FALSE(thread_preemptions(::getpid(), -1));
+}
+
 TEST(ProcessCpuMs, CountsThreadsThatEndedBetweenTwoReadings) {
   auto before = process_cpu_ms(::getpid());
   ASSERT_TRUE(before.ok()) << before.error().message();

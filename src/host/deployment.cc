@@ -321,7 +321,9 @@ void Deployment::reclaim_measured(const std::vector<Grant>& grants, const Retire
   auto before = vm_->agent().memory_report();
   auto rss_before = vm_->vmm().rss_bytes();
   auto host_before = process_cpu_ms(qemu);
+  auto preempted_before = vm_->vmm().vcpu_preemptions();
   auto reclaimed = mode_->reclaim(grants, options.reclaim_timeout);
+  auto preempted_after = vm_->vmm().vcpu_preemptions();
   auto host_after = process_cpu_ms(qemu);
   auto after = vm_->agent().memory_report();
   auto rss_after = vm_->vmm().rss_bytes();
@@ -362,6 +364,10 @@ void Deployment::reclaim_measured(const std::vector<Grant>& grants, const Retire
     report.rss_after = *rss_after;
   }
   if (host_before && host_after) report.host_cpu_ms += *host_after - *host_before;
+  // Not every VMM tells (a fake does not): unknown, not a failed measurement.
+  if (preempted_before && preempted_after) {
+    report.vcpu_preemptions = report.vcpu_preemptions.value_or(0) + (*preempted_after - *preempted_before);
+  }
   for (const auto& [instance, why] : reclaimed->fallbacks) {
     DirtyPartition d;
     d.instance = instance;

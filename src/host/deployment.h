@@ -101,6 +101,9 @@ struct RetireReport {
   double guest_cpu_ms = 0;  // guest busy CPU time during the reclaim (10 ms resolution)
   std::vector<double> guest_cpu_ms_per_vcpu;
   double host_cpu_ms = 0;  // QEMU's threads during the reclaim
+  // How often a vCPU thread lost its host core during the reclaim while it
+  // could run (vmm::Vmm::vcpu_preemptions); none when the VMM does not tell.
+  std::optional<std::uint64_t> vcpu_preemptions;
   // Partitions that were not empty when their instance had gone (their
   // migrations are in migrated_pages; kept ones make status an error).
   std::vector<DirtyPartition> dirty;

@@ -10,6 +10,8 @@ Result<std::uint64_t> Vmm::balloon_actual() { return Error("this VM has no ballo
 
 Result<CpuPlacement> Vmm::cpu_placement() { return Error("this VMM does not tell where its threads run"); }
 
+Result<std::uint64_t> Vmm::vcpu_preemptions() { return Error("this VMM does not tell how its vCPUs ran"); }
+
 bool CpuPlacement::vcpus_apart() const {
   return std::none_of(vcpu_cores.begin(), vcpu_cores.end(), [this](int cpu) {
     return std::find(other_cores.begin(), other_cores.end(), cpu) != other_cores.end();

@@ -76,6 +76,9 @@ class Vmm {
 
   // Where the VMM's threads may run now (VmSpec::dedicated_vcpu_cores).
   virtual Result<CpuPlacement> cpu_placement();
+  // How often the vCPU threads were taken off their host cores while they
+  // could run, since they started (a reclaim's figure is the difference).
+  virtual Result<std::uint64_t> vcpu_preemptions();
 
   // Resident memory of the VMM process: what the host really spends.
   virtual Result<std::uint64_t> rss_bytes() = 0;

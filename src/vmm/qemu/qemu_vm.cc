@@ -74,13 +74,19 @@ Result<std::unique_ptr<QemuVm>> QemuVm::launch(const VmSpec& spec) {
                                 [&vm] { return vm->alive(); });
   if (!qmp) return vm->with_exit_reason(qmp.error().context("QEMU did not come up"));
   vm->qmp_ = std::move(*qmp);
+  auto vcpus = vm->query_vcpu_threads();
+  if (vcpus) {
+    vm->vcpu_threads_ = std::move(*vcpus);
+  } else {
+    spdlog::debug("{}: no vCPU threads: {}", spec.name, vcpus.error().message());
+  }
   if (spec.dedicated_vcpu_cores) {
     if (Status s = vm->place_threads(); !s) return vm->with_exit_reason(s.error().context("place QEMU's threads"));
   }
   return vm;
 }
 
-Result<std::vector<pid_t>> QemuVm::vcpu_threads() {
+Result<std::vector<pid_t>> QemuVm::query_vcpu_threads() {
   auto cpus = qmp_->execute("query-cpus-fast");
   if (!cpus) return cpus.error();
   if (!cpus->is_array()) return Error("QMP query-cpus-fast: not a list");
@@ -109,39 +115,47 @@ Status QemuVm::place_threads() {
                  spec_.vcpus, allowed->size());
     return ok_status();
   }
-  auto vcpus = vcpu_threads();
-  if (!vcpus) return vcpus.error();
-  if (vcpus->size() != static_cast<std::size_t>(spec_.vcpus)) {
-    return Error(fmt::format("QEMU has {} vCPU threads, the VM {} vCPUs", vcpus->size(), spec_.vcpus));
+  const std::vector<pid_t>& vcpus = vcpu_threads_;
+  if (vcpus.size() != static_cast<std::size_t>(spec_.vcpus)) {
+    return Error(fmt::format("QEMU told {} vCPU threads, the VM has {} vCPUs", vcpus.size(), spec_.vcpus));
   }
   auto threads = thread_ids(pid());
   if (!threads) return threads.error();
   for (pid_t tid : *threads) {
-    const auto vcpu = std::find(vcpus->begin(), vcpus->end(), tid);
-    if (vcpu != vcpus->end()) continue;
+    if (std::find(vcpus.begin(), vcpus.end(), tid) != vcpus.end()) continue;
+    Status s = set_allowed_cpus(tid, split->other_cores);
     // A thread that ended since the listing is no matter.
-    if (Status s = set_allowed_cpus(tid, split->other_cores); !s && std::filesystem::exists(fmt::format("/proc/{}/task/{}", pid(), tid))) {
-      return s;
-    }
+    if (!s && std::filesystem::exists(fmt::format("/proc/{}/task/{}", pid(), tid))) return s;
   }
-  for (std::size_t i = 0; i < vcpus->size(); ++i) {
-    if (Status s = set_allowed_cpus((*vcpus)[i], {split->vcpu_cores[i]}); !s) return s;
+  for (std::size_t i = 0; i < vcpus.size(); ++i) {
+    if (Status s = set_allowed_cpus(vcpus[i], {split->vcpu_cores[i]}); !s) return s;
   }
   spdlog::debug("{}: vCPU threads on cores {}, QEMU's others on {}", spec_.name, format_cpu_list(split->vcpu_cores),
                 format_cpu_list(split->other_cores));
   return ok_status();
 }
 
+Result<std::uint64_t> QemuVm::vcpu_preemptions() {
+  if (vcpu_threads_.empty()) return Error("QEMU did not tell its vCPU threads");
+  std::uint64_t total = 0;
+  for (pid_t tid : vcpu_threads_) {
+    auto n = thread_preemptions(pid(), tid);
+    if (!n) return n.error();
+    total += *n;
+  }
+  return total;
+}
+
 Result<CpuPlacement> QemuVm::cpu_placement() {
-  auto vcpus = vcpu_threads();
-  if (!vcpus) return vcpus.error();
+  if (vcpu_threads_.empty()) return Error("QEMU did not tell its vCPU threads");
+  const std::vector<pid_t>& vcpus = vcpu_threads_;
   auto threads = thread_ids(pid());
   if (!threads) return threads.error();
   std::set<int> vcpu_cores, other_cores;
   for (pid_t tid : *threads) {
     auto cpus = allowed_cpus(tid);
     if (!cpus) continue;  // ended since the listing
-    auto& into = std::find(vcpus->begin(), vcpus->end(), tid) != vcpus->end() ? vcpu_cores : other_cores;
+    auto& into = std::find(vcpus.begin(), vcpus.end(), tid) != vcpus.end() ? vcpu_cores : other_cores;
     into.insert(cpus->begin(), cpus->end());
   }
   return CpuPlacement{.vcpu_cores = {vcpu_cores.begin(), vcpu_cores.end()},

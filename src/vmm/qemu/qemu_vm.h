@@ -37,6 +37,7 @@ class QemuVm final : public Vmm {
   Status request_balloon_target(std::uint64_t bytes) override;
   Result<std::uint64_t> balloon_actual() override;
   Result<CpuPlacement> cpu_placement() override;
+  Result<std::uint64_t> vcpu_preemptions() override;
   Result<std::uint64_t> rss_bytes() override;
   void shutdown(Clock::duration grace) override;
 
@@ -47,7 +48,7 @@ class QemuVm final : public Vmm {
       : spec_(std::move(spec)), accel_(accel), process_(std::move(process)) {}
   Result<const MemoryDeviceSpec*> find_device(const std::string& id) const;
   // The host thread ids of the vCPUs, in vCPU order (QMP query-cpus-fast).
-  Result<std::vector<pid_t>> vcpu_threads();
+  Result<std::vector<pid_t>> query_vcpu_threads();
   // VmSpec::dedicated_vcpu_cores: each vCPU thread on a core of its own,
   // every other thread on the cores left.
   Status place_threads();
@@ -67,6 +68,9 @@ class QemuVm final : public Vmm {
   std::recursive_mutex process_mutex_;
   ChildProcess process_;
   std::unique_ptr<QmpClient> qmp_;
+  // The vCPU threads, asked once at launch (a VM's vCPUs do not change);
+  // empty when QEMU did not tell.
+  std::vector<pid_t> vcpu_threads_;
 
   std::mutex size_changes_mutex_;
   SizeChanges size_changes_;
