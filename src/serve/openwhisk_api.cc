@@ -133,6 +133,11 @@ void OpenWhiskApi::add_routes(const RouteAdder& add) {
     }
     return nullptr;
   };
+  // The function of the path's {name}; null (and an answer sent) when there is none.
+  auto function_of = [=](const httplib::Request& req, httplib::Response& res) -> std::shared_ptr<Function> {
+    auto name = path_of(req, res);
+    return name ? find(*name, res) : nullptr;
+  };
   auto body_of = [this](const httplib::Request& req, httplib::Response& res) -> std::optional<json> {
     if (req.body.empty()) return json::object();
     auto body = protocol::parse_object(req.body);
@@ -197,9 +202,7 @@ void OpenWhiskApi::add_routes(const RouteAdder& add) {
 
   add("GET", "/api/v1/namespaces/{namespace}/actions/{name}", [=, this](const httplib::Request& req,
                                                                       httplib::Response& res) {
-    auto name = path_of(req, res);
-    if (!name) return;
-    auto f = find(*name, res);
+    auto f = function_of(req, res);
     if (!f) return;
     const bool with_code = !(req.has_param("code") && req.get_param_value("code") == "false");
     answer_json(res, 200, action_json(action_of(f), config_.ns, with_code));
@@ -207,14 +210,13 @@ void OpenWhiskApi::add_routes(const RouteAdder& add) {
 
   add("DELETE", "/api/v1/namespaces/{namespace}/actions/{name}", [=, this](const httplib::Request& req,
                                                                          httplib::Response& res) {
-    auto name = path_of(req, res);
-    if (!name) return;
-    auto f = find(*name, res);
+    auto f = function_of(req, res);
     if (!f) return;
     const OpenWhiskAction action = action_of(f);
-    if (Status removed = registry_.remove(*name); !removed) return answer_error(res, removed.error(), activations_);
-    activations_.forget(*name);
-    actions_.erase(*name);
+    const std::string& name = f->spec().name;
+    if (Status removed = registry_.remove(name); !removed) return answer_error(res, removed.error(), activations_);
+    activations_.forget(name);
+    actions_.erase(name);
     answer_json(res, 200, action_json(action, config_.ns, true));
   });
 
