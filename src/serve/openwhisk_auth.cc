@@ -46,7 +46,7 @@ Result<OpenWhiskKey> parse_openwhisk_key(std::string_view text) {
 }
 
 Result<OpenWhiskKey> read_openwhisk_key_file(const std::filesystem::path& path) {
-  auto text = read_token_file(path);
+  auto text = read_secret_line(path, "OpenWhisk key file");
   if (!text) return text.error();
   auto key = parse_openwhisk_key(*text);
   if (!key) return key.error().context(fmt::format("OpenWhisk key file {}", path.string()));

@@ -27,8 +27,8 @@ inline constexpr std::string_view kMakeOpenWhiskKey =
 // digits (OpenWhisk's own form).
 Result<OpenWhiskKey> parse_openwhisk_key(std::string_view text);
 
-// The key on the first line of `path`, refused as read_token_file refuses a
-// token file (missing, readable by group or others, ...) or when it is not
+// The key on the first line of `path`, refused as read_secret_line refuses
+// a file (missing, readable by group or others, ...) or when it is not
 // `uuid:key`.
 Result<OpenWhiskKey> read_openwhisk_key_file(const std::filesystem::path& path);
 

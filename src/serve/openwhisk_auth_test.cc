@@ -52,7 +52,9 @@ TEST_F(OpenWhiskKeyFileTest, IsReadLikeTheTokenFile) {
   ASSERT_FALSE(open);
   EXPECT_NE(open.error().message().find("chmod 600"), std::string::npos);
   EXPECT_FALSE(read_openwhisk_key_file(write("not a key\n", 0600)));
-  EXPECT_FALSE(read_openwhisk_key_file(dir() / "missing"));
+  auto missing = read_openwhisk_key_file(dir() / "missing");
+  ASSERT_FALSE(missing);
+  EXPECT_NE(missing.error().message().find("OpenWhisk key file"), std::string::npos) << missing.error().message();
 }
 
 TEST(Base64, DecodesWithOrWithoutPaddingAndRefusesOtherCharacters) {
