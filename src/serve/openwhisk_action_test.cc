@@ -24,7 +24,8 @@ TEST(OpenWhiskActionPut, CreatesVersionOneWithItsLimitsAndKind) {
   EXPECT_EQ(j["limits"]["memory"], 128);
   EXPECT_EQ(j["limits"]["logs"], 10);
   EXPECT_EQ(j["updated"], 1000);
-  EXPECT_EQ(j["annotations"], json::parse(R"([{"key": "owner", "value": "test"}, {"key": "exec", "value": "python:3"}])"));
+  EXPECT_EQ(j["annotations"],
+            json::parse(R"([{"key": "owner", "value": "test"}, {"key": "exec", "value": "python:3"}])"));
   EXPECT_FALSE(action_json(*a, "guest", false)["exec"].contains("code"));
   EXPECT_FALSE(action_brief(*a, "guest").contains("parameters"));
 
@@ -67,15 +68,16 @@ TEST(OpenWhiskActionPut, RefusesWhatItCannotRunWithASentence) {
   EXPECT_EQ(node.error().message(),
             "The specified runtime 'nodejs:default' is not supported by this platform. Valid values are: 'python:3', "
             "'python:default'.");
-  for (const char* bad : {R"({})", R"([])", R"({"exec": 1})", R"({"exec": {"code": "x"}})",
-                          R"({"exec": {"kind": "python:3"}})", R"({"exec": {"kind": "python:3", "code": "x", "binary": true}})",
-                          R"({"exec": {"kind": "python:3", "code": "x"}, "parameters": [1]})",
-                          R"({"exec": {"kind": "python:3", "code": "x"}, "limits": {"memory": -1}})",
-                          R"({"exec": {"kind": "python:3", "code": "x"}, "publish": "yes"})"}) {
+  for (const char* bad :
+       {R"({})", R"([])", R"({"exec": 1})", R"({"exec": {"code": "x"}})", R"({"exec": {"kind": "python:3"}})",
+        R"({"exec": {"kind": "python:3", "code": "x", "binary": true}})",
+        R"({"exec": {"kind": "python:3", "code": "x"}, "parameters": [1]})",
+        R"({"exec": {"kind": "python:3", "code": "x"}, "limits": {"memory": -1}})",
+        R"({"exec": {"kind": "python:3", "code": "x"}, "publish": "yes"})"}) {
     EXPECT_FALSE(merge_action_put("bad", json::parse(bad), nullptr, 0)) << bad;
   }
-  auto huge = merge_action_put("big", json::parse(R"({"exec": {"kind": "python:3", "code": "x"}, "limits": {"memory": 100000}})"),
-                               nullptr, 0);
+  auto huge = merge_action_put(
+      "big", json::parse(R"({"exec": {"kind": "python:3", "code": "x"}, "limits": {"memory": 100000}})"), nullptr, 0);
   ASSERT_TRUE(huge);
   EXPECT_FALSE(to_function_spec(*huge));  // HotMem's own range
 }

@@ -38,7 +38,8 @@ TEST(OpenWhiskActivation, TheFullRecordHasTheExtendedResponseAndTheAnnotations) 
   EXPECT_EQ(j["version"], "0.0.2");
   EXPECT_EQ(j["start"], 1000);
   EXPECT_EQ(j["duration"], 250);
-  EXPECT_EQ(j["response"], json::parse(R"({"status": "success", "success": true, "result": {"greeting": "Hello World"}})"));
+  EXPECT_EQ(j["response"],
+            json::parse(R"({"status": "success", "success": true, "result": {"greeting": "Hello World"}})"));
   EXPECT_EQ(j["logs"].size(), 1u);
   EXPECT_EQ(annotation(j, "path"), "guest/hello");
   EXPECT_EQ(annotation(j, "waitTime"), 7);

@@ -43,7 +43,8 @@ std::optional<std::size_t> count_param(const httplib::Request& req, const char* 
                                        std::size_t max) {
   if (!req.has_param(param)) return absent;
   const std::string text = req.get_param_value(param);
-  if (text.empty() || text.size() > 9 || !std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; })) {
+  const bool digits = std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; });
+  if (text.empty() || text.size() > 9 || !digits) {
     return std::nullopt;
   }
   const std::size_t n = std::stoul(text);
@@ -142,7 +143,8 @@ void OpenWhiskApi::add_routes(const RouteAdder& add) {
     if (req.body.empty()) return json::object();
     auto body = protocol::parse_object(req.body);
     if (!body) {
-      answer_error(res, 400, fmt::format("The request content was malformed: {}", body.error().message()), activations_);
+      answer_error(res, 400, fmt::format("The request content was malformed: {}", body.error().message()),
+                   activations_);
       return std::nullopt;
     }
     return std::move(*body);
@@ -156,14 +158,18 @@ void OpenWhiskApi::add_routes(const RouteAdder& add) {
     if (!path_of(req, res)) return;
     const auto limit = count_param(req, "limit", kMaxActivationsListed, kMaxActivationsListed);
     const auto skip = count_param(req, "skip", 0, std::size_t(1) << 30);
-    if (!limit || !skip) return answer_error(res, 400, "limit and skip must be whole numbers (limit at most 200).", activations_);
+    if (!limit || !skip) {
+      return answer_error(res, 400, "limit and skip must be whole numbers (limit at most 200).", activations_);
+    }
     std::vector<OpenWhiskAction> all;
     for (const auto& f : registry_.list()) all.push_back(action_of(f));
     if (is_true(req, "count")) return answer_json(res, 200, json{{"actions", all.size()}});
     std::stable_sort(all.begin(), all.end(), [](const auto& a, const auto& b) { return a.updated_ms > b.updated_ms; });
     json list = json::array();
     const std::size_t n = *limit == 0 ? kMaxActivationsListed : *limit;
-    for (std::size_t i = *skip; i < all.size() && list.size() < n; ++i) list.push_back(action_brief(all[i], config_.ns));
+    for (std::size_t i = *skip; i < all.size() && list.size() < n; ++i) {
+      list.push_back(action_brief(all[i], config_.ns));
+    }
     answer_json(res, 200, list);
   });
 
@@ -225,9 +231,11 @@ void OpenWhiskApi::add_routes(const RouteAdder& add) {
     auto name = path_of(req, res);
     if (!name) return;
     const auto max_ms = std::chrono::duration_cast<std::chrono::milliseconds>(config_.max_wait).count();
-    const auto timeout_ms = count_param(req, "timeout", static_cast<std::size_t>(max_ms), static_cast<std::size_t>(max_ms));
+    const auto max_wait = static_cast<std::size_t>(max_ms);
+    const auto timeout_ms = count_param(req, "timeout", max_wait, max_wait);
     if (!timeout_ms) {
-      return answer_error(res, 400, fmt::format("Timeout must be number of milliseconds up to {}.", max_ms), activations_);
+      return answer_error(res, 400, fmt::format("Timeout must be number of milliseconds up to {}.", max_ms),
+                          activations_);
     }
     auto body = body_of(req, res);
     if (!body) return;
