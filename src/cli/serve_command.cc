@@ -15,7 +15,9 @@
 #include "common/size.h"
 #include "host/run_dir.h"
 #include "serve/api_auth.h"
+#include "protocol/messages.h"
 #include "serve/daemon.h"
+#include "serve/openwhisk_auth.h"
 
 namespace hotmem::cli {
 namespace {
@@ -36,18 +38,31 @@ struct ServeArgs {
   std::string dirty_partitions = "migrate";
   std::size_t activations_kept = 100;
   std::string activation_log_limit = "64K";
+  std::string activation_result_limit = "64K";
+  std::string openwhisk_key_file;
+  std::string openwhisk_namespace = "guest";
 };
 
-// The activation records' limits from --activations-kept and --activation-log-limit.
+// A size in bytes: a bare number is bytes (parse_size reads one as MiB),
+// else a size with a K/M/G suffix.
+Result<std::size_t> byte_size(const std::string& text, const char* flag) {
+  const bool bare = !text.empty() && text.find_first_not_of("0123456789") == std::string::npos;
+  auto bytes = bare ? Result<std::uint64_t>(std::stoull(text.substr(0, 12))) : parse_size(text);
+  if (!bytes) return bytes.error().context(flag);
+  return static_cast<std::size_t>(*bytes);
+}
+
+// The activation records' limits from --activations-kept, --activation-log-limit
+// and --activation-result-limit.
 Result<serve::ActivationLimits> activation_limits(const ServeArgs& args) {
   serve::ActivationLimits limits;
   limits.per_function = args.activations_kept;
-  // A size here is bytes unless it has a suffix (parse_size reads a bare number as MiB).
-  const std::string& text = args.activation_log_limit;
-  const bool bare = !text.empty() && text.find_first_not_of("0123456789") == std::string::npos;
-  auto bytes = bare ? Result<std::uint64_t>(std::stoull(text.substr(0, 12))) : parse_size(text);
-  if (!bytes) return bytes.error().context("--activation-log-limit");
-  limits.log_bytes = static_cast<std::size_t>(*bytes);
+  auto log_bytes = byte_size(args.activation_log_limit, "--activation-log-limit");
+  if (!log_bytes) return log_bytes.error();
+  limits.log_bytes = *log_bytes;
+  auto result_bytes = byte_size(args.activation_result_limit, "--activation-result-limit");
+  if (!result_bytes) return result_bytes.error();
+  limits.result_bytes = *result_bytes;
   if (Status s = serve::check_activation_limits(limits); !s) return s.error();
   return limits;
 }
@@ -90,9 +105,27 @@ Result<std::optional<std::string>> api_token(const ServeArgs& args) {
   return std::optional<std::string>();
 }
 
+// OpenWhisk's API: its key from --openwhisk-key-file (none: the API
+// answers 401 saying how to give one) and its namespace.
+Result<serve::OpenWhiskConfig> openwhisk_config(const ServeArgs& args) {
+  serve::OpenWhiskConfig c;
+  if (!args.openwhisk_key_file.empty()) {
+    auto key = serve::read_openwhisk_key_file(args.openwhisk_key_file);
+    if (!key) return key.error().context("--openwhisk-key-file");
+    c.key = std::move(*key);
+  }
+  if (Status s = protocol::validate_name("--openwhisk-namespace", args.openwhisk_namespace); !s || args.openwhisk_namespace == "_") {
+    return Error("--openwhisk-namespace: a name of letters, digits, '_', '.' and '-', not '_'");
+  }
+  c.ns = args.openwhisk_namespace;
+  return c;
+}
+
 Status run_serve(const ServeArgs& args) {
   auto token = api_token(args);
   if (!token) return token.error();
+  auto openwhisk = openwhisk_config(args);
+  if (!openwhisk) return openwhisk.error();
   auto activations = activation_limits(args);
   if (!activations) return activations.error();
   auto vm = args.guest.resolve("function");
@@ -116,6 +149,7 @@ Status run_serve(const ServeArgs& args) {
   config.budget = *budget;
   config.dirty = *dirty;
   config.activations = *activations;
+  config.openwhisk = *openwhisk;
   serve::Daemon daemon(std::move(config));
   const bool token_required = token->has_value();
   if (token_required) daemon.require_token(std::move(**token));
@@ -128,6 +162,10 @@ Status run_serve(const ServeArgs& args) {
                                                      : "unix:" + args.unix_socket;
   fmt::print("hotmem serve: listening on {}{} (Ctrl-C stops it and every function VM)\n", where,
              token_required ? ", bearer token required" : "");
+  if (openwhisk->key) {
+    fmt::print("hotmem serve: OpenWhisk API on {}/api/v1 (namespace {}, key of {})\n", where, openwhisk->ns,
+               args.openwhisk_key_file);
+  }
   std::fflush(stdout);
   if (!args.port_file.empty()) {
     std::ofstream(args.port_file) << daemon.port() << "\n";
@@ -184,6 +222,16 @@ void add_serve_command(CLI::App& app, int& exit_code) {
   serve->add_option("--activation-log-limit", args->activation_log_limit,
                     "What an activation keeps of the action's stdout and stderr: bytes, or K/M with a suffix "
                     "(at most 256K); more is dropped and the log marked truncated")
+      ->capture_default_str();
+  serve->add_option("--activation-result-limit", args->activation_result_limit,
+                    "The longest result an activation record keeps: bytes, or K/M with a suffix (at most 1M); "
+                    "a longer one is replaced by an error saying so")
+      ->capture_default_str();
+  serve->add_option("--openwhisk-key-file", args->openwhisk_key_file,
+                    "Serve OpenWhisk's API under /api/v1 to clients that present this file's 'uuid:key' "
+                    "(mode 600) as Basic auth, as wsk and the openwhisk npm client do (docs/openwhisk.md)");
+  serve->add_option("--openwhisk-namespace", args->openwhisk_namespace,
+                    "The OpenWhisk namespace served (\"_\" names it too)")
       ->capture_default_str();
   add_config_option(*serve, args->config);
   serve->callback([args, serve, &exit_code] {

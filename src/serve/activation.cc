@@ -5,13 +5,10 @@
 #include <fmt/format.h>
 
 namespace hotmem::serve {
-namespace {
 
 std::int64_t epoch_ms(WallClock::time_point t) {
   return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
 }
-
-}  // namespace
 
 std::string iso_time(WallClock::time_point t) {
   const std::int64_t ms = epoch_ms(t);
@@ -42,6 +39,7 @@ json Activation::summary() const {
 json Activation::to_json() const {
   json j = summary();
   j["logs"] = logs;
+  j["result"] = result;
   return j;
 }
 

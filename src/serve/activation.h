@@ -33,11 +33,13 @@ inline constexpr const char* kActivationInternalError = "internal error";
 // for its record: whatever it got to, whether the invocation succeeds or not.
 struct ActivationTrace {
   std::size_t log_bytes = 0;  // in: how much of the action's output to bring back (0: none)
+  std::size_t result_bytes_kept = 0;  // in: the longest answer body kept in `result_body`
   bool cold = false;
   std::string instance;  // empty until it has one
   bool answered = false;  // the action answered: the three fields below hold
   int action_status = 0;
   std::uint64_t result_bytes = 0;
+  std::string result_body;  // the action's answer, when it answered at most result_bytes_kept bytes
   WallClock::time_point run_began{};  // when the action was sent the run (the logs' times count from it)
   protocol::ActionLogs logs;
 };
@@ -52,6 +54,12 @@ struct Activation {
   std::string status;      // kActivation*
   int action_status = 0;   // the action's HTTP status; 0 when it did not answer
   std::uint64_t result_bytes = 0;
+  // What it answered (a JSON object, or {"error": ...} when it did not
+  // answer one, or answered more than the daemon keeps).
+  json result = json::object();
+  std::chrono::milliseconds waited{};  // for an instance (0 when it never got one)
+  std::chrono::milliseconds init{};    // of which starting one, on a cold start
+  json annotations = json::object();  // what the caller asked to keep with it (OpenWhisk's kind, path, ...)
   std::string error;       // why it failed; empty on success
   std::vector<std::string> logs;  // "<ISO 8601 time> stdout: <text>", OpenWhisk's format
   bool logs_truncated = false;
@@ -61,7 +69,7 @@ struct Activation {
   // "status", "action_status", "result_bytes", "error"?, "log_lines",
   // "logs_truncated"}.
   json summary() const;
-  // The summary with "logs".
+  // The summary with "logs" and "result".
   json to_json() const;
 };
 
@@ -72,6 +80,9 @@ struct Activation {
 // whether it is truncated.
 bool format_logs(const protocol::ActionLogs& logs, WallClock::time_point began, std::size_t limit,
                  std::vector<std::string>& out);
+
+// Milliseconds since the epoch.
+std::int64_t epoch_ms(WallClock::time_point t);
 
 // "2026-11-29T11:23:25.123Z"
 std::string iso_time(WallClock::time_point t);

@@ -15,6 +15,10 @@ Status check_activation_limits(const ActivationLimits& limits) {
     return Error(ErrorCode::kInvalidArgument, fmt::format("an activation's log limit must be at most {} bytes, not {}",
                                                           protocol::ActionLogs::kMaxBytes, limits.log_bytes));
   }
+  if (limits.result_bytes > ActivationLimits::kMaxResultBytes) {
+    return Error(ErrorCode::kInvalidArgument, fmt::format("an activation's result limit must be at most {} bytes, not {}",
+                                                          ActivationLimits::kMaxResultBytes, limits.result_bytes));
+  }
   return ok_status();
 }
 
@@ -45,6 +49,18 @@ std::vector<Activation> ActivationStore::list(const std::string& function, std::
   return newest;
 }
 
+std::vector<Activation> ActivationStore::list_all(std::size_t skip, std::size_t limit) const {
+  std::lock_guard lock(mutex_);
+  std::vector<const Activation*> all;
+  for (const auto& [function, ring] : by_function_) {
+    for (const Activation& a : ring) all.push_back(&a);
+  }
+  std::stable_sort(all.begin(), all.end(), [](const Activation* a, const Activation* b) { return a->start > b->start; });
+  std::vector<Activation> newest;
+  for (std::size_t i = skip; i < all.size() && newest.size() < limit; ++i) newest.push_back(*all[i]);
+  return newest;
+}
+
 std::optional<Activation> ActivationStore::find(const std::string& id) const {
   std::lock_guard lock(mutex_);
   auto owner = function_of_.find(id);
@@ -64,13 +80,15 @@ void ActivationStore::forget(const std::string& function) {
 }
 
 Result<InvocationResult> record_invocation(Function& function, const json& params, Clock::duration timeout,
-                                           ActivationStore& store, const std::string& id) {
+                                           ActivationStore& store, const std::string& id, const json& annotations) {
   Activation a;
   a.id = id;
+  a.annotations = annotations;
   a.function = function.spec().name;
   a.start = WallClock::now();
   ActivationTrace trace;
   trace.log_bytes = store.limits().log_bytes;
+  trace.result_bytes_kept = store.limits().result_bytes;
   Result<InvocationResult> outcome = function.invoke(params, timeout, trace);
   a.end = WallClock::now();
   a.cold = trace.cold;
@@ -79,9 +97,17 @@ Result<InvocationResult> record_invocation(Function& function, const json& param
     a.action_status = trace.action_status;
     a.result_bytes = trace.result_bytes;
     a.logs_truncated = format_logs(trace.logs, trace.run_began, store.limits().log_bytes, a.logs);
+    if (trace.result_bytes > store.limits().result_bytes) {
+      a.result = json{{"error", fmt::format("the result ({} bytes) is more than the daemon keeps (--activation-result-limit "
+                                            "{})", trace.result_bytes, store.limits().result_bytes)}};
+    } else if (json body = json::parse(trace.result_body, nullptr, false); body.is_object()) {
+      a.result = std::move(body);
+    }
   }
   if (outcome) {
     a.status = kActivationSuccess;
+    a.waited = std::chrono::duration_cast<std::chrono::milliseconds>(outcome->queued);
+    if (outcome->cold) a.init = std::chrono::duration_cast<std::chrono::milliseconds>(outcome->cold_start);
     outcome->activation_id = id;
   } else {
     const std::string& reason = outcome.error().reason();
@@ -89,6 +115,7 @@ Result<InvocationResult> record_invocation(Function& function, const json& param
                : reason == "bad answer from the action" ? kActivationDeveloperError
                                                         : kActivationInternalError;
     a.error = reason.empty() ? outcome.error().message() : reason + ": " + outcome.error().message();
+    if (!a.result.contains("error")) a.result = json{{"error", a.error}};
   }
   store.record(std::move(a));
   return outcome;

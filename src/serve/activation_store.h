@@ -25,6 +25,8 @@ struct ActivationLimits {
   static constexpr std::size_t kMaxPerFunction = 100000;
   std::size_t per_function = 100;   // records kept per function, 1-kMaxPerFunction
   std::size_t log_bytes = 64 * 1024;  // of log lines per activation, at most protocol::ActionLogs::kMaxBytes
+  static constexpr std::size_t kMaxResultBytes = 1024 * 1024;
+  std::size_t result_bytes = 64 * 1024;  // of its result kept per activation, at most kMaxResultBytes
 };
 
 // Whether the limits are within their bounds; says which is not.
@@ -41,6 +43,8 @@ class ActivationStore {
   void record(Activation activation);
   // The function's newest `limit` records, newest first.
   std::vector<Activation> list(const std::string& function, std::size_t limit) const;
+  // Every function's records, newest first, after skipping the newest `skip`.
+  std::vector<Activation> list_all(std::size_t skip, std::size_t limit) const;
   std::optional<Activation> find(const std::string& id) const;
   // Drops every record of the function.
   void forget(const std::string& function);
@@ -55,8 +59,9 @@ class ActivationStore {
 
 // Runs `function` with `params` (Function::invoke, bringing back up to the
 // store's log limit of what the action wrote) and records the activation
-// under `id`, answered or failed. The result carries the id.
+// under `id`, answered or failed, with `annotations`. The result carries the id.
 Result<InvocationResult> record_invocation(Function& function, const json& params, Clock::duration timeout,
-                                           ActivationStore& store, const std::string& id);
+                                           ActivationStore& store, const std::string& id,
+                                           const json& annotations = json::object());
 
 }  // namespace hotmem::serve

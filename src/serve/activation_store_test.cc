@@ -22,7 +22,7 @@ Activation made(const std::string& function, const std::string& id) {
 }
 
 TEST(ActivationStore, KeepsTheNewestKOfEachFunction) {
-  ActivationStore store(ActivationLimits{3, 1024});
+  ActivationStore store(ActivationLimits{3, 1024, 4096});
   for (int i = 0; i < 5; ++i) store.record(made("f", fmt::format("{:032}", i)));
   store.record(made("g", fmt::format("{:032}", 99)));
   auto newest = store.list("f", 10);
@@ -53,10 +53,10 @@ TEST(ActivationStore, IdsAre32HexDigitsAndDiffer) {
 
 TEST(ActivationStore, LimitsOutOfBoundsAreRefused) {
   EXPECT_TRUE(check_activation_limits(ActivationLimits{}));
-  EXPECT_FALSE(check_activation_limits(ActivationLimits{0, 1024}));
-  EXPECT_FALSE(check_activation_limits(ActivationLimits{ActivationLimits::kMaxPerFunction + 1, 1024}));
-  EXPECT_FALSE(check_activation_limits(ActivationLimits{10, protocol::ActionLogs::kMaxBytes + 1}));
-  EXPECT_TRUE(check_activation_limits(ActivationLimits{10, 0}));
+  EXPECT_FALSE(check_activation_limits(ActivationLimits{0, 1024, 4096}));
+  EXPECT_FALSE(check_activation_limits(ActivationLimits{ActivationLimits::kMaxPerFunction + 1, 1024, 4096}));
+  EXPECT_FALSE(check_activation_limits(ActivationLimits{10, protocol::ActionLogs::kMaxBytes + 1, 4096}));
+  EXPECT_TRUE(check_activation_limits(ActivationLimits{10, 0, 4096}));
 }
 
 TEST(FormatLogs, StampsEachLineAndMarksATruncatedLogAtItsEnd) {
@@ -123,7 +123,7 @@ class FakeFunction final : public Function {
 };
 
 TEST(RecordInvocation, AnAnswerIsRecordedWithItsLogsAndCarriesItsId) {
-  ActivationStore store(ActivationLimits{10, 2048});
+  ActivationStore store(ActivationLimits{10, 2048, 4096});
   FakeFunction f(FakeFunction::Outcome::kAnswer);
   const std::string id = store.new_id();
   auto outcome = record_invocation(f, json::object(), std::chrono::seconds(1), store, id);
@@ -147,6 +147,15 @@ TEST(RecordInvocation, AnAnswerIsRecordedWithItsLogsAndCarriesItsId) {
   EXPECT_FALSE(summary.contains("logs"));
   EXPECT_FALSE(summary.contains("error"));
   EXPECT_EQ(a->to_json()["logs"].size(), 1u);
+  EXPECT_EQ(a->result, json::parse(R"({"ok": true})"));
+  EXPECT_EQ(a->to_json()["result"], a->result);
+
+  // A result over the limit is not kept: the record says how big it was.
+  ActivationStore small(ActivationLimits{10, 2048, 4});
+  const std::string big = small.new_id();
+  ASSERT_TRUE(record_invocation(f, json::object(), std::chrono::seconds(1), small, big, json{{"kind", "python:3"}}));
+  EXPECT_THAT(small.find(big)->result.value("error", ""), HasSubstr("--activation-result-limit"));
+  EXPECT_EQ(small.find(big)->annotations, json({{"kind", "python:3"}}));
 }
 
 TEST(RecordInvocation, AFailedActionKeepsItsLogsAndAFailureBeforeItIsRecordedToo) {
@@ -161,6 +170,7 @@ TEST(RecordInvocation, AFailedActionKeepsItsLogsAndAFailureBeforeItIsRecordedToo
   EXPECT_EQ(a->action_status, 502);
   EXPECT_THAT(a->error, HasSubstr("ZeroDivisionError"));
   EXPECT_EQ(a->logs.size(), 1u) << "the logs of a failed action are what its user needs most";
+  EXPECT_EQ(a->result, json::parse(R"({"error": "ZeroDivisionError"})"));
 
   FakeFunction unreachable(FakeFunction::Outcome::kNoInstance);
   const std::string other = store.new_id();
@@ -172,7 +182,12 @@ TEST(RecordInvocation, AFailedActionKeepsItsLogsAndAFailureBeforeItIsRecordedToo
   EXPECT_TRUE(b->instance.empty());
   EXPECT_TRUE(b->logs.empty());
   EXPECT_THAT(b->error, HasSubstr("no instance free"));
+  EXPECT_THAT(b->result.value("error", ""), HasSubstr("no instance free"));
   EXPECT_EQ(store.list("fake", 10).size(), 2u);
+  const auto all = store.list_all(0, 10);
+  ASSERT_EQ(all.size(), 2u);
+  EXPECT_EQ(all[0].id, other);  // newest first
+  EXPECT_EQ(store.list_all(1, 10).size(), 1u);
 }
 
 }  // namespace

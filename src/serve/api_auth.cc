@@ -47,8 +47,8 @@ bool is_loopback_host(std::string_view host) {
   return false;
 }
 
-Result<std::string> read_token_file(const std::filesystem::path& path) {
-  const std::string where = fmt::format("token file {}", path.string());
+Result<std::string> read_secret_line(const std::filesystem::path& path, std::string_view what) {
+  const std::string where = fmt::format("{} {}", what, path.string());
   UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
   if (!fd.valid()) return Error(fmt::format("cannot open the {}: {}", where, std::strerror(errno)));
   // The mode of what was opened, not of whatever the path names by now.
@@ -69,7 +69,14 @@ Result<std::string> read_token_file(const std::filesystem::path& path) {
     if (n == 0 || (filled += static_cast<std::size_t>(n)) == text.size()) break;
   }
   text.resize(filled);
-  const std::string_view token = trimmed(std::string_view(text).substr(0, text.find('\n')));
+  return std::string(trimmed(std::string_view(text).substr(0, text.find('\n'))));
+}
+
+Result<std::string> read_token_file(const std::filesystem::path& path) {
+  const std::string where = fmt::format("token file {}", path.string());
+  auto line = read_secret_line(path, "token file");
+  if (!line) return line.error();
+  const std::string& token = *line;
   if (token.empty()) {
     return Error(fmt::format("the {} holds no token on its first line: write one, e.g. "
                              "`openssl rand -hex 32 > {}`",
@@ -86,7 +93,7 @@ Result<std::string> read_token_file(const std::filesystem::path& path) {
                                where));
     }
   }
-  return std::string(token);
+  return token;
 }
 
 bool tokens_equal(std::string_view given, std::string_view token) {

@@ -18,9 +18,14 @@ inline constexpr std::size_t kMaxTokenBytes = 1024;
 // localhost, 127.0.0.0/8, ::1 (bracketed or not) or ::ffff:127.x.y.z.
 bool is_loopback_host(std::string_view host);
 
-// The token in `path`: its first line, trimmed of white space. Refused when
-// the file is missing, readable or writable by group or others, or the token
-// is empty or longer than kMaxTokenBytes.
+// The first line of a secret's file (`what`: "token file", ...), trimmed of
+// white space, possibly empty. Refused when the file is missing, not a
+// regular file, or readable or writable by group or others.
+Result<std::string> read_secret_line(const std::filesystem::path& path, std::string_view what);
+
+// The token in `path`: its first line, trimmed of white space. Refused as
+// read_secret_line refuses a file, or when the token is empty or longer than
+// kMaxTokenBytes.
 Result<std::string> read_token_file(const std::filesystem::path& path);
 
 // Whether `given` equals `token`, in a time that depends on neither: every

@@ -17,6 +17,7 @@
 #include "protocol/messages.h"
 #include "serve/api_auth.h"
 #include "serve/dashboard.h"
+#include "serve/openwhisk_api.h"
 
 namespace hotmem::serve {
 namespace {
@@ -133,6 +134,8 @@ std::optional<json> body_of(const httplib::Request& req, httplib::Response& res,
 struct ApiServer::Routes {
   httplib::Server server;
   std::vector<ApiRoute> table;
+  std::optional<std::string> token;  // require_token
+  OpenWhiskApi* openwhisk = nullptr;
 
   // Serves `method` on `path` (an ApiRoute path: each {parameter} matches
   // one path segment, req.matches[1...] in order) and lists the route.
@@ -154,7 +157,8 @@ struct ApiServer::Routes {
   }
 };
 
-ApiServer::ApiServer(FunctionRegistry& registry, Metrics& metrics, ActivationStore& activations, ApiLimits limits)
+ApiServer::ApiServer(FunctionRegistry& registry, Metrics& metrics, ActivationStore& activations, ApiLimits limits,
+                     OpenWhiskApi* openwhisk)
     : routes_(std::make_unique<Routes>()) {
   auto& s = routes_->server;
   auto& r = *routes_;
@@ -270,10 +274,42 @@ ApiServer::ApiServer(FunctionRegistry& registry, Metrics& metrics, ActivationSto
     res.set_content(metrics.render(), "text/plain; version=0.0.4");
   });
 
+  if (openwhisk) {
+    r.openwhisk = openwhisk;
+    openwhisk->add_routes([&r](std::string method, std::string path, RouteHandler handler) {
+      r.add(std::move(method), std::move(path), std::move(handler));
+    });
+  }
+
+  // Before routing: no route, and no 404 either, answers a stranger; but
+  // the dashboard's page is served to anyone (is_public_page). OpenWhisk's
+  // routes check their own key.
+  s.set_pre_routing_handler([&r](const httplib::Request& req, httplib::Response& res) {
+    if (r.openwhisk && OpenWhiskApi::owns(req.path)) {
+      return r.openwhisk->refuse_unauthorized(req, res) ? httplib::Server::HandlerResponse::Handled
+                                                        : httplib::Server::HandlerResponse::Unhandled;
+    }
+    const std::string given = req.get_header_value("Authorization");
+    if (!r.token || is_public_page(req.method, req.path) || authorizes(given, *r.token)) {
+      return httplib::Server::HandlerResponse::Unhandled;
+    }
+    res.set_header("WWW-Authenticate", given.empty() ? R"(Bearer realm="hotmem")"
+                                                     : R"(Bearer realm="hotmem", error="invalid_token")");
+    // The request's body, if any, is left unread: the client is asked to
+    // close the connection (whatever it sends next is checked the same way).
+    res.set_header("Connection", "close");
+    const std::string detail = given.empty()
+        ? "this daemon requires an 'Authorization: Bearer <token>' header with the token of its --token-file"
+        : "the Authorization header is not 'Bearer <token>' with the token of the daemon's --token-file";
+    send_error(res, Error(ErrorCode::kUnauthenticated, detail).with_reason("unauthorized"));
+    return httplib::Server::HandlerResponse::Handled;
+  });
+
   // Whatever no route answered (unknown path or method, a body over the
   // limit, ...) still gets a JSON error.
-  s.set_error_handler([](const httplib::Request& req, httplib::Response& res) {
+  s.set_error_handler([&r](const httplib::Request& req, httplib::Response& res) {
     if (!res.body.empty()) return;
+    if (res.status == 404 && r.openwhisk && OpenWhiskApi::owns(req.path)) return r.openwhisk->not_found(res);
     switch (res.status) {
       case 404:
         return send_error(res, 404, ErrorCode::kNotFound, "not found",
@@ -303,27 +339,7 @@ ApiServer::~ApiServer() { stop(); }
 
 const std::vector<ApiRoute>& ApiServer::routes() const { return routes_->table; }
 
-void ApiServer::require_token(std::string token) {
-  // Before routing: no route, and no 404 either, answers a stranger; but
-  // the dashboard's page is served to anyone (is_public_page).
-  routes_->server.set_pre_routing_handler([token = std::move(token)](const httplib::Request& req,
-                                                                    httplib::Response& res) {
-    const std::string given = req.get_header_value("Authorization");
-    if (is_public_page(req.method, req.path) || authorizes(given, token)) {
-      return httplib::Server::HandlerResponse::Unhandled;
-    }
-    res.set_header("WWW-Authenticate", given.empty() ? R"(Bearer realm="hotmem")"
-                                                     : R"(Bearer realm="hotmem", error="invalid_token")");
-    // The request's body, if any, is left unread: the client is asked to
-    // close the connection (whatever it sends next is checked the same way).
-    res.set_header("Connection", "close");
-    const std::string detail = given.empty()
-        ? "this daemon requires an 'Authorization: Bearer <token>' header with the token of its --token-file"
-        : "the Authorization header is not 'Bearer <token>' with the token of the daemon's --token-file";
-    send_error(res, Error(ErrorCode::kUnauthenticated, detail).with_reason("unauthorized"));
-    return httplib::Server::HandlerResponse::Handled;
-  });
-}
+void ApiServer::require_token(std::string token) { routes_->token = std::move(token); }
 
 Status ApiServer::bind(const std::string& host, int port, const std::string& unix_socket) {
   auto& s = routes_->server;

@@ -17,10 +17,12 @@
 //   GET    /v1/memory                   the host memory budget
 //   GET    /metrics                     Prometheus text
 //   GET    /                            the dashboard's page (dashboard.h)
+//   /api/v1/...                         OpenWhisk's API, when given one (openwhisk_api.h)
 //
 // With a token (require_token), every request, /metrics included, must
 // carry `Authorization: Bearer <token>`; any other gets 401 (api_auth.h).
-// Only the dashboard's page is served without (is_public_page).
+// Only the dashboard's page is served without (is_public_page). Under
+// /api/v1 OpenWhisk's Basic key is checked instead (OpenWhiskApi).
 //
 // docs/openapi.yaml documents every route; api_server_test.cc checks it
 // against routes(), so a route is registered through Routes::add (which
@@ -59,10 +61,14 @@ struct ApiLimits {
   Clock::duration invoke_timeout = std::chrono::seconds(300);
 };
 
+class OpenWhiskApi;
+
 class ApiServer {
  public:
-  // Invocations are recorded in `activations`.
-  ApiServer(FunctionRegistry& registry, Metrics& metrics, ActivationStore& activations, ApiLimits limits = {});
+  // Invocations are recorded in `activations`. With `openwhisk`, its routes
+  // are served too (it outlives the server).
+  ApiServer(FunctionRegistry& registry, Metrics& metrics, ActivationStore& activations, ApiLimits limits = {},
+            OpenWhiskApi* openwhisk = nullptr);
   ~ApiServer();
 
   // Binds to host:port (port 0: any free port), or to a unix socket when

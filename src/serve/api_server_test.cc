@@ -23,6 +23,7 @@
 #include "serve/api_auth.h"
 #include "serve/dashboard.h"
 #include "serve/dashboard_check_for_test.h"
+#include "serve/openwhisk_api.h"
 
 namespace hotmem::serve {
 namespace {
@@ -35,7 +36,11 @@ class ApiServerTest : public ::testing::Test {
     registry_ = std::make_unique<FunctionRegistry>(vm, metrics_, broker_, 4);
     ApiLimits limits;
     limits.max_body_bytes = 64 * 1024;
-    api_ = std::make_unique<ApiServer>(*registry_, metrics_, activations_, limits);
+    OpenWhiskConfig openwhisk;
+    openwhisk.key = OpenWhiskKey{kOwUuid, kOwKey};
+    openwhisk.workers = 2;
+    openwhisk_ = std::make_unique<OpenWhiskApi>(openwhisk, *registry_, activations_, limits);
+    api_ = std::make_unique<ApiServer>(*registry_, metrics_, activations_, limits, openwhisk_.get());
     configure(*api_);
     ASSERT_TRUE(api_->bind("127.0.0.1", 0));
     server_ = std::thread([this] { (void)api_->run(); });
@@ -44,9 +49,13 @@ class ApiServerTest : public ::testing::Test {
     for (int i = 0; i < 100 && !client_->Get("/v1/functions"); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
   void TearDown() override {
+    openwhisk_->close();
     api_->stop();
     server_.join();
+    openwhisk_->stop();
   }
+  static constexpr const char* kOwUuid = "23bc46b1-71f6-4ed5-8c54-816aa4f8c502";
+  static constexpr const char* kOwKey = "123zO3xZCLrMN6v2BKK1dXYFpXlPkccOFqm12CdAsMgRU4VrNZ9lyGVCGuMDGIwP";
   // What a test's daemon sets up before it serves.
   virtual void configure(ApiServer&) {}
 
@@ -62,9 +71,10 @@ class ApiServerTest : public ::testing::Test {
   }
 
   Metrics metrics_;
-  ActivationStore activations_{ActivationLimits{3, 1024}};
+  ActivationStore activations_{ActivationLimits{3, 1024, 4096}};
   MemoryBroker broker_{unlimited_budget(), metrics_};
   std::unique_ptr<FunctionRegistry> registry_;
+  std::unique_ptr<OpenWhiskApi> openwhisk_;  // outlives api_
   std::unique_ptr<ApiServer> api_;
   std::thread server_;
   std::unique_ptr<httplib::Client> client_;
@@ -540,6 +550,106 @@ TEST(ApiServerSocket, AStaleUnixSocketIsReplacedAndALiveOneIsNot) {
   EXPECT_NE(taken.error().message().find("another daemon listens"), std::string::npos) << taken.error().message();
   first.stop();
   serving.join();
+}
+
+}  // namespace
+}  // namespace hotmem::serve
+
+namespace hotmem::serve {
+namespace {
+
+// OpenWhisk's API without a VM: its key, its namespaces, its errors'
+// shape ({"error": a sentence, "code"}), and URLs ending in a bare '?' as
+// the npm client sends them.
+TEST_F(ApiServerTest, TheOpenWhiskApiAsksForItsKeyAndAnswersInOpenWhisksShape) {
+  auto ow = [this](const std::string& method, const std::string& path, const std::string& auth,
+                   const std::string& body = "") {
+    httplib::Headers headers;
+    if (!auth.empty()) {
+      const std::size_t colon = auth.find(':');
+      headers.insert(httplib::make_basic_authentication_header(auth.substr(0, colon), auth.substr(colon + 1)));
+    }
+    httplib::Result r = method == "GET"   ? client_->Get(path, headers)
+                        : method == "PUT" ? client_->Put(path, headers, body, "application/json")
+                        : method == "POST" ? client_->Post(path, headers, body, "application/json")
+                                           : client_->Delete(path, headers);
+    EXPECT_TRUE(r) << method << " " << path;
+    if (!r) return std::tuple(0, json(), std::string());
+    return std::tuple(r->status, json::parse(r->body, nullptr, false), r->get_header_value("WWW-Authenticate"));
+  };
+  const std::string key = std::string(kOwUuid) + ":" + kOwKey;
+  const std::string actions = "/api/v1/namespaces/_/actions";
+
+  auto [status, body, challenge] = ow("GET", actions, "");
+  EXPECT_EQ(status, 401);
+  EXPECT_EQ(body.value("error", ""), "The resource requires authentication, which was not supplied with the request");
+  EXPECT_TRUE(body.contains("code"));
+  EXPECT_EQ(challenge, R"(Basic realm="OpenWhisk secure realm")");
+  std::tie(status, body, challenge) = ow("GET", actions, std::string(kOwUuid) + ":wrong");
+  EXPECT_EQ(status, 401);
+  EXPECT_EQ(body.value("error", ""), "The supplied authentication is invalid");
+  // The native API's Bearer auth is not OpenWhisk's, nor the other way round.
+  EXPECT_EQ(send("GET", actions).first, 401);
+
+  std::tie(status, body, challenge) = ow("GET", "/api/v1/namespaces", key);
+  EXPECT_EQ(status, 200);
+  EXPECT_EQ(body, json::array({"guest"}));
+  EXPECT_EQ(std::get<0>(ow("GET", actions + "?", key)), 200);
+  EXPECT_EQ(std::get<0>(ow("GET", "/api/v1/namespaces/guest/actions?limit=5", key)), 200);
+  EXPECT_EQ(std::get<0>(ow("GET", "/api/v1/namespaces/other/actions", key)), 403);
+
+  std::tie(status, body, challenge) = ow("GET", actions + "/nosuch?", key);
+  EXPECT_EQ(status, 404);
+  EXPECT_EQ(body.value("error", ""), "The requested resource does not exist.");
+  EXPECT_EQ(std::get<0>(ow("POST", actions + "/nosuch?blocking=true", key, "{}")), 404);
+  EXPECT_EQ(std::get<0>(ow("DELETE", actions + "/nosuch", key)), 404);
+  EXPECT_EQ(std::get<0>(ow("GET", actions + "/pkg/nosuch/x", key)), 404);
+  EXPECT_EQ(std::get<0>(ow("POST", actions + "/nosuch?blocking=true&timeout=70000", key, "{}")), 400);
+
+  std::tie(status, body, challenge) = ow("PUT", actions + "/js?", key,
+                                         R"({"exec": {"kind": "nodejs:default", "code": "x"}})");
+  EXPECT_EQ(status, 400);
+  EXPECT_TRUE(body.value("error", "").starts_with("The specified runtime 'nodejs:default' is not supported"))
+      << body.dump();
+  for (const char* bad : {"", "[1]", "{\"exec\": 3}", "{\"exec\": {\"kind\": \"python:3\"}}", "{nope",
+                          R"({"exec": {"kind": "python:3", "code": "x"}, "limits": {"memory": "big"}})"}) {
+    std::tie(status, body, challenge) = ow("PUT", actions + "/bad", key, bad);
+    EXPECT_EQ(status, 400) << bad;
+    EXPECT_TRUE(body.value("error", "") != "") << bad << ": " << body.dump();
+  }
+  // A valid action whose VM cannot boot here (no image): the registry's error, in OpenWhisk's shape.
+  std::tie(status, body, challenge) = ow("PUT", actions + "/py", key,
+                                         R"({"exec": {"kind": "python:3", "code": "def main(a): return a"}})");
+  EXPECT_GE(status, 400);
+  EXPECT_TRUE(body.contains("error") && body.contains("code")) << body.dump();
+
+  const std::string activations = "/api/v1/namespaces/_/activations";
+  EXPECT_EQ(std::get<0>(ow("GET", activations + "?limit=500", key)), 400);
+  std::tie(status, body, challenge) = ow("GET", activations + "?name=py&limit=3&docs=true", key);
+  EXPECT_EQ(status, 200);
+  EXPECT_EQ(body, json::array());
+  EXPECT_EQ(std::get<0>(ow("GET", activations + "/xyz", key)), 400);
+  EXPECT_EQ(std::get<0>(ow("GET", activations + "/" + std::string(32, 'a') + "/result", key)), 404);
+}
+
+// Without --openwhisk-key-file every /api/v1 request is refused, saying
+// how to turn the API on.
+TEST(OpenWhiskApiWithoutKey, RefusesEveryRequestSayingHowToGiveAKey) {
+  Metrics metrics;
+  MemoryBroker broker{unlimited_budget(), metrics};
+  FunctionRegistry registry(host::FunctionVmConfig{}, metrics, broker, 1);
+  ActivationStore activations;
+  OpenWhiskApi api(OpenWhiskConfig{}, registry, activations, ApiLimits{});
+  httplib::Request req;
+  req.path = "/api/v1/namespaces";
+  req.headers.emplace("Authorization", "Basic YTpi");
+  httplib::Response res;
+  EXPECT_TRUE(OpenWhiskApi::owns(req.path));
+  EXPECT_FALSE(OpenWhiskApi::owns("/api/v10"));
+  EXPECT_TRUE(api.refuse_unauthorized(req, res));
+  EXPECT_EQ(res.status, 401);
+  EXPECT_NE(res.body.find("--openwhisk-key-file"), std::string::npos) << res.body;
+  api.stop();
 }
 
 }  // namespace

@@ -6,7 +6,8 @@ Daemon::Daemon(DaemonConfig config)
     : activations_(config.activations), broker_(config.budget, metrics_, std::move(config.probe)) {
   registry_ = std::make_unique<FunctionRegistry>(std::move(config.vm), metrics_, broker_, config.max_functions,
                                                  config.recovery, config.dirty);
-  api_ = std::make_unique<ApiServer>(*registry_, metrics_, activations_, config.limits);
+  openwhisk_ = std::make_unique<OpenWhiskApi>(std::move(config.openwhisk), *registry_, activations_, config.limits);
+  api_ = std::make_unique<ApiServer>(*registry_, metrics_, activations_, config.limits, openwhisk_.get());
 }
 
 Daemon::~Daemon() { (void)stop(); }
@@ -23,10 +24,12 @@ Status Daemon::start(const std::string& host, int port, const std::string& unix_
 Status Daemon::stop() {
   if (stopped_) return served_;
   stopped_ = true;
+  openwhisk_->close();  // blocking invokes stop waiting; no new ones
   api_->stop();
   if (server_.joinable()) server_.join();
   broker_.stop();  // scale ups waiting for memory fail now
   registry_->shutdown();
+  openwhisk_->stop();  // the invocations still running failed with their VMs
   return served_;
 }
 

@@ -1,7 +1,8 @@
 // The daemon of `hotmem serve` as one object: its metrics, the host memory
 // budget, the function registry and the REST API, served by a thread of its
 // own once started, and stopped in the daemon's order: no more requests,
-// then scale ups waiting for memory fail, then every function VM ends.
+// then scale ups waiting for memory fail, then every function VM ends (and
+// with it the OpenWhisk API's background invocations).
 // `hotmem serve`, `hotmem bench chaos` and the end-to-end tests run it.
 #pragma once
 
@@ -15,6 +16,7 @@
 #include "serve/function_registry.h"
 #include "serve/memory_broker.h"
 #include "serve/metrics.h"
+#include "serve/openwhisk_api.h"
 
 namespace hotmem::serve {
 
@@ -27,6 +29,7 @@ struct DaemonConfig {
   RecoveryConfig recovery;  // when failed VMs boot again
   host::DirtyPolicy dirty = host::DirtyPolicy::kMigrate;
   ActivationLimits activations;  // records kept per function, log bytes per activation
+  OpenWhiskConfig openwhisk;     // its API's key (none: the API answers 401) and namespace
 };
 
 class Daemon {
@@ -58,6 +61,7 @@ class Daemon {
   ActivationStore activations_;
   MemoryBroker broker_;
   std::unique_ptr<FunctionRegistry> registry_;
+  std::unique_ptr<OpenWhiskApi> openwhisk_;
   std::unique_ptr<ApiServer> api_;
   std::thread server_;
   Status served_ = ok_status();

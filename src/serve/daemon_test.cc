@@ -4,6 +4,7 @@
 
 #include <httplib.h>
 
+#include <filesystem>
 #include <thread>
 
 #include <gtest/gtest.h>
@@ -59,6 +60,29 @@ TEST(Daemon, ATokenGivenBeforeStartIsRequired) {
   auto authorized = client.Get("/v1/functions");
   ASSERT_TRUE(authorized);
   EXPECT_EQ(authorized->status, 200);
+}
+
+std::size_t threads_of_this_process() {
+  std::size_t n = 0;
+  for ([[maybe_unused]] const auto& task : std::filesystem::directory_iterator("/proc/self/task")) ++n;
+  return n;
+}
+
+// The OpenWhisk API's background invoker and the API's threads end with the
+// daemon's stop: none is left.
+TEST(Daemon, LeavesNoThreadOnceStopped) {
+  const std::size_t before = threads_of_this_process();
+  {
+    DaemonConfig config = no_vm_config();
+    config.openwhisk.workers = 3;
+    Daemon daemon(std::move(config));
+    ASSERT_TRUE(daemon.start("127.0.0.1", 0));
+    httplib::Client client("127.0.0.1", daemon.port());
+    ASSERT_TRUE(get_once_up(client, "/v1/functions"));
+    EXPECT_GE(threads_of_this_process(), before + 3);
+    EXPECT_TRUE(daemon.stop());
+  }
+  EXPECT_EQ(threads_of_this_process(), before);
 }
 
 TEST(Daemon, AStopBeforeStartIsNoError) {

@@ -22,6 +22,7 @@ Result<InvocationResult> finish_invocation(const host::ActionAnswer& answer, Clo
   trace.answered = true;
   trace.action_status = answer.status;
   trace.result_bytes = answer.body.size();
+  if (answer.body.size() <= trace.result_bytes_kept) trace.result_body = answer.body;
   trace.logs = answer.logs;
   // The agent counts the lines' times from when it sent the run.
   trace.run_began = WallClock::now() - std::chrono::duration_cast<WallClock::duration>(answer.elapsed);
