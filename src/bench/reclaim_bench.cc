@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cmath>
 #include <map>
+#include <numeric>
+#include <random>
 #include <thread>
 
 #include <fmt/format.h>
@@ -13,6 +15,9 @@ namespace hotmem::bench {
 namespace {
 
 using nlohmann::json;
+
+// Seeds the order of the settings in each round (run_reclaim_bench).
+constexpr std::uint32_t kRoundOrderSeed = 20261129;
 
 json summarize(const std::string& mode, int init_on_alloc, double utilization, std::size_t running,
                const std::vector<ReclaimSample>& samples) {
@@ -78,33 +83,62 @@ Result<nlohmann::json> run_reclaim_bench(const ReclaimBenchConfig& config, const
       auto deployment = deploy(context, mode, config.instances, config.workload, init_on_alloc, "bench-" + mode);
       if (!deployment) return deployment.error().context(label);
       Fleet fleet(**deployment, config.workload);
+      // Every setting's k-th sample is taken in the k-th round, the
+      // settings in an order shuffled per round (seeded: the same in every
+      // run). So a setting's samples are spread over the mode's whole run,
+      // not taken in one stretch of it: this host's own speed changes over
+      // minutes (a fixed loop takes 11 or 22 ms by the minute,
+      // docs/benchmarks.md), and a stretch would hand one setting a fast or
+      // a slow period whole. And no setting always follows the same one
+      // (e.g. the lowest utilisation, after the mass reclaim that gets there):
+      // what a sample inherits from the one before is spread over them all.
+      struct Setting {
+        std::uint64_t size = 0;
+        std::size_t victims = 0;
+        std::size_t running = 0;
+        double utilization = 0;
+        std::vector<ReclaimSample> samples;
+      };
+      std::vector<Setting> settings;
       for (std::uint64_t size : sizes) {
         const std::size_t victims = size / config.workload.instance_mib;
         for (double u : utilizations) {
           const auto wanted = static_cast<std::size_t>(std::ceil(u * config.instances - 1e-9));
           const std::size_t running =
               std::clamp<std::size_t>(wanted, victims, static_cast<std::size_t>(config.instances));
-          const double actual = static_cast<double>(running) / config.instances;
-          std::vector<ReclaimSample> samples;
-          for (int rep = 1; rep <= config.repeat; ++rep) {
-            progress.note(fmt::format("{} MiB at {:.0f}% ({} instances), reclaim {} of {}", size, actual * 100,
-                                      running, rep, config.repeat));
-            if (Status s = fleet.shrink_to(running); !s) return s.error().context(label);
-            if (Status s = fleet.grow_to(running); !s) return s.error().context(label);
-            std::this_thread::sleep_for(config.settle);
-            auto sample = measure_reclaim(fleet, victims);
-            if (!sample) return sample.error().context(label);
-            progress.step(fmt::format("{:.1f} ms, {} pages migrated, {:.0f} MiB back to the host{}", sample->reclaim_ms,
-                                      sample->migrated_pages, sample->rss_released_mib,
-                                      sample->vcpu_preemptions
-                                          ? fmt::format(", vCPU preempted {} times", *sample->vcpu_preemptions)
-                                          : ""));
-            samples.push_back(*sample);
-          }
-          json row = summarize(mode, init_on_alloc, actual, running, samples);
-          row["cpu_placement"] = placement_json(**deployment);
-          results.push_back(std::move(row));
+          settings.push_back(Setting{.size = size,
+                                     .victims = victims,
+                                     .running = running,
+                                     .utilization = static_cast<double>(running) / config.instances,
+                                     .samples = {}});
         }
+      }
+      std::vector<std::size_t> order(settings.size());
+      std::iota(order.begin(), order.end(), 0);
+      std::mt19937 shuffler(kRoundOrderSeed);
+      for (int rep = 1; rep <= config.repeat; ++rep) {
+        std::shuffle(order.begin(), order.end(), shuffler);
+        for (std::size_t index : order) {
+          Setting& at = settings[index];
+          progress.note(fmt::format("{} MiB at {:.0f}% ({} instances), reclaim {} of {}", at.size,
+                                    at.utilization * 100, at.running, rep, config.repeat));
+          if (Status s = fleet.shrink_to(at.running); !s) return s.error().context(label);
+          if (Status s = fleet.grow_to(at.running); !s) return s.error().context(label);
+          std::this_thread::sleep_for(config.settle);
+          auto sample = measure_reclaim(fleet, at.victims);
+          if (!sample) return sample.error().context(label);
+          progress.step(fmt::format("{:.1f} ms, {} pages migrated, {:.0f} MiB back to the host{}", sample->reclaim_ms,
+                                    sample->migrated_pages, sample->rss_released_mib,
+                                    sample->vcpu_preemptions
+                                        ? fmt::format(", vCPU preempted {} times", *sample->vcpu_preemptions)
+                                        : ""));
+          at.samples.push_back(*sample);
+        }
+      }
+      for (const Setting& at : settings) {
+        json row = summarize(mode, init_on_alloc, at.utilization, at.running, at.samples);
+        row["cpu_placement"] = placement_json(**deployment);
+        results.push_back(std::move(row));
       }
     }
   }
