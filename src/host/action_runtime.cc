@@ -45,7 +45,7 @@ InstanceRequest ActionRuntime::instance(const std::string& name) const {
     request.preload = preload_;
     // The OpenWhisk way: the runner gets the action's code with /init.
     request.actions->init =
-        nlohmann::json{{"value", {{"code", code_.code}, {"main", code_.main}, {"binary", false}}}}.dump();
+        nlohmann::json{{"value", {{"code", code_.code}, {"main", code_.main}, {"binary", code_.binary}}}}.dump();
   } else {
     request.program.argv = code_.command.empty() ? action_argv() : code_.command;
   }

@@ -30,6 +30,7 @@ struct ActionCode {
   std::vector<std::string> command;  // native: argv of an action server; empty: the agent's own
   std::string code;                  // python: the action's source
   std::string main = "main";         // python: its entry point
+  bool binary = false;               // python: `code` is a base64 zip holding __main__.py
 };
 
 class ActionRuntime {

@@ -55,6 +55,7 @@ host::DeploymentSpec deployment_spec(const FunctionSpec& spec, const host::Funct
   code.command = spec.command;
   code.code = spec.code;
   code.main = spec.main;
+  code.binary = spec.binary;
   d.action = std::move(code);
   return d;
 }

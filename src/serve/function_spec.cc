@@ -11,8 +11,8 @@
 namespace hotmem::serve {
 namespace {
 
-const std::set<std::string> kFields{"runtime",     "command", "code", "main",         "memory_mib",
-                                    "concurrency", "vcpus",   "mode", "keep_alive_s", "model"};
+const std::set<std::string> kFields{"runtime",     "command", "code", "main",         "binary",
+                                    "memory_mib",  "concurrency", "vcpus", "mode", "keep_alive_s", "model"};
 
 Status check_int(const json& body, std::string_view key, std::int64_t min, std::int64_t max, auto& out) {
   if (!protocol::has(body, key)) return ok_status();
@@ -27,7 +27,7 @@ Result<FunctionSpec> read_function_spec(std::string_view name, const json& body)
   if (!body.is_object()) return Error("the body must be a JSON object");
   for (const auto& [key, value] : body.items()) {
     if (!kFields.contains(key)) {
-      return Error(fmt::format("unknown field '{}' (known: runtime, command, code, main, memory_mib, model, "
+      return Error(fmt::format("unknown field '{}' (known: runtime, command, code, main, binary, memory_mib, model, "
                                "concurrency, vcpus, mode, keep_alive_s)",
                                key));
     }
@@ -44,6 +44,7 @@ Result<FunctionSpec> read_function_spec(std::string_view name, const json& body)
   }
   if (spec.runtime == "native") {
     if (protocol::has(body, "code")) return Error("field 'code' is for the python runtime; native takes 'command'");
+    if (protocol::has(body, "binary")) return Error("field 'binary' is for the python runtime");
     if (protocol::has(body, "command")) {
       auto command = protocol::get_string_list(body, "command", 64, 4096);
       if (!command) return command.error();
@@ -58,6 +59,10 @@ Result<FunctionSpec> read_function_spec(std::string_view name, const json& body)
     if (!code) return code.error();
     if (code->empty()) return Error("field 'code' must not be empty");
     spec.code = std::move(*code);
+    if (protocol::has(body, "binary")) {
+      if (!body["binary"].is_boolean()) return Error("field 'binary' must be true or false");
+      spec.binary = body["binary"].get<bool>();
+    }
     if (protocol::has(body, "main")) {
       auto main = protocol::get_string(body, "main", 128);
       if (!main) return main.error();
@@ -118,6 +123,7 @@ json FunctionSpec::to_json() const {
   if (runtime == "native") j["command"] = command;
   if (runtime == "python") {
     j["main"] = main;
+    j["binary"] = binary;
     j["code_bytes"] = code.size();
   }
   return j;

@@ -25,6 +25,7 @@ struct FunctionSpec {
   std::vector<std::string> command;  // native: argv of an action server ($PORT)
   std::string code;                  // python: the action's source
   std::string main = "main";         // python: its entry point
+  bool binary = false;               // python: `code` is a base64 zip holding __main__.py
   std::uint64_t memory_mib = 256;    // memory.max of one instance
   std::string model = "N:1";         // kNToOne | kOneToOne
   int concurrency = 4;               // N:1: instances per VM (N); 1:1: VMs at once

@@ -36,6 +36,16 @@ TEST(FunctionSpec, PythonNeedsCodeAndAnIdentifierAsMain) {
   EXPECT_FALSE(parse_function_spec("fn", json{{"runtime", "python"}, {"code", "x"}, {"command", {"/x"}}}));
 }
 
+TEST(FunctionSpec, BinaryIsAPythonZipFlag) {
+  auto zip = parse_function_spec("fn", json{{"runtime", "python"}, {"code", "UEsDBA=="}, {"binary", true}});
+  ASSERT_TRUE(zip) << zip.error().message();
+  EXPECT_TRUE(zip->binary);
+  EXPECT_EQ(zip->to_json()["binary"], true);
+  EXPECT_FALSE(parse_function_spec("fn", json{{"runtime", "python"}, {"code", "x"}})->binary);
+  EXPECT_FALSE(parse_function_spec("fn", json{{"runtime", "python"}, {"code", "x"}, {"binary", "yes"}}));
+  EXPECT_FALSE(parse_function_spec("fn", json{{"runtime", "native"}, {"binary", true}}));
+}
+
 TEST(FunctionSpec, OneToOneIsAModelOfOneVcpuAndNoMemoryModeToChoose) {
   auto spec = parse_function_spec("fn", json{{"model", "1:1"}, {"memory_mib", 256}, {"concurrency", 2}});
   ASSERT_TRUE(spec) << spec.error().message();

@@ -1,6 +1,7 @@
 #include "serve/openwhisk_action.h"
 
 #include <algorithm>
+#include <cctype>
 
 #include <fmt/format.h>
 
@@ -14,6 +15,32 @@ constexpr int kDefaultLogsMb = 10;
 Error invalid(std::string message) { return Error(ErrorCode::kInvalidArgument, std::move(message)); }
 
 bool is_python(const std::string& kind) { return kind.starts_with("python:"); }
+bool is_blackbox(const std::string& kind) { return kind == "blackbox"; }
+
+// A blackbox action's image: HotMem runs no container images, only its
+// built-in native action (or the program of annotation hotmem-command) in
+// the guest's own root; this names that.
+constexpr const char* kNativeImage = "hotmem/native";
+constexpr const char* kCommandAnnotation = "hotmem-command";
+
+// OpenWhisk's own test for code sent without "binary": a base64 text (the
+// npm client sends a Buffer's code so, without the flag).
+bool looks_base64(const std::string& code) {
+  if (code.empty() || code.size() % 4 != 0) return false;
+  const auto body_end = code.find_last_not_of('=');
+  if (body_end == std::string::npos || code.size() - body_end - 1 > 2) return false;
+  return std::all_of(code.begin(), code.begin() + static_cast<std::ptrdiff_t>(body_end) + 1, [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) || c == '+' || c == '/';
+  });
+}
+
+// The value of annotation `key`, or null.
+json annotation(const json& annotations, const std::string& key) {
+  for (const json& kv : annotations) {
+    if (kv["key"] == key) return kv["value"];
+  }
+  return nullptr;
+}
 
 // Whether `a` is OpenWhisk's [{"key": string, "value": any}].
 bool is_key_values(const json& a) {
@@ -55,7 +82,7 @@ Result<json> checked_limits(const json& given, json limits) {
 
 std::string unsupported_kind(const std::string& kind) {
   return fmt::format("The specified runtime '{}' is not supported by this platform. Valid values are: 'python:3', "
-                     "'python:default'.",
+                     "'python:default', 'blackbox'.",
                      kind.substr(0, 64));
 }
 
@@ -78,14 +105,27 @@ Result<OpenWhiskAction> merge_action_put(const std::string& name, const json& bo
       return invalid("exec must be an object with a string 'kind'.");
     }
     const std::string kind = exec["kind"];
-    if (!is_python(kind)) return invalid(unsupported_kind(kind));
-    if (!exec.contains("code") || !exec["code"].is_string()) return invalid("exec.code must be the action's source.");
-    if (exec.contains("main") && !exec["main"].is_string()) return invalid("exec.main must be a string.");
-    if (exec.value("binary", false) == true) {
-      return invalid("binary (zipped) actions are not supported here: give the Python source as exec.code.");
+    if (exec.contains("binary") && !exec["binary"].is_boolean()) return invalid("exec.binary must be true or false.");
+    if (is_blackbox(kind)) {
+      const json image = exec.value("image", json(kNativeImage));
+      if (image != kNativeImage) {
+        return invalid(fmt::format("The image {} cannot run here: HotMem runs no container images. A blackbox "
+                                   "action is image '{}', the built-in native action, or the guest program "
+                                   "that annotation '{}' names (an argv list).",
+                                   image.dump().substr(0, 64), kNativeImage, kCommandAnnotation));
+      }
+      if (exec.contains("code")) return invalid("exec.code is not taken by a blackbox action here.");
+      a.exec = json{{"kind", kind}, {"image", kNativeImage}, {"binary", false}};
+    } else if (is_python(kind)) {
+      if (!exec.contains("code") || !exec["code"].is_string()) return invalid("exec.code must be the action's source.");
+      if (exec.contains("main") && !exec["main"].is_string()) return invalid("exec.main must be a string.");
+      const std::string& code = exec["code"].get_ref<const std::string&>();
+      const bool binary = exec.contains("binary") ? exec["binary"].get<bool>() : looks_base64(code);
+      a.exec = json{{"kind", kind}, {"code", code}, {"binary", binary}};
+      if (exec.contains("main")) a.exec["main"] = exec["main"];
+    } else {
+      return invalid(unsupported_kind(kind));
     }
-    a.exec = json{{"kind", kind}, {"code", exec["code"]}, {"binary", false}};
-    if (exec.contains("main")) a.exec["main"] = exec["main"];
   } else if (!existing) {
     return invalid("The request content was malformed: exec undefined.");
   }
@@ -112,13 +152,22 @@ Result<OpenWhiskAction> merge_action_put(const std::string& name, const json& bo
 
 Result<FunctionSpec> to_function_spec(const OpenWhiskAction& action) {
   const std::string kind = action.exec.value("kind", "");
-  if (!is_python(kind)) return invalid(unsupported_kind(kind));
-  json native{{"runtime", "python"},
-              {"code", action.exec.value("code", "")},
-              {"main", action.exec.value("main", "main")},
-              {"memory_mib", action.limits.value("memory", kDefaultMemoryMb)},
+  json native{{"memory_mib", action.limits.value("memory", kDefaultMemoryMb)},
               {"concurrency", action.limits.contains("instances") ? action.limits["instances"]
                                                                    : action.limits.value("concurrency", json(1))}};
+  if (is_python(kind)) {
+    native["runtime"] = "python";
+    native["code"] = action.exec.value("code", "");
+    native["main"] = action.exec.value("main", "main");
+    native["binary"] = action.exec.value("binary", false);
+  } else if (is_blackbox(kind)) {
+    native["runtime"] = "native";
+    if (json command = annotation(action.annotations, kCommandAnnotation); !command.is_null()) {
+      native["command"] = std::move(command);
+    }
+  } else {
+    return invalid(unsupported_kind(kind));
+  }
   auto spec = parse_function_spec(action.name, native);
   if (!spec) return invalid(spec.error().message());
   return spec;
@@ -128,11 +177,12 @@ OpenWhiskAction action_of_spec(const FunctionSpec& spec) {
   OpenWhiskAction a;
   a.name = spec.name;
   const bool python = spec.runtime == "python";
-  a.exec = python ? json{{"kind", "python:3"}, {"code", spec.code}, {"main", spec.main}, {"binary", false}}
-                  : json{{"kind", "blackbox"}, {"image", "hotmem/native"}, {"binary", false}};
+  a.exec = python ? json{{"kind", "python:3"}, {"code", spec.code}, {"main", spec.main}, {"binary", spec.binary}}
+                  : json{{"kind", "blackbox"}, {"image", kNativeImage}, {"binary", false}};
   a.limits = json{{"timeout", kDefaultTimeoutMs}, {"memory", spec.memory_mib}, {"logs", kDefaultLogsMb},
                   {"concurrency", spec.concurrency}};
   a.annotations = json::array({json{{"key", "exec"}, {"value", a.exec["kind"]}}});
+  if (!python && !spec.command.empty()) a.annotations.push_back(json{{"key", kCommandAnnotation}, {"value", spec.command}});
   return a;
 }
 
@@ -153,7 +203,7 @@ json action_json(const OpenWhiskAction& action, const std::string& ns, bool with
 json action_brief(const OpenWhiskAction& action, const std::string& ns) {
   json brief = action_json(action, ns, false);
   brief.erase("parameters");
-  brief["exec"] = json{{"binary", false}};
+  brief["exec"] = json{{"binary", action.exec.value("binary", false)}};
   return brief;
 }
 

@@ -67,10 +67,12 @@ TEST(OpenWhiskActionPut, RefusesWhatItCannotRunWithASentence) {
   ASSERT_FALSE(node);
   EXPECT_EQ(node.error().message(),
             "The specified runtime 'nodejs:default' is not supported by this platform. Valid values are: 'python:3', "
-            "'python:default'.");
+            "'python:default', 'blackbox'.");
   for (const char* bad :
        {R"({})", R"([])", R"({"exec": 1})", R"({"exec": {"code": "x"}})", R"({"exec": {"kind": "python:3"}})",
-        R"({"exec": {"kind": "python:3", "code": "x", "binary": true}})",
+        R"({"exec": {"kind": "python:3", "code": "x", "binary": "yes"}})",
+        R"({"exec": {"kind": "blackbox", "image": "openwhisk/dockerskeleton"}})",
+        R"({"exec": {"kind": "blackbox", "code": "x"}})",
         R"({"exec": {"kind": "python:3", "code": "x"}, "parameters": [1]})",
         R"({"exec": {"kind": "python:3", "code": "x"}, "limits": {"memory": -1}})",
         R"({"exec": {"kind": "python:3", "code": "x"}, "publish": "yes"})"}) {
@@ -80,6 +82,54 @@ TEST(OpenWhiskActionPut, RefusesWhatItCannotRunWithASentence) {
       "big", json::parse(R"({"exec": {"kind": "python:3", "code": "x"}, "limits": {"memory": 100000}})"), nullptr, 0);
   ASSERT_TRUE(huge);
   EXPECT_FALSE(to_function_spec(*huge));  // HotMem's own range
+}
+
+TEST(OpenWhiskActionPut, ZippedPythonIsBinaryGivenOrSeenAsOpenWhiskSeesIt) {
+  // "UEsDBA==" is base64 (a zip's first bytes); the npm client sends a
+  // Buffer's code so, without "binary".
+  for (const char* body : {R"({"exec": {"kind": "python:3", "code": "UEsDBA=="}})",
+                           R"({"exec": {"kind": "python:3", "code": "x", "binary": true}})"}) {
+    auto a = merge_action_put("zip", json::parse(body), nullptr, 0);
+    ASSERT_TRUE(a) << body;
+    EXPECT_EQ(action_json(*a, "guest", false)["exec"]["binary"], true) << body;
+    EXPECT_EQ(action_brief(*a, "guest")["exec"]["binary"], true) << body;
+    EXPECT_TRUE(to_function_spec(*a)->binary) << body;
+  }
+  for (const char* body : {R"({"exec": {"kind": "python:3", "code": "def main(a):\n  return a"}})",
+                           R"({"exec": {"kind": "python:3", "code": "UEsDBA==", "binary": false}})",
+                           R"({"exec": {"kind": "python:3", "code": "UEsD=A=="}})"}) {
+    auto a = merge_action_put("src", json::parse(body), nullptr, 0);
+    ASSERT_TRUE(a) << body;
+    EXPECT_FALSE(to_function_spec(*a)->binary) << body;
+  }
+}
+
+TEST(OpenWhiskActionPut, BlackboxIsTheNativeRuntimeOrTheProgramItsAnnotationNames) {
+  auto builtin = merge_action_put("nat", json::parse(R"({"exec": {"kind": "blackbox", "image": "hotmem/native"}})"),
+                                  nullptr, 0);
+  ASSERT_TRUE(builtin) << builtin.error().message();
+  auto spec = to_function_spec(*builtin);
+  ASSERT_TRUE(spec) << spec.error().message();
+  EXPECT_EQ(spec->runtime, "native");
+  EXPECT_TRUE(spec->command.empty());
+  EXPECT_EQ(action_of_spec(*spec).exec, builtin->exec);
+
+  auto program = merge_action_put(
+      "srv", json::parse(R"({"exec": {"kind": "blackbox"},
+                             "annotations": [{"key": "hotmem-command", "value": ["/bin/server", "--port", "$PORT"]}]})"),
+      nullptr, 0);
+  ASSERT_TRUE(program);
+  spec = to_function_spec(*program);
+  ASSERT_TRUE(spec) << spec.error().message();
+  EXPECT_EQ(spec->command, (std::vector<std::string>{"/bin/server", "--port", "$PORT"}));
+  // Deployed through /v1, it shows the same annotation.
+  EXPECT_EQ(to_function_spec(action_of_spec(*spec))->command, spec->command);
+
+  auto relative = merge_action_put(
+      "rel", json::parse(R"({"exec": {"kind": "blackbox"}, "annotations": [{"key": "hotmem-command", "value": ["srv"]}]})"),
+      nullptr, 0);
+  ASSERT_TRUE(relative);
+  EXPECT_FALSE(to_function_spec(*relative));  // HotMem's own check: an absolute path
 }
 
 TEST(OpenWhiskActionPut, ParametersAreDefaultsUnderTheBody) {

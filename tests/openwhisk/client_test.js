@@ -1,7 +1,8 @@
 // OpenWhisk's own npm client (openwhisk@3.21.9, unchanged) against `hotmem
 // serve`'s OpenWhisk API: a Python action created, invoked (blocking, with
 // and without result, and non-blocking), its activations listed and read
-// (record, result, logs), an error, an update and a delete.
+// (record, result, logs), an error, an update (to a zipped action) and a
+// delete.
 //
 // Run by tests/openwhisk-client-test, which starts the daemon and sets
 // OW_APIHOST, OW_AUTH and NODE_PATH.
@@ -26,6 +27,38 @@ def main(args):
     return {"greeting": args.get("greeting", "Hi") + " " + name}
 `;
 const SRC2 = SRC.replace('"greeting": ', '"version": 2, "greeting": ');
+
+// A zip archive holding one file, stored (not compressed): enough for a
+// zipped Python action (its __main__.py), with no zip library.
+function zipOf(name, text) {
+  const data = Buffer.from(text);
+  let crc = 0xffffffff;
+  for (const byte of data) {
+    crc ^= byte;
+    for (let k = 0; k < 8; k++) crc = (crc >>> 1) ^ (0xedb88320 & -(crc & 1));
+  }
+  crc = (crc ^ 0xffffffff) >>> 0;
+  const file = Buffer.from(name);
+  const header = (signature, central) => {
+    const h = Buffer.alloc(central ? 46 : 30);
+    let at = 0;
+    const u32 = (v) => { h.writeUInt32LE(v, at); at += 4; };
+    const u16 = (v) => { h.writeUInt16LE(v, at); at += 2; };
+    u32(signature);
+    if (central) u16(20);                   // made by
+    u16(20); u16(0); u16(0); u16(0); u16(0x21);  // needed, flags, stored, time, date 1980-01-01
+    u32(crc); u32(data.length); u32(data.length); u16(file.length); u16(0);
+    if (central) { u16(0); u16(0); u16(0); u32(0); u32(0); }  // comment, disk, attributes, offset 0
+    return Buffer.concat([h, file]);
+  };
+  const local = Buffer.concat([header(0x04034b50, false), data]);
+  const central = header(0x02014b50, true);
+  const end = Buffer.alloc(22);
+  end.writeUInt32LE(0x06054b50, 0);
+  end.writeUInt16LE(1, 8); end.writeUInt16LE(1, 10);
+  end.writeUInt32LE(central.length, 12); end.writeUInt32LE(local.length, 16);
+  return Buffer.concat([local, central, end]);
+}
 
 const began = Date.now();
 async function step(what, fn) {
@@ -171,9 +204,12 @@ const hexId = /^[0-9a-f]{32}$/;
     assert.deepEqual(await ow.actions.invoke({ name: 'hello', blocking: true, result: true, params: { name: 'P' } }),
                      { greeting: 'Howdy P' });
   });
-  await step('actions.update with new code (boots a new VM)', async () => {
-    const updated = await ow.actions.update({ name: 'hello', kind: 'python:3', action: SRC2 });
+  await step('actions.update with new code, zipped (boots a new VM)', async () => {
+    // A Buffer goes as base64 code without "binary": the daemon tells a zip
+    // by its code, as OpenWhisk does, and the runner opens its __main__.py.
+    const updated = await ow.actions.update({ name: 'hello', kind: 'python:3', action: zipOf('__main__.py', SRC2) });
     assert.equal(updated.version, '0.0.3');
+    assert.equal(updated.exec.binary, true);
     assert.deepEqual(await ow.actions.invoke({ name: 'hello', blocking: true, result: true, params: { name: 'New' } }),
                      { version: 2, greeting: 'Howdy New' });
   });
