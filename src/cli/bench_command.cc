@@ -48,8 +48,8 @@ Result<bench::ExperimentContext> context_for(const CommonArgs& args, bench::Prog
   // 1 s late (one a second per device), so a benchmark waits that long.
   vm->size_event_wait = bench::kSizeEventWait;
   // Each vCPU thread on a host core of its own, where the host has one to
-  // spare, in every mode: left to the scheduler, the vCPU and QEMU's main
-  // loop share a core in some reclaims and not in others (docs/benchmarks.md).
+  // spare, in every mode: no other QEMU thread takes turns with the guest's
+  // reclaim work, and each row says where the threads ran (docs/benchmarks.md).
   vm->dedicated_vcpu_cores = true;
   bench::ExperimentContext context;
   context.vm = *vm;

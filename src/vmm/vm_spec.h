@@ -66,10 +66,9 @@ struct VmSpec {
   // Each vCPU thread alone on a host core of its own, and QEMU's other
   // threads on the cores left (common/cpu_affinity.h: split_cores), when the
   // host has a core to spare; else no thread is placed. Under TCG the
-  // guest's memory work (offlining, migration) runs in the vCPU thread and
-  // QEMU's part of an unplug in its main loop: left to the host scheduler,
-  // they meet on one core in some reclaims and not in others. Benchmarks
-  // place them, the same way for every mode.
+  // guest's memory work (offlining, unplug) runs in the vCPU thread: placed,
+  // no other QEMU thread takes turns with it. Benchmarks place them, the
+  // same way for every mode.
   bool dedicated_vcpu_cores = false;
 };
 
