@@ -29,6 +29,11 @@ std::string ActivationStore::new_id() {
   return fmt::format("{:016x}{:016x}", random_(), random_());
 }
 
+bool ActivationStore::is_id(std::string_view id) {
+  return id.size() == 32 &&
+         std::all_of(id.begin(), id.end(), [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); });
+}
+
 void ActivationStore::record(Activation activation) {
   std::lock_guard lock(mutex_);
   auto& ring = by_function_[activation.function];

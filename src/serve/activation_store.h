@@ -12,6 +12,7 @@
 #include <optional>
 #include <random>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <vector>
 
@@ -39,6 +40,8 @@ class ActivationStore {
   const ActivationLimits& limits() const { return limits_; }
   // A fresh id: 32 random hex digits.
   std::string new_id();
+  // Whether `id` has new_id's form (32 lowercase hex digits).
+  static bool is_id(std::string_view id);
   // Keeps it, dropping its function's oldest beyond per_function.
   void record(Activation activation);
   // The function's newest `limit` records, newest first.

@@ -46,9 +46,14 @@ TEST(ActivationStore, IdsAre32HexDigitsAndDiffer) {
     const std::string id = store.new_id();
     ASSERT_EQ(id.size(), 32u);
     ASSERT_EQ(id.find_first_not_of("0123456789abcdef"), std::string::npos) << id;
+    ASSERT_TRUE(ActivationStore::is_id(id)) << id;
     seen.insert(id);
   }
   EXPECT_EQ(seen.size(), 1000u);
+  for (const char* bad : {"", "xyz", "0123456789abcdef0123456789abcde", "0123456789abcdef0123456789abcdef0",
+                          "0123456789ABCDEF0123456789abcdef", "0123456789abcdef0123456789abcdeg"}) {
+    EXPECT_FALSE(ActivationStore::is_id(bad)) << bad;
+  }
 }
 
 TEST(ActivationStore, LimitsOutOfBoundsAreRefused) {

@@ -50,6 +50,13 @@ int http_status(ErrorCode code) {
   return 500;
 }
 
+std::optional<std::size_t> query_number(std::string_view text) {
+  const bool digits = !text.empty() && text.size() <= 9 &&
+                      std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; });
+  if (!digits) return std::nullopt;
+  return std::stoul(std::string(text));
+}
+
 namespace {
 
 // {"error": its reason (or its kind's name), "code": its kind, "detail": its
@@ -69,10 +76,7 @@ void send_error(httplib::Response& res, const Error& e, const json& extra = json
 // An activation id of a path: 32 lowercase hex digits (ActivationStore::new_id).
 std::optional<std::string> activation_id_of(const httplib::Request& req, httplib::Response& res) {
   const std::string id = req.matches[1];
-  const bool hex = id.size() == 32 && std::all_of(id.begin(), id.end(), [](char c) {
-    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
-  });
-  if (!hex) {
+  if (!ActivationStore::is_id(id)) {
     send_error(res, Error(ErrorCode::kInvalidArgument,
                           fmt::format("'{}' is not an activation id (32 hex digits, as an invocation answers)",
                                       id.substr(0, 64)))
@@ -86,11 +90,8 @@ std::optional<std::string> activation_id_of(const httplib::Request& req, httplib
 std::optional<std::size_t> limit_of(const httplib::Request& req, httplib::Response& res, std::size_t all) {
   if (!req.has_param("limit")) return all;
   const std::string text = req.get_param_value("limit");
-  std::size_t n = 0;
-  const bool digits = !text.empty() && text.size() <= 9 &&
-                      std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; });
-  if (digits) n = std::stoul(text);
-  if (!digits || n < 1 || n > ActivationLimits::kMaxPerFunction) {
+  const auto n = query_number(text);
+  if (!n || *n < 1 || *n > ActivationLimits::kMaxPerFunction) {
     send_error(res, Error(ErrorCode::kInvalidArgument, fmt::format("limit must be a whole number from 1 to {}, not "
                                                                    "'{}'",
                                                                    ActivationLimits::kMaxPerFunction,
@@ -98,7 +99,7 @@ std::optional<std::size_t> limit_of(const httplib::Request& req, httplib::Respon
                         .with_reason("bad limit"));
     return std::nullopt;
   }
-  return n;
+  return *n;
 }
 
 Error unknown_activation(const std::string& id) {

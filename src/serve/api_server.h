@@ -32,7 +32,9 @@
 #include <atomic>
 #include <compare>
 #include <memory>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "common/result.h"
@@ -46,6 +48,10 @@ namespace hotmem::serve {
 // unauthenticated 401, not found 404, conflict 409, resource exhausted 429,
 // internal 500, guest misbehaved 502, unavailable 503.
 int http_status(ErrorCode code);
+
+// A query parameter's whole number: 1 to 9 decimal digits, nothing else;
+// none otherwise.
+std::optional<std::size_t> query_number(std::string_view text);
 
 // One route: its method (GET, PUT, POST, DELETE) and its path as OpenAPI
 // writes it, a {parameter} standing for one path segment

@@ -86,6 +86,15 @@ struct BadRequest {
   std::string error;
 };
 
+TEST(QueryNumber, IsOneToNineDigitsAndNothingElse) {
+  EXPECT_EQ(query_number("0"), 0u);
+  EXPECT_EQ(query_number("200"), 200u);
+  EXPECT_EQ(query_number("999999999"), 999999999u);
+  for (const char* bad : {"", "-1", "+1", "1.5", "1e3", " 1", "0x10", "1000000000"}) {
+    EXPECT_FALSE(query_number(bad)) << bad;
+  }
+}
+
 TEST_F(ApiServerTest, EveryBadRequestGetsA4xxWithAClearErrorAndTheDaemonKeepsServing) {
   const std::vector<BadRequest> table{
       {"PUT", "/v1/functions/f", "{nope", 400, "malformed JSON"},

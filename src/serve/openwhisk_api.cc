@@ -42,19 +42,9 @@ bool is_true(const httplib::Request& req, const char* param) {
 std::optional<std::size_t> count_param(const httplib::Request& req, const char* param, std::size_t absent,
                                        std::size_t max) {
   if (!req.has_param(param)) return absent;
-  const std::string text = req.get_param_value(param);
-  const bool digits = std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; });
-  if (text.empty() || text.size() > 9 || !digits) {
-    return std::nullopt;
-  }
-  const std::size_t n = std::stoul(text);
-  if (n > max) return std::nullopt;
+  const auto n = query_number(req.get_param_value(param));
+  if (!n || *n > max) return std::nullopt;
   return n;
-}
-
-bool is_activation_id(const std::string& id) {
-  return id.size() == 32 &&
-         std::all_of(id.begin(), id.end(), [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); });
 }
 
 // The status of a blocking invoke's answer: 200 success, 502 the action's
@@ -296,7 +286,7 @@ void OpenWhiskApi::add_routes(const RouteAdder& add) {
     return [=, this](const httplib::Request& req, httplib::Response& res) {
       if (!path_of(req, res)) return;
       const std::string id = req.matches[2];
-      if (!is_activation_id(id)) return answer_error(res, 400, "The activation id is not valid.", activations_);
+      if (!ActivationStore::is_id(id)) return answer_error(res, 400, "The activation id is not valid.", activations_);
       auto a = activations_.find(id);
       if (!a) return answer_error(res, 404, kNoSuchResource, activations_);
       answer_json(res, 200, answer(*a));
