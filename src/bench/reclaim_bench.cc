@@ -135,9 +135,11 @@ Result<nlohmann::json> run_reclaim_bench(const ReclaimBenchConfig& config, const
           at.samples.push_back(*sample);
         }
       }
+      // Where QEMU's threads ran, read once after the mode's last sample.
+      const json placement = placement_json(**deployment);
       for (const Setting& at : settings) {
         json row = summarize(mode, init_on_alloc, at.utilization, at.running, at.samples);
-        row["cpu_placement"] = placement_json(**deployment);
+        row["cpu_placement"] = placement;
         results.push_back(std::move(row));
       }
     }
