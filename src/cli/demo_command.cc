@@ -45,9 +45,7 @@ Status run_demo(const DemoArgs& args) {
 
   auto plugged = vm.resize(device.id, plug);
   if (!plugged) return plugged.error();
-  auto seen = host::wait_for_guest_memory(
-      vm.agent(), [&](const auto& r) { return r.node_total_bytes(node) >= plug; }, std::chrono::seconds(30),
-      "plugged memory online");
+  auto seen = vm.agent().memory_report();  // resize waited for the guest to online it all
   if (!seen) return seen.error();
   row(fmt::format("plug {}", format_size(plug)),
       fmt::format("{:.1f} ms (guest node {}: {})", to_ms(*plugged), node, format_size(seen->node_total_bytes(node))));

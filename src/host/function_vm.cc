@@ -1,9 +1,13 @@
 #include "host/function_vm.h"
 
+#include <algorithm>
+
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
 #include "common/proc_stats.h"
+#include "common/size.h"
+#include "host/guest_workloads.h"
 #include "host/run_dir.h"
 #include "protocol/messages.h"
 #include "vmm/qemu/qemu_vm.h"
@@ -84,7 +88,23 @@ FunctionVm::~FunctionVm() {
 
 Result<Clock::duration> FunctionVm::resize(const std::string& device, std::uint64_t bytes,
                                            Clock::duration timeout) {
-  return vmm::resize_memory_device(*vmm_, device, bytes, timeout);
+  const auto start = Clock::now();
+  auto reached = vmm::resize_memory_device(*vmm_, device, bytes, timeout);
+  if (!reached) return reached.error();
+  // QEMU has the size once the guest's driver plugged the last block; the
+  // guest may still be onlining it. A grown device is done when its node
+  // holds it all (an unplug is done before QEMU reports it: the guest
+  // removes the memory first).
+  auto spec = std::find_if(spec_.memory_devices.begin(), spec_.memory_devices.end(),
+                           [&](const vmm::MemoryDeviceSpec& d) { return d.id == device; });
+  if (spec == spec_.memory_devices.end()) return *reached;
+  const int node = spec->node;
+  const auto left = std::max<Clock::duration>(timeout - (Clock::now() - start), std::chrono::seconds(1));
+  auto online = wait_for_guest_memory(
+      *agent_, [&](const protocol::GuestMemoryReport& r) { return r.node_total_bytes(node) >= bytes; }, left,
+      fmt::format("{} online on node {}", format_size(bytes), node));
+  if (!online) return online.error().context("resize " + device);
+  return *reached;
 }
 
 }  // namespace hotmem::host
