@@ -7,12 +7,14 @@
 
 #include <chrono>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include <nlohmann/json.hpp>
 
 #include "common/clock.h"
+#include "common/result.h"
 #include "protocol/agent_calls.h"
 
 namespace hotmem::serve {
@@ -29,11 +31,16 @@ inline constexpr const char* kActivationApplicationError = "application error";
 inline constexpr const char* kActivationDeveloperError = "action developer error";
 inline constexpr const char* kActivationInternalError = "internal error";
 
+// The reason of an invocation whose action ran out its run limit
+// (ActivationTrace::run_limit): the action's fault, as in OpenWhisk.
+inline constexpr const char* kActionTimedOut = "the action timed out";
+
 // What a function fills in while it runs one invocation (Function::invoke),
 // for its record: whatever it got to, whether the invocation succeeds or not.
 struct ActivationTrace {
   std::size_t log_bytes = 0;  // in: how much of the action's output to bring back (0: none)
   std::size_t result_bytes_kept = 0;  // in: the longest answer body kept in `result_body`
+  std::optional<Clock::duration> run_limit;  // in: the longest the action's run may take (none: no limit of its own)
   bool cold = false;
   std::string instance;  // empty until it has one
   bool answered = false;  // the action answered: the three fields below hold
@@ -61,6 +68,7 @@ struct Activation {
   std::chrono::milliseconds init{};    // of which starting one, on a cold start
   json annotations = json::object();  // what the caller asked to keep with it (OpenWhisk's kind, path, ...)
   std::string error;       // why it failed; empty on success
+  ErrorCode error_code = ErrorCode::kInternal;  // its kind, when it failed
   std::vector<std::string> logs;  // "<ISO 8601 time> stdout: <text>", OpenWhisk's format
   bool logs_truncated = false;
 

@@ -54,15 +54,19 @@ std::vector<Activation> ActivationStore::list(const std::string& function, std::
   return newest;
 }
 
-std::vector<Activation> ActivationStore::list_all(std::size_t skip, std::size_t limit) const {
+std::vector<Activation> ActivationStore::list(const ActivationFilter& filter) const {
   std::lock_guard lock(mutex_);
-  std::vector<const Activation*> all;
+  std::vector<const Activation*> picked;
   for (const auto& [function, ring] : by_function_) {
-    for (const Activation& a : ring) all.push_back(&a);
+    if (filter.function && function != *filter.function) continue;
+    for (const Activation& a : ring) {
+      if (a.start >= filter.since && a.start <= filter.upto) picked.push_back(&a);
+    }
   }
-  std::stable_sort(all.begin(), all.end(), [](const Activation* a, const Activation* b) { return a->start > b->start; });
+  std::stable_sort(picked.begin(), picked.end(),
+                   [](const Activation* a, const Activation* b) { return a->start > b->start; });
   std::vector<Activation> newest;
-  for (std::size_t i = skip; i < all.size() && newest.size() < limit; ++i) newest.push_back(*all[i]);
+  for (std::size_t i = filter.skip; i < picked.size() && newest.size() < filter.limit; ++i) newest.push_back(*picked[i]);
   return newest;
 }
 
@@ -85,7 +89,8 @@ void ActivationStore::forget(const std::string& function) {
 }
 
 Result<InvocationResult> record_invocation(Function& function, const json& params, Clock::duration timeout,
-                                           ActivationStore& store, const std::string& id, const json& annotations) {
+                                           ActivationStore& store, const std::string& id, const json& annotations,
+                                           std::optional<Clock::duration> run_limit) {
   Activation a;
   a.id = id;
   a.annotations = annotations;
@@ -94,6 +99,7 @@ Result<InvocationResult> record_invocation(Function& function, const json& param
   ActivationTrace trace;
   trace.log_bytes = store.limits().log_bytes;
   trace.result_bytes_kept = store.limits().result_bytes;
+  trace.run_limit = run_limit;
   Result<InvocationResult> outcome = function.invoke(params, timeout, trace);
   a.end = WallClock::now();
   a.cold = trace.cold;
@@ -116,10 +122,11 @@ Result<InvocationResult> record_invocation(Function& function, const json& param
     outcome->activation_id = id;
   } else {
     const std::string& reason = outcome.error().reason();
-    a.status = reason == "the action failed"            ? kActivationApplicationError
-               : reason == "bad answer from the action" ? kActivationDeveloperError
-                                                        : kActivationInternalError;
+    a.status = reason == "the action failed"                                        ? kActivationApplicationError
+               : reason == "bad answer from the action" || reason == kActionTimedOut ? kActivationDeveloperError
+                                                                                      : kActivationInternalError;
     a.error = reason.empty() ? outcome.error().message() : reason + ": " + outcome.error().message();
+    a.error_code = outcome.error().code();
     if (!a.result.contains("error")) a.result = json{{"error", a.error}};
   }
   store.record(std::move(a));

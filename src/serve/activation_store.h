@@ -33,6 +33,17 @@ struct ActivationLimits {
 // Whether the limits are within their bounds; says which is not.
 Status check_activation_limits(const ActivationLimits& limits);
 
+// Which records a listing wants: those of one function (or of all), that
+// started within [since, upto], newest first, after skipping the newest
+// `skip` of them, at most `limit`.
+struct ActivationFilter {
+  std::optional<std::string> function;
+  WallClock::time_point since = WallClock::time_point::min();
+  WallClock::time_point upto = WallClock::time_point::max();
+  std::size_t skip = 0;
+  std::size_t limit = 0;
+};
+
 class ActivationStore {
  public:
   explicit ActivationStore(ActivationLimits limits = {});
@@ -46,8 +57,8 @@ class ActivationStore {
   void record(Activation activation);
   // The function's newest `limit` records, newest first.
   std::vector<Activation> list(const std::string& function, std::size_t limit) const;
-  // Every function's records, newest first, after skipping the newest `skip`.
-  std::vector<Activation> list_all(std::size_t skip, std::size_t limit) const;
+  // The records `filter` picks, newest first.
+  std::vector<Activation> list(const ActivationFilter& filter) const;
   std::optional<Activation> find(const std::string& id) const;
   // Drops every record of the function.
   void forget(const std::string& function);
@@ -63,8 +74,11 @@ class ActivationStore {
 // Runs `function` with `params` (Function::invoke, bringing back up to the
 // store's log limit of what the action wrote) and records the activation
 // under `id`, answered or failed, with `annotations`. The result carries the id.
+// A run limit (OpenWhisk's limits.timeout) bounds the action's own run
+// (ActivationTrace::run_limit).
 Result<InvocationResult> record_invocation(Function& function, const json& params, Clock::duration timeout,
                                            ActivationStore& store, const std::string& id,
-                                           const json& annotations = json::object());
+                                           const json& annotations = json::object(),
+                                           std::optional<Clock::duration> run_limit = std::nullopt);
 
 }  // namespace hotmem::serve

@@ -90,11 +90,18 @@ TEST(FormatLogs, StampsEachLineAndMarksATruncatedLogAtItsEnd) {
 // A function that does what the test says, filling its trace as a real one does.
 class FakeFunction final : public Function {
  public:
-  enum class Outcome { kAnswer, kActionFails, kNoInstance };
+  enum class Outcome { kAnswer, kActionFails, kNoInstance, kRunsTooLong };
   explicit FakeFunction(Outcome outcome) : outcome_(outcome) { spec_.name = "fake"; }
 
   Result<InvocationResult> invoke(const json&, Clock::duration, ActivationTrace& trace) override {
     asked_log_bytes = trace.log_bytes;
+    asked_run_limit = trace.run_limit;
+    if (outcome_ == Outcome::kRunsTooLong) {
+      // As the N:1 and 1:1 functions do when the agent's wait for /run ran out.
+      const auto allowed = run_allowance(Clock::now() + std::chrono::seconds(60), trace);
+      return run_failure(Error(ErrorCode::kUnavailable, "no answer from the instance on port 8080"), allowed, trace,
+                         "i7");
+    }
     if (outcome_ == Outcome::kNoInstance) {
       return Error(ErrorCode::kUnavailable, "no instance became free within 1 s").with_reason("no instance free");
     }
@@ -119,6 +126,7 @@ class FakeFunction final : public Function {
   std::size_t evict(const std::vector<std::string>&) override { return 0; }
 
   std::size_t asked_log_bytes = 0;
+  std::optional<Clock::duration> asked_run_limit;
 
  private:
   Outcome outcome_;
@@ -189,10 +197,65 @@ TEST(RecordInvocation, AFailedActionKeepsItsLogsAndAFailureBeforeItIsRecordedToo
   EXPECT_THAT(b->error, HasSubstr("no instance free"));
   EXPECT_THAT(b->result.value("error", ""), HasSubstr("no instance free"));
   EXPECT_EQ(store.list("fake", 10).size(), 2u);
-  const auto all = store.list_all(0, 10);
+  ActivationFilter filter;
+  filter.limit = 10;
+  const auto all = store.list(filter);
   ASSERT_EQ(all.size(), 2u);
   EXPECT_EQ(all[0].id, other);  // newest first
-  EXPECT_EQ(store.list_all(1, 10).size(), 1u);
+  filter.skip = 1;
+  EXPECT_EQ(store.list(filter).size(), 1u);
+  // By start time, both bounds included.
+  filter.skip = 0;
+  filter.since = b->start;
+  ASSERT_EQ(store.list(filter).size(), 1u);
+  EXPECT_EQ(store.list(filter)[0].id, other);
+  filter.since = WallClock::time_point::min();
+  filter.upto = a->start;
+  ASSERT_FALSE(store.list(filter).empty());
+  EXPECT_EQ(store.list(filter).back().id, id);
+  if (a->start < b->start) {
+    EXPECT_EQ(store.list(filter).size(), 1u);
+  }
+  filter.upto = WallClock::time_point::max();
+  filter.function = "another";
+  EXPECT_TRUE(store.list(filter).empty());
+}
+
+TEST(RecordInvocation, AnActionPastItsRunLimitIsTheDevelopersErrorInOpenWhisksWords) {
+  ActivationStore store;
+  FakeFunction slow(FakeFunction::Outcome::kRunsTooLong);
+  const std::string id = store.new_id();
+  auto outcome = record_invocation(slow, json::object(), std::chrono::seconds(60), store, id, json::object(),
+                                   std::chrono::milliseconds(1500));
+  ASSERT_FALSE(outcome.ok());
+  EXPECT_EQ(outcome.error().reason(), kActionTimedOut);
+  EXPECT_EQ(slow.asked_run_limit, std::optional<Clock::duration>(std::chrono::milliseconds(1500)));
+  auto a = store.find(id);
+  ASSERT_TRUE(a);
+  EXPECT_EQ(a->status, kActivationDeveloperError);
+  EXPECT_THAT(a->result.value("error", ""), HasSubstr("The action exceeded its time limits of 1500 milliseconds."));
+
+  // Without a run limit, the same failure is the daemon's (the instance went).
+  const std::string other = store.new_id();
+  ASSERT_FALSE(record_invocation(slow, json::object(), std::chrono::seconds(60), store, other).ok());
+  EXPECT_FALSE(slow.asked_run_limit);
+  EXPECT_EQ(store.find(other)->status, kActivationInternalError);
+  EXPECT_EQ(store.find(other)->error_code, ErrorCode::kUnavailable);
+}
+
+TEST(RunAllowance, IsTheTimeLeftOrTheRunLimitWhicheverIsLess) {
+  ActivationTrace trace;
+  const auto in_10s = Clock::now() + std::chrono::seconds(10);
+  EXPECT_GT(run_allowance(in_10s, trace), std::chrono::seconds(9));
+  EXPECT_EQ(run_allowance(Clock::now() - std::chrono::seconds(5), trace), std::chrono::seconds(1)) << "at least 1 s";
+  trace.run_limit = std::chrono::milliseconds(200);
+  EXPECT_EQ(run_allowance(in_10s, trace), std::chrono::milliseconds(200));
+  trace.run_limit = std::chrono::seconds(30);
+  EXPECT_LE(run_allowance(in_10s, trace), std::chrono::seconds(10));
+  // Ran for less than its limit: not a timeout (the instance failed).
+  const Error e = run_failure(Error(ErrorCode::kUnavailable, "gone"), std::chrono::seconds(3), trace, "i1");
+  EXPECT_EQ(e.reason(), "function unavailable");
+  EXPECT_THAT(e.message(), HasSubstr("invoke i1"));
 }
 
 }  // namespace

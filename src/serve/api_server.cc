@@ -50,11 +50,11 @@ int http_status(ErrorCode code) {
   return 500;
 }
 
-std::optional<std::size_t> query_number(std::string_view text) {
-  const bool digits = !text.empty() && text.size() <= 9 &&
+std::optional<std::size_t> query_number(std::string_view text, std::size_t max_digits) {
+  const bool digits = !text.empty() && text.size() <= std::min<std::size_t>(max_digits, 15) &&
                       std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; });
   if (!digits) return std::nullopt;
-  return std::stoul(std::string(text));
+  return std::stoull(std::string(text));
 }
 
 namespace {

@@ -49,9 +49,9 @@ namespace hotmem::serve {
 // internal 500, guest misbehaved 502, unavailable 503.
 int http_status(ErrorCode code);
 
-// A query parameter's whole number: 1 to 9 decimal digits, nothing else;
-// none otherwise.
-std::optional<std::size_t> query_number(std::string_view text);
+// A query parameter's whole number: 1 to `max_digits` (at most 15) decimal
+// digits, nothing else; none otherwise.
+std::optional<std::size_t> query_number(std::string_view text, std::size_t max_digits = 9);
 
 // One route: its method (GET, PUT, POST, DELETE) and its path as OpenAPI
 // writes it, a {parameter} standing for one path segment

@@ -1,5 +1,9 @@
 #include "serve/function.h"
 
+#include <algorithm>
+
+#include <fmt/format.h>
+
 #include "serve/one_to_one_function.h"
 #include "serve/served_function.h"
 
@@ -40,6 +44,21 @@ Result<InvocationResult> finish_invocation(const host::ActionAnswer& answer, Clo
   metrics.observe_invocation(function, to_seconds(out.total));
   latencies.record(ended, out.total, out.cold);
   return out;
+}
+
+Clock::duration run_allowance(Clock::time_point deadline, const ActivationTrace& trace) {
+  const auto left = std::max<Clock::duration>(deadline - Clock::now(), std::chrono::seconds(1));
+  return trace.run_limit ? std::min(left, *trace.run_limit) : left;
+}
+
+Error run_failure(const Error& e, Clock::duration ran, const ActivationTrace& trace, const std::string& instance) {
+  if (trace.run_limit && ran >= *trace.run_limit) {
+    return Error(ErrorCode::kGuestMisbehaved,
+                 fmt::format("The action exceeded its time limits of {} milliseconds.",
+                             std::chrono::duration_cast<std::chrono::milliseconds>(*trace.run_limit).count()))
+        .with_reason(kActionTimedOut);
+  }
+  return e.context("invoke " + instance).with_code(ErrorCode::kUnavailable).with_reason("function unavailable");
 }
 
 host::DeploymentSpec deployment_spec(const FunctionSpec& spec, const host::FunctionVmConfig& vm) {

@@ -48,6 +48,15 @@ Result<InvocationResult> finish_invocation(const host::ActionAnswer& answer, Clo
                                            InvocationResult out, Metrics& metrics, const std::string& function,
                                            RecentLatencies& latencies, ActivationTrace& trace);
 
+// How long an action's /run may take: what is left before the invocation's
+// `deadline` (at least 1 s), or the trace's run limit when that is less.
+Clock::duration run_allowance(Clock::time_point deadline, const ActivationTrace& trace);
+
+// The error of a /run on `instance` that got no answer (`e`) while its VM is
+// sound: kActionTimedOut when it ran for the trace's whole run limit
+// (OpenWhisk's words), else the function's own failure.
+Error run_failure(const Error& e, Clock::duration ran, const ActivationTrace& trace, const std::string& instance);
+
 class Function : public MemoryTenant {
  public:
   // Runs the action with {"value": params}; waits at most `timeout` in all.

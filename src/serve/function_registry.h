@@ -4,13 +4,15 @@
 // failed (recovering or crash-looping) replaces it. Thread-safe.
 //
 // Errors have a kind and a reason: kNotFound "unknown function", kConflict
-// "function exists" or "function is being deployed", kResourceExhausted
+// "function exists" or "function is being deployed" (also while it is
+// being replaced), kResourceExhausted
 // "too many functions", kUnavailable "shutting down", and a failed boot
 // "deployment failed" (the kind its cause had; kResourceExhausted when the
 // VM does not fit the memory budget).
 #pragma once
 
 #include <map>
+#include <set>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -42,6 +44,13 @@ class FunctionRegistry {
 
   Result<std::shared_ptr<Function>> deploy(const FunctionSpec& spec);
   Result<std::shared_ptr<Function>> find(const std::string& name);
+  // Deploys `spec` in place of the function of its name, which goes on
+  // serving while the new VM boots; then the name goes to the new one and
+  // the old one is shut down (invocations still running on it fail). When
+  // the memory budget cannot hold both at once, the old one is removed
+  // first and `spec` deployed after (a gap). A failed boot leaves the old
+  // one serving. Errors: as deploy's and remove's.
+  Result<std::shared_ptr<Function>> replace(const FunctionSpec& spec);
   // Removes the function and stops its VM.
   Status remove(const std::string& name);
   std::vector<std::shared_ptr<Function>> list();
@@ -59,6 +68,8 @@ class FunctionRegistry {
   std::mutex mutex_;
   // A null entry: the name is reserved while its VM boots.
   std::map<std::string, std::shared_ptr<Function>> functions_;
+  // Names whose new VM boots while the old one serves (replace).
+  std::set<std::string> replacing_;
   bool closed_ = false;
 };
 

@@ -59,7 +59,6 @@ void OneToOneFunction::shutdown() {
   // QEMUs end now; calls in flight on other threads fail with their channel.
   for (const auto& vm : vms) vm->shutdown();
   broker_.close(account_);  // every QEMU has ended: their memory is back
-  metrics_.forget(spec_.name);
 }
 
 Result<OneToOneFunction::Slot*> OneToOneFunction::take_slot(Clock::time_point deadline, Clock::duration timeout,
@@ -167,8 +166,9 @@ Result<InvocationResult> OneToOneFunction::invoke(const json& params, Clock::dur
     std::lock_guard lock(mutex_);
     vm = slot->vm;
   }
-  const auto left = std::max<Clock::duration>(deadline - Clock::now(), std::chrono::seconds(1));
-  auto answer = vm->invoke(slot->instance, "/run", host::run_body(params), left, trace.log_bytes);
+  const auto run_began = Clock::now();
+  auto answer = vm->invoke(slot->instance, "/run", host::run_body(params), run_allowance(deadline, trace),
+                           trace.log_bytes);
   if (!answer) {
     // The instance or its VM is gone or wedged: it ends with its VM. It may
     // have run: it is never tried again.
@@ -185,8 +185,7 @@ Result<InvocationResult> OneToOneFunction::invoke(const json& params, Clock::dur
                                                         health.error().message()))
           .with_reason("function VM failed");
     }
-    return answer.error().context("invoke " + out.instance).with_code(ErrorCode::kUnavailable).with_reason(
-        "function unavailable");
+    return run_failure(answer.error(), Clock::now() - run_began, trace, out.instance);
   }
   {
     std::lock_guard lock(mutex_);

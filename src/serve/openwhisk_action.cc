@@ -73,6 +73,10 @@ Result<json> checked_limits(const json& given, json limits) {
     if (!value.is_number_integer() || value.get<std::int64_t>() < 0) {
       return invalid(fmt::format("limits.{} must be a whole number, not {}", key, value.dump().substr(0, 64)));
     }
+    if (key == "timeout" && (value.get<std::int64_t>() < kMinTimeoutMs || value.get<std::int64_t>() > kMaxTimeoutMs)) {
+      return invalid(fmt::format("The duration must be between {} milliseconds and {} milliseconds.", kMinTimeoutMs,
+                                 kMaxTimeoutMs));
+    }
     limits[key] = value;
   }
   return limits;
@@ -171,6 +175,12 @@ Result<FunctionSpec> to_function_spec(const OpenWhiskAction& action) {
   auto spec = parse_function_spec(action.name, native);
   if (!spec) return invalid(spec.error().message());
   return spec;
+}
+
+std::chrono::milliseconds run_limit(const OpenWhiskAction& action) {
+  const json& timeout = action.limits.contains("timeout") ? action.limits["timeout"] : json(kDefaultTimeoutMs);
+  const std::int64_t ms = timeout.is_number_integer() ? timeout.get<std::int64_t>() : kDefaultTimeoutMs;
+  return std::chrono::milliseconds(std::clamp<std::int64_t>(ms, kMinTimeoutMs, kMaxTimeoutMs));
 }
 
 OpenWhiskAction action_of_spec(const FunctionSpec& spec) {

@@ -5,6 +5,7 @@
 // what runs; this is the metadata kept beside it (OpenWhiskActionStore).
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <map>
 #include <mutex>
@@ -45,6 +46,14 @@ Result<OpenWhiskAction> merge_action_put(const std::string& name, const json& bo
 // with its code and main; limits.memory (MB) its memory; limits.instances,
 // else limits.concurrency, its concurrency. Checked by parse_function_spec.
 Result<FunctionSpec> to_function_spec(const OpenWhiskAction& action);
+
+// limits.timeout's range (OpenWhisk's default bounds), in milliseconds.
+inline constexpr std::int64_t kMinTimeoutMs = 100;
+inline constexpr std::int64_t kMaxTimeoutMs = 300000;
+
+// How long one run of the action may take: limits.timeout (60 s when the
+// action has none).
+std::chrono::milliseconds run_limit(const OpenWhiskAction& action);
 
 // The action of a function deployed through /v1 (no OpenWhisk metadata).
 OpenWhiskAction action_of_spec(const FunctionSpec& spec);

@@ -35,6 +35,21 @@ TEST(OpenWhiskActionPut, CreatesVersionOneWithItsLimitsAndKind) {
   EXPECT_EQ(spec->code, kCreate["exec"]["code"]);
   EXPECT_EQ(spec->memory_mib, 128u);
   EXPECT_EQ(spec->concurrency, 2);
+  EXPECT_EQ(run_limit(*a), std::chrono::milliseconds(30000));
+}
+
+TEST(OpenWhiskActionPut, TheTimeoutIsTheRunLimitWithinOpenWhisksBounds) {
+  auto plain = merge_action_put("t", json::parse(R"({"exec": {"kind": "python:3", "code": "x"}})"), nullptr, 0);
+  ASSERT_TRUE(plain);
+  EXPECT_EQ(run_limit(*plain), std::chrono::seconds(60)) << "OpenWhisk's default";
+  auto shortest = merge_action_put("t", json::parse(R"({"limits": {"timeout": 100}})"), &*plain, 0);
+  ASSERT_TRUE(shortest) << shortest.error().message();
+  EXPECT_EQ(run_limit(*shortest), std::chrono::milliseconds(100));
+  for (int bad : {99, 300001}) {
+    auto refused = merge_action_put("t", json{{"limits", {{"timeout", bad}}}}, &*plain, 0);
+    ASSERT_FALSE(refused) << bad;
+    EXPECT_EQ(refused.error().message(), "The duration must be between 100 milliseconds and 300000 milliseconds.");
+  }
 }
 
 TEST(OpenWhiskActionPut, AnUpdateKeepsWhatItLeavesOutAndBumpsTheVersion) {

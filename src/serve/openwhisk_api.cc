@@ -48,13 +48,16 @@ std::optional<std::size_t> count_param(const httplib::Request& req, const char* 
 }
 
 // The status of a blocking invoke's answer: 200 success, 502 the action's
-// fault (application or developer error), 500 the daemon's.
+// fault (application or developer error), 503 when the daemon had no room
+// or time for it (no instance free, memory budget exhausted, VM
+// recovering: a retry later may work), 500 the daemon's other failures.
 int invoke_status(const Activation& a) {
   switch (openwhisk_status_code(a)) {
     case 0: return 200;
     case 1:
     case 2: return 502;
-    default: return 500;
+    default:
+      return a.error_code == ErrorCode::kUnavailable || a.error_code == ErrorCode::kResourceExhausted ? 503 : 500;
   }
 }
 
@@ -182,14 +185,10 @@ void OpenWhiskApi::add_routes(const RouteAdder& add) {
     auto spec = to_function_spec(*action);
     if (!spec) return answer_error(res, 400, spec.error().message(), activations_);
     // Only the metadata changed (parameters, annotations, the timeout...):
-    // the function goes on as it is. Otherwise it is stopped and deployed
-    // anew (its VM boots again; docs/openwhisk.md).
+    // the function goes on as it is. Otherwise a new VM boots while the old
+    // one serves, then takes over (docs/openwhisk.md).
     if (!found || spec->to_json() != (*found)->spec().to_json()) {
-      if (found) {
-        if (Status removed = registry_.remove(*name); !removed) return answer_error(res, removed.error(), activations_);
-        actions_.erase(*name);
-      }
-      auto deployed = registry_.deploy(*spec);
+      auto deployed = found ? registry_.replace(*spec) : registry_.deploy(*spec);
       if (!deployed) return answer_error(res, deployed.error(), activations_);
     }
     actions_.put(*action);
@@ -238,8 +237,8 @@ void OpenWhiskApi::add_routes(const RouteAdder& add) {
                            {"kind", action.exec.value("kind", "blackbox")},
                            {"limits", action.limits},
                            {"version", fmt::format("0.0.{}", action.version_patch)}};
-    auto job = invoker_.submit([this, f, params = std::move(params), id, annotations] {
-      (void)record_invocation(*f, params, limits_.invoke_timeout, activations_, id, annotations);
+    auto job = invoker_.submit([this, f, params = std::move(params), id, annotations, limit = run_limit(action)] {
+      (void)record_invocation(*f, params, limits_.invoke_timeout, activations_, id, annotations, limit);
     });
     if (!job) return answer_error(res, http_status(job.error().code()), job.error().message(), activations_);
     res.set_header("x-openwhisk-activation-id", id);
@@ -263,15 +262,20 @@ void OpenWhiskApi::add_routes(const RouteAdder& add) {
     }
     const auto skip = count_param(req, "skip", 0, ActivationLimits::kMaxPerFunction);
     if (!skip) return answer_error(res, 400, "skip must be a whole number.", activations_);
-    const std::size_t n = *limit == 0 ? kMaxActivationsListed : *limit;
-    std::vector<Activation> found;
-    if (req.has_param("name")) {
-      const std::string name = req.get_param_value("name");
-      found = activations_.list(name, *skip + n);
-      found.erase(found.begin(), found.begin() + static_cast<std::ptrdiff_t>(std::min(*skip, found.size())));
-    } else {
-      found = activations_.list_all(*skip, n);
+    ActivationFilter filter;
+    filter.skip = *skip;
+    filter.limit = *limit == 0 ? kMaxActivationsListed : *limit;
+    if (req.has_param("name")) filter.function = req.get_param_value("name");
+    for (auto [param, bound] : {std::pair{"since", &filter.since}, std::pair{"upto", &filter.upto}}) {
+      if (!req.has_param(param)) continue;
+      auto ms = query_number(req.get_param_value(param), 15);
+      if (!ms) {
+        return answer_error(res, 400, fmt::format("{} must be a time in milliseconds since the epoch.", param),
+                            activations_);
+      }
+      *bound = WallClock::time_point(std::chrono::milliseconds(static_cast<std::int64_t>(*ms)));
     }
+    const std::vector<Activation> found = activations_.list(filter);
     if (is_true(req, "count")) return answer_json(res, 200, json{{"activations", found.size()}});
     const bool docs = is_true(req, "docs");
     json list = json::array();

@@ -69,7 +69,6 @@ void ServedFunction::shutdown() {
   // QEMU ends now; calls in flight on other threads fail with the channel.
   if (vm) vm->deployment->shutdown();
   broker_.close(account);  // QEMU has ended: its memory is back
-  metrics_.forget(spec_.name);
 }
 
 Result<ServedFunction::Slot*> ServedFunction::take_slot(Clock::time_point deadline, Clock::duration timeout,
@@ -206,8 +205,9 @@ Result<InvocationResult> ServedFunction::invoke(const json& params, Clock::durat
     slot->state = SlotState::kBusy;
   }
 
-  const auto left = std::max<Clock::duration>(deadline - Clock::now(), std::chrono::seconds(1));
-  auto answer = vm->deployment->invoke(slot->instance, "/run", host::run_body(params), left, trace.log_bytes);
+  const auto run_began = Clock::now();
+  auto answer = vm->deployment->invoke(slot->instance, "/run", host::run_body(params), run_allowance(deadline, trace),
+                                       trace.log_bytes);
   if (!answer) {
     // The instance (or the VM) is gone or wedged: it is not used again. It
     // may have run: it is never tried again.
@@ -222,8 +222,7 @@ Result<InvocationResult> ServedFunction::invoke(const json& params, Clock::durat
       slot->state = SlotState::kStopping;
     }
     retire({slot}, "its invocation failed", kRetire);
-    return answer.error().context("invoke " + out.instance).with_code(ErrorCode::kUnavailable).with_reason(
-        "function unavailable");
+    return run_failure(answer.error(), Clock::now() - run_began, trace, out.instance);
   }
   {
     std::lock_guard lock(mutex_);

@@ -74,7 +74,8 @@ class ServedFunction final : public Function {
   // failed", "memory budget exhausted" (no memory for a new instance in
   // time), "function VM recovering" (its VM failed and did not come back in
   // time); kGuestMisbehaved "the action failed" (it answered non-2xx) or
-  // "bad answer from the action" (not a JSON object).
+  // "bad answer from the action" (not a JSON object) or kActionTimedOut (it
+  // ran out the trace's run limit; the instance is retired).
   Result<InvocationResult> invoke(const json& params, Clock::duration timeout, ActivationTrace& trace) override;
   using Function::invoke;
   json describe() override;
