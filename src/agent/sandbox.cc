@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <ctime>
 #include <cstring>
 #include <fstream>
 #include <sstream>
@@ -154,11 +155,33 @@ Status Sandbox::bind_node(int node) {
   return write_file(cgroup_ / "cpuset.mems", node == 0 ? "0" : fmt::format("0,{}", node));
 }
 
+// In the child between fork and exec: says on its stderr (the instance's
+// log, echoed to the guest's console) which step failed and with which
+// errno, then exits 125. Plain syscalls only.
+[[noreturn]] static void die_in_child(const char* what) {
+  const int err = errno;
+  char text[160];
+  std::size_t n = 0;
+  auto put = [&](const char* part) {
+    for (; *part && n < sizeof(text) - 1; ++part) text[n++] = *part;
+  };
+  put("hotmem sandbox: ");
+  put(what);
+  put(" failed: errno ");
+  char digits[12];
+  int d = 0;
+  for (int v = err; d == 0 || v > 0; v /= 10) digits[d++] = static_cast<char>('0' + v % 10);
+  while (d > 0 && n < sizeof(text) - 1) text[n++] = digits[--d];
+  text[n++] = '\n';
+  (void)!::write(STDERR_FILENO, text, n);
+  ::_exit(125);
+}
+
 void Sandbox::enter_from_child() const {
   // Runs between fork and exec: plain syscalls only, and _exit on failure.
   const std::string procs = (cgroup_ / "cgroup.procs").string();
   const int fd = ::open(procs.c_str(), O_WRONLY);
-  if (fd < 0 || ::write(fd, "0", 1) != 1) ::_exit(125);
+  if (fd < 0 || ::write(fd, "0", 1) != 1) die_in_child("joining its cgroup");
   ::close(fd);
   if (node_) {
     // MPOL_BIND to a node that has only movable memory binds exactly the
@@ -167,27 +190,37 @@ void Sandbox::enter_from_child() const {
     unsigned long mask[1024 / (8 * sizeof(unsigned long))] = {};
     const auto bits = 8 * sizeof(unsigned long);
     mask[static_cast<std::size_t>(*node_) / bits] |= 1UL << (static_cast<std::size_t>(*node_) % bits);
-    if (::syscall(SYS_set_mempolicy, kMpolBind, mask, 1024UL) != 0) ::_exit(125);
+    // The guest's cpusets learn of a node's memory asynchronously: just
+    // after a plug (or an unplug and a plug of the same node) the node can
+    // be missing from this task's allowed nodes for a moment. Retry for up
+    // to 3 s before failing.
+    for (int tries = 0; ::syscall(SYS_set_mempolicy, kMpolBind, mask, 1024UL) != 0; ++tries) {
+      if (errno != EINVAL || tries >= 300) die_in_child("binding its memory to its node (set_mempolicy)");
+      const timespec pause{0, 10'000'000};
+      ::nanosleep(&pause, nullptr);
+    }
   }
-  if (::unshare(CLONE_NEWNS) != 0) ::_exit(125);
-  if (::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0) ::_exit(125);
+  if (::unshare(CLONE_NEWNS) != 0) die_in_child("unshare(CLONE_NEWNS)");
+  if (::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0) die_in_child("making / private");
   if (root_.empty()) {
-    if (::mount(scratch_.c_str(), "/tmp", nullptr, MS_BIND, nullptr) != 0) ::_exit(125);
+    if (::mount(scratch_.c_str(), "/tmp", nullptr, MS_BIND, nullptr) != 0) die_in_child("mounting its /tmp");
   } else {
     // The mounts live in this namespace only and go with its last process.
     // proc's inodes are unmovable kernel allocations: never on the partition.
-    if (::mount(scratch_.c_str(), root_tmp_.c_str(), nullptr, MS_BIND, nullptr) != 0) ::_exit(125);
-    if (::mount("proc", root_proc_.c_str(), "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, nullptr) != 0) ::_exit(125);
-    if (::mount("/dev", root_dev_.c_str(), nullptr, MS_BIND | MS_REC, nullptr) != 0) ::_exit(125);
+    if (::mount(scratch_.c_str(), root_tmp_.c_str(), nullptr, MS_BIND, nullptr) != 0) die_in_child("mounting its /tmp");
+    if (::mount("proc", root_proc_.c_str(), "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, nullptr) != 0) {
+      die_in_child("mounting its /proc");
+    }
+    if (::mount("/dev", root_dev_.c_str(), nullptr, MS_BIND | MS_REC, nullptr) != 0) die_in_child("mounting its /dev");
   }
   // This namespace got a copy of every other instance's scratch mount; a
   // copy would keep that tmpfs (and its pages on another partition) alive
   // after its owner is gone. Drop them all.
-  if (::umount2(kScratchRoot, MNT_DETACH) != 0) ::_exit(125);
+  if (::umount2(kScratchRoot, MNT_DETACH) != 0) die_in_child("dropping the other scratch mounts");
   // chroot, not pivot_root: the guest's / is the initramfs, which
   // pivot_root refuses to move.
-  if (!root_.empty() && ::chroot(root_.c_str()) != 0) ::_exit(125);
-  if (::chdir("/tmp") != 0) ::_exit(125);
+  if (!root_.empty() && ::chroot(root_.c_str()) != 0) die_in_child("chroot");
+  if (::chdir("/tmp") != 0) die_in_child("chdir /tmp");
 }
 
 void Sandbox::signal_all(int signo) const {
