@@ -26,6 +26,9 @@ constexpr auto kOfflineTimeout = std::chrono::seconds(10);
 // 208-653 ms and 1.28x; backing off from 25 to 200 ms, gone after 35-640 ms
 // and 1.18x. The machine was busy with builds: the ratios moved by +-0.3.
 constexpr PollInterval kGonePolls{std::chrono::milliseconds(25), std::chrono::milliseconds(200)};
+// How long a grant waits for the guest to finish removing a broken
+// partition's node before it leaves that partition broken for now.
+constexpr Clock::duration kRepairGoneWait = std::chrono::seconds(5);
 
 }  // namespace
 
@@ -80,6 +83,16 @@ void HotmemMode::repair_clean_partitions() {
     if (p.state != PartitionState::kBroken) continue;
     auto device = vmm_->memory_device(p.device);
     if (!device || device->plugged_bytes != 0 || device->requested_bytes != 0) continue;
+    // As after a reclaim, a new plug must find the node as it was: the
+    // guest removes the blocks after QEMU has the memory back. Plugging the
+    // node again meanwhile left it unusable for the next instance (its
+    // MPOL_BIND refused, Faults.AnUnplug...).
+    if (guest_.gone) {
+      if (Status gone = guest_.gone({p.node}, kRepairGoneWait); !gone) {
+        spdlog::debug("partition {} ({}) stays broken: {}", p.index, p.device, gone.error().message());
+        continue;
+      }
+    }
     if (table_->move(p.index, PartitionState::kBroken, PartitionState::kEmpty)) {
       spdlog::info("partition {} ({}) is empty again after: {}", p.index, p.device, p.problem);
     }
