@@ -9,7 +9,6 @@
 
 #include <algorithm>
 #include <cerrno>
-#include <ctime>
 #include <cstring>
 #include <fstream>
 #include <sstream>
@@ -190,14 +189,8 @@ void Sandbox::enter_from_child() const {
     unsigned long mask[1024 / (8 * sizeof(unsigned long))] = {};
     const auto bits = 8 * sizeof(unsigned long);
     mask[static_cast<std::size_t>(*node_) / bits] |= 1UL << (static_cast<std::size_t>(*node_) % bits);
-    // The guest's cpusets learn of a node's memory asynchronously: just
-    // after a plug (or an unplug and a plug of the same node) the node can
-    // be missing from this task's allowed nodes for a moment. Retry for up
-    // to 3 s before failing.
-    for (int tries = 0; ::syscall(SYS_set_mempolicy, kMpolBind, mask, 1024UL) != 0; ++tries) {
-      if (errno != EINVAL || tries >= 300) die_in_child("binding its memory to its node (set_mempolicy)");
-      const timespec pause{0, 10'000'000};
-      ::nanosleep(&pause, nullptr);
+    if (::syscall(SYS_set_mempolicy, kMpolBind, mask, 1024UL) != 0) {
+      die_in_child("binding its memory to its node (set_mempolicy)");
     }
   }
   if (::unshare(CLONE_NEWNS) != 0) die_in_child("unshare(CLONE_NEWNS)");
